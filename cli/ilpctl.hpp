@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// ilpctl's command table and what every command handler gets.  Commands
+// live in one table (name, usage, argument counts, handler) so that the
+// help text and the dispatcher cannot drift apart.
+#pragma once
+
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace ilpctl {
+
+struct Context {
+	bool json = false;   // -j: JSON on stdout instead of text
+	bool pretty = false; // -p: indent the JSON
+	std::ostream &out;
+
+	// Prints @j as one JSON document (for -j).
+	void emit(const nlohmann::json &j) const;
+};
+
+using Args = std::span<const std::string>;
+
+struct Command {
+	std::string_view object; // "stats"
+	std::string_view verb;   // "show"; empty for a command with no verb
+	std::string_view usage;  // arguments after the verb, for the help
+	std::string_view help;   // one line
+	int min_args;
+	int max_args;
+	bool changes_state; // needs CAP_NET_ADMIN
+	int (*run)(Context &, Args);
+};
+
+std::span<const Command> commands();
+
+// Thrown for a command line that does not parse; exit status 2.
+struct UsageError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+// Handlers, one file per object.
+int cmd_version(Context &, Args);
+int cmd_stats_show(Context &, Args);
+int cmd_stats_reset(Context &, Args);
+int cmd_socket_show(Context &, Args);
+
+} // namespace ilpctl

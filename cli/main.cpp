@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// ilpctl - configure and inspect ILP, in the manner of ip(8) and wg(8):
+//
+//   ilpctl [-j [-p]] [-n NETNS] OBJECT [COMMAND [ARGS...]]
+//
+// Exit status: 0 success, 1 the operation failed, 2 bad command line.
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <ilp/error.hpp>
+#include <ilp/version.hpp>
+
+#include "ilpctl.hpp"
+
+using namespace ilpctl;
+
+namespace {
+
+void usage(std::ostream &os)
+{
+	os << "usage: ilpctl [OPTIONS] OBJECT [COMMAND [ARGS...]]\n"
+	      "\n"
+	      "options:\n"
+	      "  -j, --json         print JSON instead of text\n"
+	      "  -p, --pretty       indent the JSON\n"
+	      "  -n, --netns NAME   act in network namespace NAME (as ip -n)\n"
+	      "  -V, --version      print ilpctl's version and exit\n"
+	      "  -h, --help         print this help and exit\n"
+	      "\n"
+	      "commands (* needs CAP_NET_ADMIN):\n";
+	for (const auto &c : commands()) {
+		std::string line = std::string(c.object);
+		if (!c.verb.empty())
+			line += " " + std::string(c.verb);
+		if (!c.usage.empty())
+			line += " " + std::string(c.usage);
+		os << "  " << (c.changes_state ? '*' : ' ') << ' ' << line
+		   << std::string(line.size() < 28 ? 28 - line.size() : 1, ' ') << c.help << '\n';
+	}
+	os << "\nOBJECT alone runs its \"show\" command.\n";
+}
+
+// Moves this process into the named network namespace, as "ip -n" does.
+void enter_netns(const std::string &name)
+{
+	std::string path = "/run/netns/" + name;
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		throw ilp::Error(errno, "network namespace '" + name + "': " + std::strerror(errno));
+	int rc = setns(fd, CLONE_NEWNET);
+	int err = errno;
+	close(fd);
+	if (rc < 0)
+		throw ilp::Error(err, "cannot enter network namespace '" + name + "': " + std::strerror(err));
+}
+
+const Command &find_command(std::vector<std::string> &words)
+{
+	const std::string &object = words[0];
+	bool known_object = false;
+	for (const auto &c : commands()) {
+		if (c.object != object)
+			continue;
+		known_object = true;
+		if (c.verb.empty()) {
+			words.erase(words.begin());
+			return c;
+		}
+		if (words.size() > 1 && c.verb == words[1]) {
+			words.erase(words.begin(), words.begin() + 2);
+			return c;
+		}
+	}
+	if (!known_object)
+		throw UsageError("unknown object '" + object + "' (try ilpctl --help)");
+	if (words.size() == 1) {
+		for (const auto &c : commands())
+			if (c.object == object && c.verb == "show") {
+				words.erase(words.begin());
+				return c;
+			}
+	}
+	throw UsageError("unknown command '" + (words.size() > 1 ? words[1] : std::string()) +
+			 "' for object '" + object + "' (try ilpctl --help)");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Context ctx{.out = std::cout};
+	std::string netns;
+	std::vector<std::string> words;
+
+	try {
+		int i = 1;
+		for (; i < argc && argv[i][0] == '-'; i++) {
+			std::string opt = argv[i];
+			if (opt == "-j" || opt == "--json") {
+				ctx.json = true;
+			} else if (opt == "-p" || opt == "--pretty") {
+				ctx.pretty = true;
+			} else if (opt == "-n" || opt == "--netns") {
+				if (++i == argc)
+					throw UsageError(opt + " needs a namespace name");
+				netns = argv[i];
+			} else if (opt == "-V" || opt == "--version") {
+				std::cout << "ilpctl " << ilp::version << '\n';
+				return 0;
+			} else if (opt == "-h" || opt == "--help") {
+				usage(std::cout);
+				return 0;
+			} else {
+				throw UsageError("unknown option '" + opt + "' (try ilpctl --help)");
+			}
+		}
+		words.assign(argv + i, argv + argc);
+		if (words.empty()) {
+			usage(std::cerr);
+			return 2;
+		}
+		if (words[0] == "help") {
+			usage(std::cout);
+			return 0;
+		}
+		const Command &cmd = find_command(words);
+		int n = static_cast<int>(words.size());
+		if (n < cmd.min_args || n > cmd.max_args)
+			throw UsageError("wrong number of arguments; usage: ilpctl " +
+					 std::string(cmd.object) + " " + std::string(cmd.verb) + " " +
+					 std::string(cmd.usage));
+		if (!netns.empty())
+			enter_netns(netns);
+		return cmd.run(ctx, words);
+	} catch (const UsageError &e) {
+		std::cerr << "ilpctl: " << e.what() << '\n';
+		return 2;
+	} catch (const std::exception &e) {
+		std::cerr << "ilpctl: " << e.what() << '\n';
+		return 1;
+	}
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * ilp.h - the interface between ilp.ko and userspace
+ *
+ * The Interposition-Layer Protocol (ILP) carries packets between hosts and
+ * service nodes (SNs), one PSP-encrypted hop at a time.  This header is the
+ * whole contract between the kernel module and userspace: the AF_ILP socket
+ * family, its address and options, and the "ilp" generic netlink family.
+ * docs/protocol.md describes the wire format; docs/netlink.md the commands.
+ *
+ * Numbering rules: values are never renumbered or reused.  New commands,
+ * attributes, options and cmsg types are appended before the __*_MAX marker
+ * of their enum.
+ */
+#ifndef _UAPI_LINUX_ILP_H
+#define _UAPI_LINUX_ILP_H
+
+#include <linux/types.h>
+#include <linux/socket.h>	/* __kernel_sa_family_t */
+
+/* ------------------------------------------------------------------ */
+/* The socket family                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Mainline has no free address family number below AF_MAX, so ilp.ko takes
+ * a retired one: by default 19 (the former AF_ECONET, removed in Linux 3.5).
+ * The module parameter "family" selects another; the number in use is
+ * published in /sys/module/ilp/parameters/family.  Applications must read it
+ * from there (libilp does) rather than compile this default in.
+ */
+#define ILP_AF_DEFAULT		19
+#define ILP_AF_SYSFS_PATH	"/sys/module/ilp/parameters/family"
+
+/* socket(AF_ILP, SOCK_DGRAM, protocol): protocol 0 or ILP_PROTO_DGRAM. */
+#define ILP_PROTO_DGRAM		0
+
+/*
+ * An ILP endpoint address: an IPv4 or IPv6 address and the UDP port of the
+ * node's ILP instance (0 means the default port, ILP_UDP_PORT).
+ */
+struct ilp_inaddr {
+	__u16	family;		/* AF_INET, AF_INET6, or 0 for "none" */
+	__be16	port;		/* network byte order */
+	__u32	scope_id;	/* IPv6 link-local scope */
+	union {
+		__be32	v4;
+		__u8	v6[16];
+	} addr;
+};
+
+/*
+ * struct sockaddr_ilp - the address of an AF_ILP socket.
+ *
+ * @silp_service: ILP service ID (host byte order).
+ * @silp_conn: connection ID (host byte order); ILP_CONN_ANY when binding
+ *	to every connection of a service.
+ * @silp_host: the destination (or source) host.
+ * @silp_sn: the SN that serves @silp_host; family 0 lets the kernel use
+ *	the host's association.
+ */
+struct sockaddr_ilp {
+	__kernel_sa_family_t	silp_family;	/* AF_ILP */
+	__u16			silp_flags;	/* ILP_ADDR_F_*, 0 for now */
+	__u32			silp_service;
+	__u64			silp_conn;
+	struct ilp_inaddr	silp_host;
+	struct ilp_inaddr	silp_sn;
+};
+
+#define ILP_CONN_ANY		0ULL
+
+/* Socket options, at level SOL_ILP. */
+#define SOL_ILP			300
+
+enum {
+	ILP_SO_UNSPEC,
+	ILP_SO_METADATA,	/* sticky TLV metadata sent with every packet */
+	ILP_SO_RECVMETADATA,	/* int: deliver ILP_CMSG_METADATA on receive */
+	__ILP_SO_MAX,
+};
+
+/* Control message types, at level SOL_ILP. */
+enum {
+	ILP_CMSG_UNSPEC,
+	ILP_CMSG_METADATA,	/* TLV metadata of one packet */
+	__ILP_CMSG_MAX,
+};
+
+/* ------------------------------------------------------------------ */
+/* The wire                                                            */
+/* ------------------------------------------------------------------ */
+
+#define ILP_UDP_PORT		1000	/* PSP's UDP port */
+#define ILP_PSP_NEXTHDR		253	/* PSP Next Header naming ILP (RFC 3692) */
+#define ILP_WIRE_VERSION	0	/* ILP header version this module speaks */
+
+/* ------------------------------------------------------------------ */
+/* Generic netlink                                                     */
+/* ------------------------------------------------------------------ */
+
+#define ILP_GENL_NAME		"ilp"
+#define ILP_GENL_VERSION	1
+
+/*
+ * Commands.  Everything that changes state needs CAP_NET_ADMIN in the user
+ * namespace that owns the network namespace (GENL_UNS_ADMIN_PERM).
+ */
+enum ilp_cmd {
+	ILP_CMD_UNSPEC,
+
+	/*
+	 * ILP_CMD_VERSION_GET - describe the module.  No request attributes.
+	 * Reply: ILP_A_VERSION, ILP_A_FAMILY, ILP_A_WIRE_VERSION.
+	 */
+	ILP_CMD_VERSION_GET,
+
+	/*
+	 * ILP_CMD_STATS_GET - counters of the caller's network namespace.
+	 * Reply: ILP_A_STATS (nest of ILP_STATS_A_*).
+	 */
+	ILP_CMD_STATS_GET,
+
+	/*
+	 * ILP_CMD_STATS_RESET - zero the counters of the caller's network
+	 * namespace (gauges such as ILP_STATS_A_SOCKETS_OPEN are not
+	 * counters and keep their value).  Admin only.
+	 */
+	ILP_CMD_STATS_RESET,
+
+	/*
+	 * ILP_CMD_SOCK_GET - dump only: one message per AF_ILP socket of the
+	 * caller's network namespace, each with ILP_A_SOCK (nest of
+	 * ILP_SOCK_A_*).  NLM_F_DUMP_INTR is set if the set of sockets
+	 * changed while the dump ran.
+	 */
+	ILP_CMD_SOCK_GET,
+
+	__ILP_CMD_MAX,
+};
+#define ILP_CMD_MAX (__ILP_CMD_MAX - 1)
+
+/* Top-level attributes: scalars describing the module, then one nest per
+ * kind of object.  Later objects (instances, peers, SAs, keys, the decision
+ * cache) get their own nest and their own ILP_<OBJ>_A_* enum.
+ */
+enum ilp_attr {
+	ILP_A_UNSPEC,
+	ILP_A_PAD,
+	ILP_A_VERSION,		/* string: module version, e.g. "0.1.0" */
+	ILP_A_FAMILY,		/* u32: the address family number of AF_ILP */
+	ILP_A_WIRE_VERSION,	/* u8: ILP_WIRE_VERSION */
+	ILP_A_STATS,		/* nest: ILP_STATS_A_* */
+	ILP_A_SOCK,		/* nest: ILP_SOCK_A_* */
+	__ILP_A_MAX,
+};
+#define ILP_A_MAX (__ILP_A_MAX - 1)
+
+/* Inside ILP_A_STATS.  Counters are u64 and count since the namespace was
+ * created or since the last ILP_CMD_STATS_RESET.
+ */
+enum ilp_stats_attr {
+	ILP_STATS_A_UNSPEC,
+	ILP_STATS_A_PAD,
+	ILP_STATS_A_SOCKETS_OPEN,	/* u32 gauge: AF_ILP sockets now open */
+	ILP_STATS_A_SOCKETS_CREATED,	/* u64: successful socket() calls */
+	ILP_STATS_A_SOCKETS_REFUSED,	/* u64: socket() calls refused (bad type/protocol) */
+	__ILP_STATS_A_MAX,
+};
+#define ILP_STATS_A_MAX (__ILP_STATS_A_MAX - 1)
+
+/* Inside ILP_A_SOCK. */
+enum ilp_sock_attr {
+	ILP_SOCK_A_UNSPEC,
+	ILP_SOCK_A_PAD,
+	ILP_SOCK_A_INODE,	/* u64: the socket's inode, as in /proc/PID/fd */
+	ILP_SOCK_A_UID,		/* u32: owner, in the dumping socket's user ns */
+	ILP_SOCK_A_TYPE,	/* u16: SOCK_DGRAM */
+	ILP_SOCK_A_RMEM,	/* u32: bytes queued for receive */
+	ILP_SOCK_A_WMEM,	/* u32: bytes queued for transmit */
+	__ILP_SOCK_A_MAX,
+};
+#define ILP_SOCK_A_MAX (__ILP_SOCK_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_ILP_H */

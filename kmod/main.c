@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - module parameters, init and exit of ilp.ko
+ *
+ * The Interposition-Layer Protocol: per-hop PSP-encrypted tunnels between
+ * hosts and service nodes.  See docs/architecture.md for where each piece
+ * of the packet path lives.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/net.h>
+#include <linux/ilp.h>
+#include <net/genetlink.h>
+
+#include "ilp.h"
+
+int ilp_family = ILP_AF_DEFAULT;
+module_param_named(family, ilp_family, int, 0444);
+MODULE_PARM_DESC(family,
+		 "Address family number of AF_ILP (default "
+		 __stringify(ILP_AF_DEFAULT) ", the retired AF_ECONET)");
+
+static int __init ilp_init(void)
+{
+	int err;
+
+	err = ilp_netns_init();
+	if (err)
+		return err;
+	err = ilp_af_init();
+	if (err)
+		goto err_netns;
+	err = ilp_genl_init();
+	if (err)
+		goto err_af;
+
+	pr_info("ILP %s loaded, AF_ILP is address family %d\n", ILP_VERSION,
+		ilp_family);
+	return 0;
+
+err_af:
+	ilp_af_exit();
+err_netns:
+	ilp_netns_exit();
+	return err;
+}
+
+static void __exit ilp_exit(void)
+{
+	ilp_genl_exit();
+	ilp_af_exit();
+	ilp_netns_exit();
+}
+
+module_init(ilp_init);
+module_exit(ilp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Interposition-Layer Protocol (InterEdge) host and service-node datapath");
+MODULE_AUTHOR("The ILP developers");
+MODULE_VERSION(ILP_VERSION);
+MODULE_ALIAS_NETPROTO(ILP_AF_DEFAULT);
+MODULE_ALIAS_GENL_FAMILY(ILP_GENL_NAME);

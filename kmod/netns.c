@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netns.c - per-network-namespace state
+ *
+ * ILP is namespace-aware like any protocol: sockets, counters (and later
+ * instances, peers and the decision cache) belong to one namespace and
+ * are torn down with it.
+ */
+#include <linux/netdevice.h>
+#include <net/netns/generic.h>
+
+#include "ilp.h"
+
+static unsigned int ilp_net_id __read_mostly;
+
+struct ilp_net *ilp_pernet(const struct net *net)
+{
+	return net_generic(net, ilp_net_id);
+}
+
+static int __net_init ilp_net_init(struct net *net)
+{
+	struct ilp_net *in = ilp_pernet(net);
+
+	mutex_init(&in->sock_lock);
+	INIT_HLIST_HEAD(&in->socks);
+	in->nsocks = 0;
+	in->sock_gen = 1;
+	return ilp_stats_init(&in->stats);
+}
+
+static void __net_exit ilp_net_exit(struct net *net)
+{
+	struct ilp_net *in = ilp_pernet(net);
+
+	/* Every socket holds a reference on its namespace. */
+	WARN_ON_ONCE(!hlist_empty(&in->socks));
+	ilp_stats_free(&in->stats);
+	mutex_destroy(&in->sock_lock);
+}
+
+static struct pernet_operations ilp_net_ops = {
+	.init = ilp_net_init,
+	.exit = ilp_net_exit,
+	.id = &ilp_net_id,
+	.size = sizeof(struct ilp_net),
+};
+
+int ilp_netns_init(void)
+{
+	return register_pernet_subsys(&ilp_net_ops);
+}
+
+void ilp_netns_exit(void)
+{
+	unregister_pernet_subsys(&ilp_net_ops);
+}

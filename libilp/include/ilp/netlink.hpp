@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// A small generic-netlink client over libmnl: one socket, requests built
+// attribute by attribute, replies handed to a callback, errors raised as
+// ilp::NetlinkError carrying the kernel's extack message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ilp/error.hpp"
+
+struct mnl_socket;
+struct nlmsghdr;
+struct nlattr;
+
+namespace ilp::nl {
+
+// An error answered by the kernel (or met talking to it).  what() reads
+// "CONTEXT: strerror(code)[: extack message]".
+class NetlinkError : public ilp::Error {
+public:
+	NetlinkError(int err, const std::string &context, std::string extack = {});
+	const std::string &extack() const noexcept { return extack_; }
+
+private:
+	std::string extack_;
+};
+
+// Builds one request in a buffer of its own.
+class Request {
+public:
+	Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version);
+
+	Request &put_u8(std::uint16_t type, std::uint8_t v);
+	Request &put_u16(std::uint16_t type, std::uint16_t v);
+	Request &put_u32(std::uint16_t type, std::uint32_t v);
+	Request &put_u64(std::uint16_t type, std::uint64_t v);
+	Request &put_str(std::uint16_t type, std::string_view v);
+	Request &put_bytes(std::uint16_t type, std::span<const std::uint8_t> v);
+	nlattr *nest_start(std::uint16_t type);
+	void nest_end(nlattr *nest);
+
+	nlmsghdr *header() noexcept { return hdr_; }
+	const nlmsghdr *header() const noexcept { return hdr_; }
+	std::span<const std::uint8_t> bytes() const noexcept;
+
+private:
+	std::vector<std::uint8_t> buf_;
+	nlmsghdr *hdr_;
+};
+
+// The attributes of one nesting level, indexed by type.  Types above the
+// maximum the caller knows are ignored (newer kernels may send more).
+class Attrs {
+public:
+	// Attributes of a generic netlink message, after its genl header.
+	static Attrs of_message(const nlmsghdr *nlh, std::uint16_t max_type);
+	// Attributes nested inside @nest.
+	static Attrs of_nest(const nlattr *nest, std::uint16_t max_type);
+
+	const nlattr *get(std::uint16_t type) const noexcept;
+	bool has(std::uint16_t type) const noexcept { return get(type) != nullptr; }
+	std::optional<std::uint8_t> u8(std::uint16_t type) const;
+	std::optional<std::uint16_t> u16(std::uint16_t type) const;
+	std::optional<std::uint32_t> u32(std::uint16_t type) const;
+	std::optional<std::uint64_t> u64(std::uint16_t type) const;
+	std::optional<std::string> str(std::uint16_t type) const;
+
+private:
+	explicit Attrs(std::uint16_t max_type) : table_(max_type + 1u, nullptr) {}
+	std::vector<const nlattr *> table_;
+};
+
+struct FamilyInfo {
+	std::uint16_t id;
+	std::uint32_t version;
+	std::uint32_t max_attr;
+};
+
+// One NETLINK_GENERIC socket with extended acks enabled.
+class GenlSocket {
+public:
+	using Handler = std::function<void(const nlmsghdr *)>;
+
+	GenlSocket();
+	GenlSocket(GenlSocket &&) noexcept;
+	GenlSocket &operator=(GenlSocket &&) noexcept;
+	~GenlSocket();
+
+	// Looks a family up by name; nullopt when the kernel has none by
+	// that name (its module is not loaded).
+	std::optional<FamilyInfo> resolve(std::string_view name);
+
+	// Sends @req (sequence number and port filled in here) and calls
+	// @handler for each reply until the final ack or NLMSG_DONE.  A
+	// dump whose result the kernel marked inconsistent is retried a
+	// few times before NetlinkError(EINTR) is thrown.
+	void transact(Request &req, const Handler &handler);
+
+private:
+	void transact_once(Request &req, const Handler &handler, bool &interrupted);
+
+	struct MnlClose {
+		void operator()(mnl_socket *s) const noexcept;
+	};
+	std::unique_ptr<mnl_socket, MnlClose> sock_;
+	std::uint32_t portid_ = 0;
+	std::uint32_t seq_ = 0;
+	std::vector<std::uint8_t> rxbuf_;
+};
+
+// Decodes an NLMSG_ERROR message: the error code (0 for an ack, else a
+// positive errno) and the extack message, if any.
+struct ErrorReply {
+	int error;
+	std::string extack;
+};
+ErrorReply parse_error(const nlmsghdr *nlh);
+
+} // namespace ilp::nl

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ilp/netlink.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+namespace ilp::nl {
+
+namespace {
+
+// Large enough for any one read of a dump (the kernel fills at most 32 KiB
+// per part); libmnl 1.0.5 calls this MNL_SOCKET_DUMP_SIZE.
+constexpr std::size_t rx_buffer_size = 32768;
+
+std::string describe(int err, const std::string &context, const std::string &extack)
+{
+	std::string s = context + ": " + std::strerror(err);
+	if (!extack.empty())
+		s += ": " + extack;
+	return s;
+}
+
+template <typename T> std::optional<T> fixed(const nlattr *a)
+{
+	if (!a)
+		return std::nullopt;
+	if (mnl_attr_get_payload_len(a) != sizeof(T))
+		throw NetlinkError(EPROTO, "attribute " + std::to_string(mnl_attr_get_type(a)) +
+						   " has length " +
+						   std::to_string(mnl_attr_get_payload_len(a)));
+	T v;
+	std::memcpy(&v, mnl_attr_get_payload(a), sizeof(T));
+	return v;
+}
+
+void parse_into(std::vector<const nlattr *> &table, const void *start, std::size_t len)
+{
+	const auto *a = static_cast<const nlattr *>(start);
+	auto rem = static_cast<int>(len);
+	// mnl_attr_ok() checks that each attribute fits in what remains.
+	for (; mnl_attr_ok(a, rem); rem -= MNL_ALIGN(a->nla_len),
+				    a = reinterpret_cast<const nlattr *>(
+					    reinterpret_cast<const char *>(a) + MNL_ALIGN(a->nla_len))) {
+		auto type = mnl_attr_get_type(a);
+		if (type < table.size())
+			table[type] = a;
+	}
+}
+
+} // namespace
+
+NetlinkError::NetlinkError(int err, const std::string &context, std::string extack)
+    : ilp::Error(err, describe(err, context, extack)), extack_(std::move(extack))
+{
+}
+
+Request::Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version)
+    : buf_(MNL_SOCKET_BUFFER_SIZE)
+{
+	hdr_ = mnl_nlmsg_put_header(buf_.data());
+	hdr_->nlmsg_type = type;
+	hdr_->nlmsg_flags = NLM_F_REQUEST | flags;
+	auto *genl = static_cast<genlmsghdr *>(mnl_nlmsg_put_extra_header(hdr_, sizeof(genlmsghdr)));
+	genl->cmd = cmd;
+	genl->version = version;
+}
+
+Request &Request::put_u8(std::uint16_t type, std::uint8_t v)
+{
+	if (!mnl_attr_put_u8_check(hdr_, buf_.size(), type, v))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_u16(std::uint16_t type, std::uint16_t v)
+{
+	if (!mnl_attr_put_u16_check(hdr_, buf_.size(), type, v))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_u32(std::uint16_t type, std::uint32_t v)
+{
+	if (!mnl_attr_put_u32_check(hdr_, buf_.size(), type, v))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_u64(std::uint16_t type, std::uint64_t v)
+{
+	if (!mnl_attr_put_u64_check(hdr_, buf_.size(), type, v))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_str(std::uint16_t type, std::string_view v)
+{
+	std::string s(v);
+	if (!mnl_attr_put_strz_check(hdr_, buf_.size(), type, s.c_str()))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_bytes(std::uint16_t type, std::span<const std::uint8_t> v)
+{
+	if (!mnl_attr_put_check(hdr_, buf_.size(), type, v.size(), v.data()))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+nlattr *Request::nest_start(std::uint16_t type)
+{
+	auto *n = mnl_attr_nest_start_check(hdr_, buf_.size(), type);
+	if (!n)
+		throw NetlinkError(EMSGSIZE, "building request");
+	return n;
+}
+
+void Request::nest_end(nlattr *nest) { mnl_attr_nest_end(hdr_, nest); }
+
+std::span<const std::uint8_t> Request::bytes() const noexcept
+{
+	return {buf_.data(), hdr_->nlmsg_len};
+}
+
+Attrs Attrs::of_message(const nlmsghdr *nlh, std::uint16_t max_type)
+{
+	Attrs attrs(max_type);
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr)))
+		throw NetlinkError(EPROTO, "short generic netlink message");
+	const auto *start =
+		static_cast<const char *>(mnl_nlmsg_get_payload_offset(nlh, sizeof(genlmsghdr)));
+	std::size_t len = nlh->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(genlmsghdr));
+	parse_into(attrs.table_, start, len);
+	return attrs;
+}
+
+Attrs Attrs::of_nest(const nlattr *nest, std::uint16_t max_type)
+{
+	Attrs attrs(max_type);
+	if (!nest)
+		return attrs;
+	parse_into(attrs.table_, mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest));
+	return attrs;
+}
+
+const nlattr *Attrs::get(std::uint16_t type) const noexcept
+{
+	return type < table_.size() ? table_[type] : nullptr;
+}
+
+std::optional<std::uint8_t> Attrs::u8(std::uint16_t type) const { return fixed<std::uint8_t>(get(type)); }
+std::optional<std::uint16_t> Attrs::u16(std::uint16_t type) const { return fixed<std::uint16_t>(get(type)); }
+std::optional<std::uint32_t> Attrs::u32(std::uint16_t type) const { return fixed<std::uint32_t>(get(type)); }
+std::optional<std::uint64_t> Attrs::u64(std::uint16_t type) const { return fixed<std::uint64_t>(get(type)); }
+
+std::optional<std::string> Attrs::str(std::uint16_t type) const
+{
+	const nlattr *a = get(type);
+	if (!a)
+		return std::nullopt;
+	const char *p = static_cast<const char *>(mnl_attr_get_payload(a));
+	std::size_t n = mnl_attr_get_payload_len(a);
+	return std::string(p, strnlen(p, n));
+}
+
+ErrorReply parse_error(const nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(nlmsgerr))
+		throw NetlinkError(EPROTO, "short netlink error message");
+	const auto *e = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
+	ErrorReply r{-e->error, {}};
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return r;
+	// The TLVs follow the echoed request: its header only when capped.
+	std::size_t off = sizeof(nlmsgerr);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(nlmsghdr);
+	std::size_t payload = nlh->nlmsg_len - MNL_NLMSG_HDRLEN;
+	if (off > payload)
+		return r;
+	std::vector<const nlattr *> table(NLMSGERR_ATTR_MAX + 1, nullptr);
+	parse_into(table, reinterpret_cast<const char *>(e) + off, payload - off);
+	if (const nlattr *msg = table[NLMSGERR_ATTR_MSG]) {
+		const char *p = static_cast<const char *>(mnl_attr_get_payload(msg));
+		r.extack.assign(p, strnlen(p, mnl_attr_get_payload_len(msg)));
+	}
+	return r;
+}
+
+void GenlSocket::MnlClose::operator()(mnl_socket *s) const noexcept { mnl_socket_close(s); }
+
+GenlSocket::GenlSocket() : rxbuf_(rx_buffer_size)
+{
+	sock_.reset(mnl_socket_open(NETLINK_GENERIC));
+	if (!sock_)
+		throw NetlinkError(errno, "opening a generic netlink socket");
+	if (mnl_socket_bind(sock_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+		throw NetlinkError(errno, "binding a generic netlink socket");
+	portid_ = mnl_socket_get_portid(sock_.get());
+	int one = 1;
+	// Best effort: older kernels lack these and still work.
+	mnl_socket_setsockopt(sock_.get(), NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(sock_.get(), NETLINK_CAP_ACK, &one, sizeof(one));
+}
+
+GenlSocket::GenlSocket(GenlSocket &&) noexcept = default;
+GenlSocket &GenlSocket::operator=(GenlSocket &&) noexcept = default;
+GenlSocket::~GenlSocket() = default;
+
+std::optional<FamilyInfo> GenlSocket::resolve(std::string_view name)
+{
+	Request req(GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 1);
+	req.put_str(CTRL_ATTR_FAMILY_NAME, name);
+	std::optional<FamilyInfo> info;
+	try {
+		transact(req, [&](const nlmsghdr *nlh) {
+			auto a = Attrs::of_message(nlh, CTRL_ATTR_MAX);
+			auto id = a.u16(CTRL_ATTR_FAMILY_ID);
+			if (!id)
+				throw NetlinkError(EPROTO, "family reply without an id");
+			info = FamilyInfo{*id, a.u32(CTRL_ATTR_VERSION).value_or(0),
+					  a.u32(CTRL_ATTR_MAXATTR).value_or(0)};
+		});
+	} catch (const NetlinkError &e) {
+		if (e.code().value() == ENOENT)
+			return std::nullopt;
+		throw;
+	}
+	return info;
+}
+
+void GenlSocket::transact(Request &req, const Handler &handler)
+{
+	constexpr int attempts = 5;
+	bool dump = req.header()->nlmsg_flags & NLM_F_DUMP;
+	for (int i = 0;; i++) {
+		bool interrupted = false;
+		if (!dump) {
+			transact_once(req, handler, interrupted);
+			return;
+		}
+		// Buffer a dump's replies so that a retried one does not
+		// hand the caller duplicates.
+		std::vector<std::vector<std::uint8_t>> msgs;
+		transact_once(
+			req,
+			[&](const nlmsghdr *nlh) {
+				const auto *p = reinterpret_cast<const std::uint8_t *>(nlh);
+				msgs.emplace_back(p, p + nlh->nlmsg_len);
+			},
+			interrupted);
+		if (!interrupted) {
+			for (auto &m : msgs)
+				handler(reinterpret_cast<const nlmsghdr *>(m.data()));
+			return;
+		}
+		if (i + 1 == attempts)
+			throw NetlinkError(EINTR, "dump kept changing while read");
+	}
+}
+
+void GenlSocket::transact_once(Request &req, const Handler &handler, bool &interrupted)
+{
+	nlmsghdr *hdr = req.header();
+	hdr->nlmsg_seq = ++seq_;
+	hdr->nlmsg_pid = 0;
+	auto out = req.bytes();
+	if (mnl_socket_sendto(sock_.get(), out.data(), out.size()) < 0)
+		throw NetlinkError(errno, "sending a netlink request");
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(sock_.get(), rxbuf_.data(), rxbuf_.size());
+		if (n < 0)
+			throw NetlinkError(errno, "reading a netlink reply");
+		const auto *nlh = reinterpret_cast<const nlmsghdr *>(rxbuf_.data());
+		int rem = static_cast<int>(n);
+		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_seq != hdr->nlmsg_seq || nlh->nlmsg_pid != portid_)
+				continue; // not ours (a stale reply)
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				interrupted = true;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				auto err = parse_error(nlh);
+				if (err.error)
+					throw NetlinkError(err.error, "kernel refused the request",
+							   err.extack);
+				return;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int err = 0;
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
+					std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+				if (err < 0)
+					throw NetlinkError(-err, "kernel failed the dump");
+				return;
+			}
+			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+				continue; // NLMSG_NOOP, NLMSG_OVERRUN
+			handler(nlh);
+			if (!(nlh->nlmsg_flags & NLM_F_MULTI) && !(hdr->nlmsg_flags & NLM_F_ACK))
+				return;
+		}
+	}
+}
+
+} // namespace ilp::nl

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The netlink message codec and the generic netlink socket, the latter
+// against this machine's own kernel (its "nlctrl" family is always there).
+#include <cstring>
+
+#include <cppunit/extensions/HelperMacros.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include <ilp/netlink.hpp>
+
+using ilp::nl::Attrs;
+using ilp::nl::NetlinkError;
+using ilp::nl::Request;
+
+namespace {
+
+// An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK and extack:
+// header, nlmsgerr (with the request's header only), then TLVs.
+std::vector<std::uint8_t> error_message(int error, const char *msg)
+{
+	std::vector<std::uint8_t> buf(MNL_SOCKET_BUFFER_SIZE);
+	auto *nlh = mnl_nlmsg_put_header(buf.data());
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = NLM_F_CAPPED | (msg ? NLM_F_ACK_TLVS : 0);
+	auto *e = static_cast<nlmsgerr *>(mnl_nlmsg_put_extra_header(nlh, sizeof(nlmsgerr)));
+	e->error = -error;
+	e->msg.nlmsg_len = 64; // the request's length; its body is not echoed
+	if (msg)
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, msg);
+	buf.resize(nlh->nlmsg_len);
+	return buf;
+}
+
+} // namespace
+
+class NetlinkTest : public CppUnit::TestFixture {
+	CPPUNIT_TEST_SUITE(NetlinkTest);
+	CPPUNIT_TEST(request__builds_header_and_aligned_attributes);
+	CPPUNIT_TEST(attrs__round_trip_scalars_strings_and_nests);
+	CPPUNIT_TEST(attrs__wrong_length_is_an_error);
+	CPPUNIT_TEST(attrs__types_above_max_are_ignored);
+	CPPUNIT_TEST(attrs__truncated_attribute_stops_parsing);
+	CPPUNIT_TEST(parse_error__ack_has_no_error);
+	CPPUNIT_TEST(parse_error__reads_errno_and_extack);
+	CPPUNIT_TEST(error__what_names_context_errno_and_extack);
+	CPPUNIT_TEST(socket__resolves_nlctrl_of_this_kernel);
+	CPPUNIT_TEST(socket__unknown_family_is_nullopt);
+	CPPUNIT_TEST(socket__kernel_error_is_thrown);
+	CPPUNIT_TEST(socket__kernel_extack_is_in_the_error);
+	CPPUNIT_TEST(socket__dump_reads_every_part);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void request__builds_header_and_aligned_attributes()
+	{
+		Request r(0x20, NLM_F_ACK, 7, 1);
+		r.put_u8(1, 0xab).put_str(2, "ilp");
+		const nlmsghdr *h = r.header();
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(0x20), h->nlmsg_type);
+		CPPUNIT_ASSERT(h->nlmsg_flags & NLM_F_REQUEST);
+		CPPUNIT_ASSERT(h->nlmsg_flags & NLM_F_ACK);
+		const auto *g = static_cast<const genlmsghdr *>(mnl_nlmsg_get_payload(h));
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(7), g->cmd);
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(1), g->version);
+		// 16 header + 4 genl + 8 (u8, padded) + 8 ("ilp\0")
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(36), h->nlmsg_len);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(36), r.bytes().size());
+	}
+
+	void attrs__round_trip_scalars_strings_and_nests()
+	{
+		Request r(0x20, 0, 1, 1);
+		r.put_u8(1, 8).put_u16(2, 1600).put_u32(3, 0xdeadbeef).put_u64(4, 1ULL << 40);
+		r.put_str(5, "hello");
+		auto *nest = r.nest_start(6);
+		r.put_u32(1, 42);
+		r.nest_end(nest);
+
+		auto a = Attrs::of_message(r.header(), 6);
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(8), *a.u8(1));
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(1600), *a.u16(2));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(0xdeadbeef), *a.u32(3));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1ULL << 40), *a.u64(4));
+		CPPUNIT_ASSERT_EQUAL(std::string("hello"), *a.str(5));
+		auto inner = Attrs::of_nest(a.get(6), 1);
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(42), *inner.u32(1));
+		CPPUNIT_ASSERT(!a.has(0));
+		CPPUNIT_ASSERT(!Attrs::of_nest(nullptr, 3).has(1));
+	}
+
+	void attrs__wrong_length_is_an_error()
+	{
+		Request r(0x20, 0, 1, 1);
+		r.put_u16(1, 5);
+		auto a = Attrs::of_message(r.header(), 1);
+		CPPUNIT_ASSERT_THROW(a.u32(1), NetlinkError);
+		CPPUNIT_ASSERT_THROW(a.u64(1), NetlinkError);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(5), *a.u16(1));
+	}
+
+	void attrs__types_above_max_are_ignored()
+	{
+		Request r(0x20, 0, 1, 1);
+		r.put_u32(9, 1).put_u32(2, 2);
+		auto a = Attrs::of_message(r.header(), 3);
+		CPPUNIT_ASSERT(!a.has(9));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(2), *a.u32(2));
+	}
+
+	void attrs__truncated_attribute_stops_parsing()
+	{
+		Request r(0x20, 0, 1, 1);
+		r.put_u32(1, 1).put_u32(2, 2);
+		// Claim the second attribute is longer than the message.
+		auto *h = r.header();
+		auto *second = reinterpret_cast<nlattr *>(reinterpret_cast<char *>(h) + h->nlmsg_len - 8);
+		second->nla_len = 200;
+		auto a = Attrs::of_message(h, 2);
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), *a.u32(1));
+		CPPUNIT_ASSERT(!a.has(2));
+	}
+
+	void parse_error__ack_has_no_error()
+	{
+		auto m = error_message(0, nullptr);
+		auto e = ilp::nl::parse_error(reinterpret_cast<const nlmsghdr *>(m.data()));
+		CPPUNIT_ASSERT_EQUAL(0, e.error);
+		CPPUNIT_ASSERT(e.extack.empty());
+	}
+
+	void parse_error__reads_errno_and_extack()
+	{
+		auto m = error_message(EINVAL, "Unknown attribute type");
+		auto e = ilp::nl::parse_error(reinterpret_cast<const nlmsghdr *>(m.data()));
+		CPPUNIT_ASSERT_EQUAL(EINVAL, e.error);
+		CPPUNIT_ASSERT_EQUAL(std::string("Unknown attribute type"), e.extack);
+	}
+
+	void error__what_names_context_errno_and_extack()
+	{
+		NetlinkError e(EPERM, "resetting counters", "needs CAP_NET_ADMIN");
+		CPPUNIT_ASSERT_EQUAL(std::string("resetting counters: Operation not permitted: needs CAP_NET_ADMIN"),
+				     std::string(e.what()));
+		CPPUNIT_ASSERT_EQUAL(EPERM, e.code().value());
+	}
+
+	void socket__resolves_nlctrl_of_this_kernel()
+	{
+		ilp::nl::GenlSocket s;
+		auto f = s.resolve("nlctrl");
+		CPPUNIT_ASSERT(f.has_value());
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(GENL_ID_CTRL), f->id);
+	}
+
+	void socket__unknown_family_is_nullopt()
+	{
+		ilp::nl::GenlSocket s;
+		CPPUNIT_ASSERT(!s.resolve("ilp-nosuch").has_value());
+	}
+
+	void socket__kernel_error_is_thrown()
+	{
+		// nlctrl has no command 200: the kernel answers EOPNOTSUPP.
+		ilp::nl::GenlSocket s;
+		Request r(GENL_ID_CTRL, NLM_F_ACK, 200, 1);
+		try {
+			s.transact(r, [](const nlmsghdr *) {});
+			CPPUNIT_FAIL("no error from the kernel");
+		} catch (const NetlinkError &e) {
+			CPPUNIT_ASSERT_EQUAL(EOPNOTSUPP, e.code().value());
+		}
+	}
+
+	void socket__kernel_extack_is_in_the_error()
+	{
+		// A family name longer than GENL_NAMSIZ fails nlctrl's policy,
+		// and the kernel says so in an extack message.
+		ilp::nl::GenlSocket s;
+		try {
+			s.resolve("a-family-name-longer-than-sixteen");
+			CPPUNIT_FAIL("no error from the kernel");
+		} catch (const NetlinkError &e) {
+			CPPUNIT_ASSERT_EQUAL(EINVAL, e.code().value());
+			CPPUNIT_ASSERT(!e.extack().empty());
+			CPPUNIT_ASSERT(std::string(e.what()).find(e.extack()) != std::string::npos);
+		}
+	}
+
+	void socket__dump_reads_every_part()
+	{
+		// Dumping every family takes several reads on any kernel and
+		// must include nlctrl itself.
+		ilp::nl::GenlSocket s;
+		Request r(GENL_ID_CTRL, NLM_F_DUMP, CTRL_CMD_GETFAMILY, 1);
+		int families = 0;
+		bool saw_nlctrl = false;
+		s.transact(r, [&](const nlmsghdr *nlh) {
+			families++;
+			auto a = Attrs::of_message(nlh, CTRL_ATTR_MAX);
+			if (a.str(CTRL_ATTR_FAMILY_NAME) == "nlctrl")
+				saw_nlctrl = true;
+		});
+		CPPUNIT_ASSERT(families > 1);
+		CPPUNIT_ASSERT(saw_nlctrl);
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(NetlinkTest);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilp_genl_raw - send a hand-built request to the "ilp" genetlink family
+ *
+ *   ilp_genl_raw [-r RESERVED] CMD [TYPE=U32 ...]
+ *
+ * Sends command CMD (a number) with the given u32 attributes, exactly as
+ * written: no validation here, so that the tests can check what the
+ * kernel accepts.  Prints "ok" and exits 0 when the kernel answered
+ * without error, or "error ENAME: EXTACK-MESSAGE" and exits 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/ilp.h>
+
+#define BUFSZ 8192
+
+struct req {
+	struct nlmsghdr nlh;
+	struct genlmsghdr genl;
+	char attrs[1024];
+};
+
+static void put_attr(struct nlmsghdr *nlh, uint16_t type, const void *data,
+		     uint16_t len)
+{
+	struct nlattr *nla = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	nla->nla_type = type;
+	nla->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)nla + NLA_HDRLEN, data, len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(nla->nla_len);
+}
+
+/* Send one request and read replies up to the ACK or the error. */
+static int transact(int fd, struct nlmsghdr *req, char *reply, uint16_t *family)
+{
+	static char buf[BUFSZ];
+
+	if (send(fd, req, req->nlmsg_len, 0) < 0) {
+		perror("send");
+		exit(2);
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nlh;
+
+		if (n < 0) {
+			perror("recv");
+			exit(2);
+		}
+		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+				size_t off = sizeof(*e);
+				struct nlattr *a;
+
+				reply[0] = 0;
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - sizeof(e->msg);
+				if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+					int rem = nlh->nlmsg_len - NLMSG_HDRLEN - off;
+
+					for (a = (struct nlattr *)((char *)e + off);
+					     rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+					     a->nla_len <= rem;
+					     rem -= NLA_ALIGN(a->nla_len),
+					     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+						if (a->nla_type == NLMSGERR_ATTR_MSG)
+							snprintf(reply, 256, "%s",
+								 (char *)a + NLA_HDRLEN);
+				}
+				return e->error;
+			}
+			if (family && nlh->nlmsg_type == GENL_ID_CTRL) {
+				struct genlmsghdr *g = NLMSG_DATA(nlh);
+				struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
+				int rem = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+				for (; rem >= NLA_HDRLEN && a->nla_len <= rem;
+				     rem -= NLA_ALIGN(a->nla_len),
+				     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+					if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+						*family = *(uint16_t *)((char *)a + NLA_HDRLEN);
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char extack[256] = "";
+	uint16_t family = 0;
+	struct req req;
+	int one = 1, fd, err, i = 1;
+	uint8_t reserved = 0;
+
+	if (argc > 2 && !strcmp(argv[1], "-r")) {
+		reserved = atoi(argv[2]);
+		i = 3;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: %s [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
+		return 2;
+	}
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	if (fd < 0) {
+		perror("socket");
+		return 2;
+	}
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.nlh.nlmsg_type = GENL_ID_CTRL;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nlh.nlmsg_seq = 1;
+	req.genl.cmd = CTRL_CMD_GETFAMILY;
+	req.genl.version = 1;
+	put_attr(&req.nlh, CTRL_ATTR_FAMILY_NAME, ILP_GENL_NAME, sizeof(ILP_GENL_NAME));
+	err = transact(fd, &req.nlh, extack, &family);
+	if (err || !family) {
+		printf("error family %s not found\n", ILP_GENL_NAME);
+		return 1;
+	}
+
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.nlh.nlmsg_type = family;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nlh.nlmsg_seq = 2;
+	req.genl.cmd = atoi(argv[i++]);
+	req.genl.version = ILP_GENL_VERSION;
+	req.genl.reserved = reserved;
+	for (; i < argc; i++) {
+		unsigned int type, val;
+
+		if (sscanf(argv[i], "%u=%u", &type, &val) != 2) {
+			fprintf(stderr, "bad attribute %s\n", argv[i]);
+			return 2;
+		}
+		put_attr(&req.nlh, type, &val, sizeof(uint32_t));
+	}
+	err = transact(fd, &req.nlh, extack, NULL);
+	if (err) {
+		printf("error %s: %s\n", strerrorname_np(-err), extack);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}

@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's 6.12 kernel under QEMU (software emulation), load the freshly
+# built ilp.ko inside it and run the selftests; print their TAP output here.
+#
+# The guest mounts this machine's root file system read-only over 9p, so the
+# tests use the host's own tools (bash, iproute2, kmod) and our built binaries
+# exactly as they are.  A second, writable 9p share carries the results back.
+#
+# Exit status: 0 when every test passed or skipped; 1 when a test printed
+# "not ok", the kernel printed an oops, BUG or WARNING, the guest panicked or
+# the run timed out; 2 on a usage or set-up error.
+
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+suite_dir=$top/selftests/ilp
+
+usage() {
+	cat <<EOF
+usage: $0 [options] [-- COMMAND...]
+
+  -t NAME      run only test NAME (repeatable; e.g. -t module_load.sh)
+  -l           list the tests and exit
+  -k KVER      kernel to boot (default: newest Debian 6.12 generic kernel)
+  -T SECONDS   time limit for the whole VM run (default: 900)
+  -o DIR       keep console log, dmesg and TAP output in DIR
+  -m MEM       guest memory (default: 1G)
+  -c CPUS      guest CPUs (default: 2)
+  -q           quiet: do not echo the console while the VM runs
+  -- COMMAND   run COMMAND in the guest instead of the test suite
+               (the module is installed but not loaded)
+
+Environment: ILP_BUILD_DIR (default: $top/build) is the CMake build tree.
+EOF
+}
+
+tests=()
+kver=
+time_limit=900
+outdir=
+mem=1G
+cpus=2
+quiet=0
+list=0
+while getopts "t:lk:T:o:m:c:qh" opt; do
+	case $opt in
+	t) tests+=("$OPTARG") ;;
+	l) list=1 ;;
+	k) kver=$OPTARG ;;
+	T) time_limit=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	q) quiet=1 ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+command=("$@")
+
+die() { echo "run-vm: $*" >&2; exit 2; }
+
+all_tests=$(make -s -C "$suite_dir" list) || die "cannot list tests in $suite_dir"
+if [ $list = 1 ]; then
+	echo "$all_tests"
+	exit 0
+fi
+for t in "${tests[@]}"; do
+	grep -qx -- "$t" <<<"$all_tests" || die "no test named '$t' (try -l)"
+done
+
+# The newest generic (not cloud: it has no 9p) Debian 6.12 kernel whose
+# headers are installed too.
+if [ -z "$kver" ]; then
+	kver=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' |
+	       grep -v -e cloud -e rt | sort -V |
+	       while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
+	       tail -n 1)
+fi
+[ -n "$kver" ] || die "no Debian 6.12 kernel with headers installed (run scripts/install-deps)"
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || die "$kernel not readable"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not installed"
+
+build=${ILP_BUILD_DIR:-$top/build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+
+# Build what the guest runs: the module for this kernel, the userspace
+# binaries and the suite's helper programs.
+"$top/scripts/build-module" "$kver" >&2 || die "module build failed for $kver"
+ko=$build/kmod/$kver/ilp.ko
+if [ ! -f "$build/CMakeCache.txt" ]; then
+	cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2 || die "cmake configure failed"
+fi
+cmake --build "$build" -j"$(nproc)" >&2 || die "userspace build failed"
+make -s -C "$suite_dir" OUTPUT="$build/selftests/ilp" >&2 || die "selftest helpers failed to build"
+
+work=$(mktemp -d /var/tmp/ilp-vm.XXXXXX)
+qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+share=$work/share
+mkdir -p "$share" "$work/initramfs"
+
+# What the guest should do, read by guest-init.sh.
+{
+	printf 'ILP_TOP=%q\n' "$top"
+	printf 'ILP_BUILD_DIR=%q\n' "$build"
+	printf 'ILP_KO=%q\n' "$ko"
+	printf 'ILP_TESTS=%q\n' "${tests[*]}"
+	printf 'ILP_COMMAND=('
+	for c in "${command[@]}"; do printf '%q ' "$c"; done
+	printf ')\n'
+} >"$share/config.sh"
+
+# A minimal initramfs: busybox, the 9p modules and an init that mounts the
+# host root and hands over to guest-init.sh.
+ird=$work/initramfs
+mkdir -p "$ird"/{bin,dev,proc,sys,newroot,lib/mod}
+cp /bin/busybox "$ird/bin/busybox" || die "busybox-static not installed"
+for m in fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p; do
+	src=/lib/modules/$kver/kernel/$m.ko
+	if [ -f "$src.xz" ]; then
+		xz -dc "$src.xz" >"$ird/lib/mod/$(basename "$m").ko"
+	elif [ -f "$src" ]; then
+		cp "$src" "$ird/lib/mod/"
+	else
+		die "kernel module $m not found for $kver"
+	fi
+done
+cat >"$ird/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in netfs 9pnet 9pnet_virtio 9p; do
+	insmod /lib/mod/\$m.ko || echo "initramfs: cannot load \$m"
+done
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose root /newroot ||
+	{ echo "initramfs: cannot mount host root"; echo o >/proc/sysrq-trigger; }
+mount --move /dev /newroot/dev
+mount --move /sys /newroot/sys
+mount --move /proc /newroot/proc
+exec switch_root /newroot /bin/bash $(printf '%q' "$top/selftests/vm/guest-init.sh")
+EOF
+chmod +x "$ird/init"
+(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.cpio.gz" ||
+	die "cannot pack the initramfs"
+
+# Index ilp.ko with the kernel's own modules here rather than in the guest
+# (depmod over 9p under emulation takes a minute).  The guest stacks this
+# directory over /lib/modules/KVER, as if a package had installed ilp.ko
+# into updates/, so "modprobe ilp" resolves dependencies and socket(AF_ILP)
+# loads the module through its alias.
+dm=$work/depmod
+mkdir -p "$dm/lib/modules/$kver/updates" "$share/modules"
+ln -s "/lib/modules/$kver/kernel" "$dm/lib/modules/$kver/kernel"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -f "/lib/modules/$kver/$f" ] && cp "/lib/modules/$kver/$f" "$dm/lib/modules/$kver/"
+done
+cp "$ko" "$dm/lib/modules/$kver/updates/ilp.ko"
+depmod -b "$dm" -a "$kver" || die "depmod failed"
+cp -r "$dm/lib/modules/$kver/updates" "$dm/lib/modules/$kver"/modules.* "$share/modules/"
+
+console=$work/console.log
+: >"$console"
+qemu_args=(
+	-accel tcg -cpu max -smp "$cpus" -m "$mem"
+	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz"
+	-append "console=ttyS0 panic=-1 loglevel=6"
+	-display none -monitor none -no-reboot
+	-serial "file:$console"
+	-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap"
+	-virtfs "local,path=$share,mount_tag=results,security_model=none,multidevs=remap"
+	-nic none
+)
+
+echo "run-vm: booting $kver (time limit ${time_limit}s)" >&2
+setsid qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+if [ $quiet = 0 ]; then
+	tail -n +1 -f "$console" --pid=$qemu_pid &
+fi
+timed_out=0
+deadline=$((SECONDS + time_limit))
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if [ $SECONDS -ge $deadline ]; then
+		timed_out=1
+		kill -9 "$qemu_pid" 2>/dev/null
+		break
+	fi
+	sleep 1
+done
+wait "$qemu_pid" 2>/dev/null
+qemu_pid=
+wait 2>/dev/null
+
+if [ -n "$outdir" ]; then
+	mkdir -p "$outdir"
+	cp "$console" "$outdir/console.log"
+	cp "$work/qemu.out" "$outdir/qemu.out"
+	for f in tap.txt dmesg.txt rc; do
+		[ -f "$share/$f" ] && cp "$share/$f" "$outdir/$f"
+	done
+fi
+
+# Verdict.  The guest's own exit code is not enough: a test can print
+# "not ok" and the kernel can WARN without any test noticing.
+fail=0
+reason=()
+if [ $timed_out = 1 ]; then
+	fail=1; reason+=("timed out after ${time_limit}s")
+fi
+if [ ! -f "$share/rc" ]; then
+	fail=1; reason+=("the guest did not finish (see console log)")
+	cat "$work/qemu.out" >&2
+fi
+tap=$share/tap.txt
+if [ -f "$tap" ]; then
+	echo "----- TAP output -----"
+	cat "$tap"
+	echo "----------------------"
+	if grep -qE '^[[:space:]#]*not ok ' "$tap"; then
+		fail=1; reason+=("a test printed 'not ok'")
+	fi
+fi
+oops_re='Kernel panic|BUG:|WARNING:|Oops|general protection fault|UBSAN:|KASAN:|kernel BUG at|unreferenced object|possible circular locking|RCU stall|Call Trace:'
+kmsg=$console
+[ -f "$share/dmesg.txt" ] && kmsg="$console $share/dmesg.txt"
+# shellcheck disable=SC2086
+if grep -hE "$oops_re" $kmsg >/dev/null; then
+	fail=1; reason+=("the kernel reported a problem:")
+	# shellcheck disable=SC2086
+	grep -hE -B2 -A25 "$oops_re" $kmsg | head -n 80 >&2
+fi
+if [ -f "$share/rc" ] && [ "$(cat "$share/rc")" != 0 ] && [ ${#command[@]} -gt 0 ]; then
+	fail=1; reason+=("the command exited with $(cat "$share/rc")")
+fi
+
+if [ -f "$tap" ]; then
+	pass=$(grep -E '^ok [0-9]+ ' "$tap" | grep -vc '# SKIP')
+	skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
+	nok=$(grep -cE '^not ok [0-9]+ ' "$tap")
+	echo "selftests: $pass passed, $nok failed, $skip skipped"
+fi
+if [ $fail = 1 ]; then
+	echo "run-vm: FAIL: ${reason[*]}" >&2
+	exit 1
+fi
+echo "run-vm: PASS ($kver)" >&2
+exit 0

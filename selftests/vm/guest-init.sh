@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 inside the selftest VM, started from the initramfs once the host's
+# root is mounted read-only at /.  Makes the writable places a test needs,
+# installs the freshly built ilp.ko where modprobe finds it, runs the suite
+# (or the requested command), saves TAP, dmesg and the exit code to the
+# results share and powers off.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=dumb
+
+power_off() {
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 10
+}
+trap power_off EXIT
+
+
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /mnt 2>/dev/null ||
+	{ echo "guest-init: cannot mount the results share"; exit 1; }
+share=/mnt
+# shellcheck source=/dev/null
+. $share/config.sh
+
+# tmpfs over the places that must be writable.  The source tree may live
+# under one of them (a clone in /tmp, say): keep it visible across the
+# mount by moving a bind mount of it back on top.
+writable=(/tmp /run /var/tmp /root /var/lib /var/log /etc/netns)
+keep=()
+for p in "$ILP_TOP" "$ILP_BUILD_DIR"; do
+	for w in "${writable[@]}"; do
+		case $p/ in "$w"/*) keep+=("$p") ;; esac
+	done
+done
+mkdir -p /dev/shm /dev/pts
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+saved=0
+for p in "${keep[@]}"; do
+	mkdir -p /dev/shm/keep$saved
+	mount --bind "$p" /dev/shm/keep$saved
+	saved=$((saved + 1))
+done
+for w in "${writable[@]}"; do
+	[ -d "$w" ] && mount -t tmpfs -o mode=0755 tmpfs "$w"
+done
+chmod 1777 /tmp /var/tmp
+saved=0
+for p in "${keep[@]}"; do
+	mkdir -p "$p"
+	mount --move /dev/shm/keep$saved "$p"
+	saved=$((saved + 1))
+done
+mkdir -p /run/netns /run/lock /var/lib/ilp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+hostname ilp-vm
+ip link set lo up
+
+# Install ilp.ko as a package would (updates/ beats the tree): run-vm.sh
+# indexed it with depmod; stack that over the kernel's own modules.
+kver=$(uname -r)
+moddir=/lib/modules/$kver
+mkdir -p /run/ilp-mods
+cp -r $share/modules/. /run/ilp-mods/
+modprobe overlay
+mount -t overlay overlay -o "lowerdir=/run/ilp-mods:$moddir" "$moddir" ||
+	{ echo "guest-init: cannot overlay $moddir"; exit 1; }
+
+export ILP_TOP ILP_BUILD_DIR
+export PATH=$ILP_BUILD_DIR/cli:$ILP_BUILD_DIR/daemon:$PATH
+
+echo "guest-init: kernel $kver ready"
+if [ ${#ILP_COMMAND[@]} -gt 0 ]; then
+	cd "$ILP_TOP" || exit 1
+	"${ILP_COMMAND[@]}"
+	rc=$?
+else
+	# shellcheck disable=SC2086
+	"$ILP_TOP/selftests/vm/run-suite.sh" "$ILP_TOP/selftests/ilp" \
+		"$ILP_BUILD_DIR/selftests/ilp" $ILP_TESTS | tee $share/tap.txt
+	rc=${PIPESTATUS[0]}
+fi
+# Unload whatever is left so that the module's exit path runs under test too.
+modprobe -r ilp 2>/dev/null
+dmesg >$share/dmesg.txt
+echo "$rc" >$share/rc
