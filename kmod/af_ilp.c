@@ -128,13 +128,16 @@ int ilp_af_init(void)
 		return err;
 
 	err = sock_register(&ilp_family_ops);
+	if (err == -EEXIST) {
+		pr_err("address family %d is already taken by another protocol; load with family=N naming a free one\n",
+		       ilp_family);
+		/* modprobe reads EEXIST from init as "already loaded". */
+		err = -EBUSY;
+	} else if (err) {
+		pr_err("cannot register address family %d: %d\n",
+		       ilp_family, err);
+	}
 	if (err) {
-		if (err == -EEXIST)
-			pr_err("address family %d is already taken by another protocol; load with family=N naming a free one\n",
-			       ilp_family);
-		else
-			pr_err("cannot register address family %d: %d\n",
-			       ilp_family, err);
 		proto_unregister(&ilp_proto);
 		return err;
 	}

@@ -2,8 +2,9 @@
 /*
  * ilp_genl_raw - send a hand-built request to the "ilp" genetlink family
  *
- *   ilp_genl_raw [-r RESERVED] CMD [TYPE=U32 ...]
+ *   ilp_genl_raw [-d] [-r RESERVED] CMD [TYPE=U32 ...]
  *
+ * -d sends the request as a dump (NLM_F_DUMP).
  * Sends command CMD (a number) with the given u32 attributes, exactly as
  * written: no validation here, so that the tests can check what the
  * kernel accepts.  Prints "ok" and exits 0 when the kernel answered
@@ -81,6 +82,8 @@ static int transact(int fd, struct nlmsghdr *req, char *reply, uint16_t *family)
 				}
 				return e->error;
 			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return *(int *)NLMSG_DATA(nlh);
 			if (family && nlh->nlmsg_type == GENL_ID_CTRL) {
 				struct genlmsghdr *g = NLMSG_DATA(nlh);
 				struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
@@ -103,13 +106,20 @@ int main(int argc, char **argv)
 	struct req req;
 	int one = 1, fd, err, i = 1;
 	uint8_t reserved = 0;
+	int dump = 0;
 
-	if (argc > 2 && !strcmp(argv[1], "-r")) {
-		reserved = atoi(argv[2]);
-		i = 3;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-d")) {
+			dump = 1;
+		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+			reserved = atoi(argv[++i]);
+		} else {
+			i = argc;
+			break;
+		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: %s [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-d] [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
 		return 2;
 	}
 
@@ -137,7 +147,7 @@ int main(int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
 	req.nlh.nlmsg_type = family;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0);
 	req.nlh.nlmsg_seq = 2;
 	req.genl.cmd = atoi(argv[i++]);
 	req.genl.version = ILP_GENL_VERSION;

@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the ilp.ko selftests: TAP output for a test's own checks,
+# network namespaces joined by veth (cleaned up on exit), polling instead
+# of sleeps, and loading the module.  Source it first thing:
+#
+#	source "$(dirname "$0")/lib.sh"
+#
+# A test prints its checks as TAP ("ok N desc" / "not ok N desc"); the
+# suite runner nests that output under "# " and reports the test's exit
+# status: 0 pass, 1 fail, 4 skip (ksft_*).
+
+set -u
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+ILP_TOP=${ILP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+ILP_BUILD_DIR=${ILP_BUILD_DIR:-$ILP_TOP/build}
+ILPCTL=${ILPCTL:-$ILP_BUILD_DIR/cli/ilpctl}
+ILPD=${ILPD:-$ILP_BUILD_DIR/daemon/ilpd}
+HELPERS=${ILP_SELFTEST_OUTPUT:-$ILP_BUILD_DIR/selftests/ilp}
+
+tap_n=0
+tap_failed=0
+ns_list=()
+cleanup_hooks=()
+
+# ---------------------------------------------------------------------
+# Output and checks
+
+# Prints a command before running it, so a failure log shows what ran.
+pretty() { echo "[+] $*"; }
+n() { pretty "$@"; "$@"; }
+
+tap_result() { # STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tap_n $2"
+	else
+		echo "not ok $tap_n $2"
+		tap_failed=1
+	fi
+}
+
+# The checks run CMD in this shell (not a subshell), so that a CMD which
+# sets variables or starts helpers keeps them.
+
+# check DESC CMD...: CMD must succeed.
+check() {
+	local desc=$1 rc
+	shift
+	"$@" >"$check_out" 2>&1
+	rc=$?
+	[ $rc = 0 ] || { echo "[+] $*"; cat "$check_out"; echo "(exit status $rc)"; }
+	tap_result $rc "$desc"
+}
+
+# check_fail DESC CMD...: CMD must fail.
+check_fail() {
+	local desc=$1 rc
+	shift
+	"$@" >"$check_out" 2>&1
+	rc=$?
+	[ $rc != 0 ] || { echo "[+] $*"; cat "$check_out"; echo "(succeeded, expected failure)"; }
+	[ $rc != 0 ]
+	tap_result $? "$desc"
+}
+
+# check_eq DESC EXPECTED ACTUAL: the two strings must be equal.
+check_eq() {
+	[ "$2" = "$3" ] || printf 'expected: %s\nactual:   %s\n' "$2" "$3"
+	[ "$2" = "$3" ]
+	tap_result $? "$1"
+}
+
+# check_match DESC REGEX CMD...: CMD's output (stdout and stderr) must match
+# the extended regular expression; the exit status does not matter.
+check_match() {
+	local desc=$1 re=$2
+	shift 2
+	"$@" >"$check_out" 2>&1
+	grep -qE -- "$re" "$check_out" ||
+		{ echo "[+] $*"; cat "$check_out"; echo "(does not match /$re/)"; }
+	grep -qE -- "$re" "$check_out"
+	tap_result $? "$desc"
+}
+
+skip() { echo "# SKIP $*"; exit $ksft_skip; }
+
+require_root() { [ "$(id -u)" = 0 ] || skip "must be run as root"; }
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not installed"
+	done
+}
+
+# Ends the test: prints the plan and exits with the ksft status.
+finish() {
+	echo "1..$tap_n"
+	[ $tap_failed = 0 ] && exit $ksft_pass
+	exit $ksft_fail
+}
+
+# busywait TIMEOUT_MS CMD...: poll CMD until it succeeds or time runs out.
+busywait() {
+	local timeout_ms=$1 start
+	shift
+	start=$(date +%s%3N)
+	until "$@"; do
+		[ $(($(date +%s%3N) - start)) -ge "$timeout_ms" ] && return 1
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------------
+# Cleanup
+
+defer() { cleanup_hooks+=("$*"); }
+
+cleanup() {
+	local i ns
+	for ((i = ${#cleanup_hooks[@]} - 1; i >= 0; i--)); do
+		eval "${cleanup_hooks[$i]}" >/dev/null 2>&1
+	done
+	for ns in "${ns_list[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+
+check_out=$(mktemp)
+defer rm -f "$check_out"
+
+# ---------------------------------------------------------------------
+# Network namespaces
+
+# setup_ns VAR...: for each VAR create a namespace named after its role
+# with a unique suffix, bring lo up, and store the name in $VAR.
+setup_ns() {
+	local var name
+	for var in "$@"; do
+		name="$var-$(mktemp -u XXXXXX)"
+		ip netns add "$name" || return 1
+		ns_list+=("$name")
+		ip -n "$name" link set lo up || return 1
+		printf -v "$var" '%s' "$name"
+	done
+}
+
+# link_ns NS1 ADDR1/PLEN NS2 ADDR2/PLEN: join two namespaces with a veth
+# pair and address both ends (IPv4 or IPv6).  The interfaces are named
+# after the peer namespace's role, e.g. "sn1" inside h1.
+link_ns() {
+	local ns1=$1 a1=$2 ns2=$3 a2=$4
+	local if1=${ns2%-*} if2=${ns1%-*}
+	ip link add "tmp$$a" netns "$ns1" type veth peer name "tmp$$b" netns "$ns2" || return 1
+	ip -n "$ns1" link set "tmp$$a" name "$if1" || return 1
+	ip -n "$ns2" link set "tmp$$b" name "$if2" || return 1
+	ip -n "$ns1" addr add "$a1" dev "$if1" nodad 2>/dev/null || ip -n "$ns1" addr add "$a1" dev "$if1"
+	ip -n "$ns2" addr add "$a2" dev "$if2" nodad 2>/dev/null || ip -n "$ns2" addr add "$a2" dev "$if2"
+	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
+}
+
+# ---------------------------------------------------------------------
+# The module
+
+ilp_loaded() { [ -d /sys/module/ilp ]; }
+
+# ilp_load [PARAM=VALUE...]: load ilp.ko (as installed by the VM runner).
+ilp_load() {
+	ilp_loaded && return 0
+	modprobe ilp "$@"
+}
+
+# ilp_unload: unload, waiting for sockets being released to let go.
+ilp_unload() {
+	ilp_loaded || return 0
+	busywait 5000 modprobe -r ilp 2>/dev/null
+	! ilp_loaded
+}
+
+ilp_family() { cat /sys/module/ilp/parameters/family; }
+
+# ---------------------------------------------------------------------
+# Sockets held open by a helper process
+
+declare -A hold_fd hold_dir hold_pid
+
+# hold_start NAME COUNT [-n NETNS] [-u USER]: open COUNT AF_ILP sockets in
+# a helper process (in NETNS, as USER, if given) and keep them open until
+# hold_stop NAME.  Their inodes are in "$(hold_inodes NAME)".
+hold_start() {
+	local name=$1 count=$2 dir fd wrap=()
+	shift 2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-n) wrap+=(ip netns exec "$2") ;;
+		-u) wrap+=(setpriv --reuid="$2" --regid="$(id -g "$2")" --clear-groups) ;;
+		esac
+		shift 2
+	done
+	dir=$(mktemp -d)
+	chmod 755 "$dir"
+	mkfifo -m 644 "$dir/in"
+	# The helper must not inherit other helpers' fifo ends, or closing
+	# theirs would never reach them.
+	(
+		for f in "${hold_fd[@]}"; do eval "exec $f>&-"; done
+		exec "${wrap[@]}" "$HELPERS/ilp_sock" hold "$count" <"$dir/in" >"$dir/out" 2>&1
+	) &
+	hold_pid[$name]=$!
+	exec {fd}>"$dir/in"
+	hold_fd[$name]=$fd
+	hold_dir[$name]=$dir
+	defer hold_stop "$name"
+	busywait 10000 grep -qx ready "$dir/out"
+}
+
+hold_inodes() { grep -vx ready "${hold_dir[$1]}/out"; }
+
+# hold_stop NAME: close the sockets and wait for the helper to exit.
+hold_stop() {
+	local name=$1
+	[ -n "${hold_fd[$name]:-}" ] || return 0
+	eval "exec ${hold_fd[$name]}>&-"
+	wait "${hold_pid[$name]}" 2>/dev/null
+	rm -rf "${hold_dir[$name]}"
+	unset "hold_fd[$name]" "hold_dir[$name]" "hold_pid[$name]"
+}
+
+# json EXPR: evaluate a Python expression over the JSON document on stdin,
+# bound to "d"; e.g. ilpctl -j stats | json 'd["sockets"]["open"]'.
+json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
