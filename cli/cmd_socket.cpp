@@ -11,9 +11,11 @@
 
 #include "ilpctl.hpp"
 
-namespace ilpctl {
+namespace ilpctl
+{
 
-namespace {
+namespace
+{
 
 const char *type_name(unsigned type)
 {
@@ -38,7 +40,8 @@ int cmd_socket_show(Context &ctx, Args)
 		return 0;
 	}
 	ctx.out << std::left << std::setw(12) << "Inode" << std::setw(8) << "Uid" << std::setw(8)
-		<< "Type" << std::setw(10) << "Recv-Q" << "Send-Q" << '\n';
+		<< "Type" << std::setw(10) << "Recv-Q"
+		<< "Send-Q" << '\n';
 	for (const auto &s : socks)
 		ctx.out << std::left << std::setw(12) << s.inode << std::setw(8) << s.uid
 			<< std::setw(8) << type_name(s.type) << std::setw(10) << s.rmem << s.wmem

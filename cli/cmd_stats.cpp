@@ -7,7 +7,8 @@
 
 #include "ilpctl.hpp"
 
-namespace ilpctl {
+namespace ilpctl
+{
 
 int cmd_stats_show(Context &ctx, Args)
 {

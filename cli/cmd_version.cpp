@@ -8,7 +8,8 @@
 
 #include "ilpctl.hpp"
 
-namespace ilpctl {
+namespace ilpctl
+{
 
 int cmd_version(Context &ctx, Args)
 {

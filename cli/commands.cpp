@@ -3,25 +3,33 @@
 
 #include "ilpctl.hpp"
 
-namespace ilpctl {
+namespace ilpctl
+{
 
-namespace {
+namespace
+{
 
 const Command table[] = {
-	{"version", "", "", "show the versions of ilpctl and of the loaded module", 0, 0, false,
-	 cmd_version},
-	{"stats", "show", "", "show the counters of this network namespace", 0, 0, false,
-	 cmd_stats_show},
-	{"stats", "reset", "", "zero the counters of this network namespace", 0, 0, true,
-	 cmd_stats_reset},
-	{"socket", "show", "", "list the AF_ILP sockets of this network namespace", 0, 0, false,
-	 cmd_socket_show},
+    {"version", "", "", "show the versions of ilpctl and of the loaded module", 0, 0, false,
+     cmd_version},
+    {"stats", "show", "", "show the counters of this network namespace", 0, 0, false,
+     cmd_stats_show},
+    {"stats", "reset", "", "zero the counters of this network namespace", 0, 0, true,
+     cmd_stats_reset},
+    {"socket", "show", "", "list the AF_ILP sockets of this network namespace", 0, 0, false,
+     cmd_socket_show},
 };
 
 } // namespace
 
-std::span<const Command> commands() { return table; }
+std::span<const Command> commands()
+{
+	return table;
+}
 
-void Context::emit(const nlohmann::json &j) const { out << j.dump(pretty ? 2 : -1) << '\n'; }
+void Context::emit(const nlohmann::json &j) const
+{
+	out << j.dump(pretty ? 2 : -1) << '\n';
+}
 
 } // namespace ilpctl

@@ -12,7 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ilpctl {
+namespace ilpctl
+{
 
 struct Context {
 	bool json = false;   // -j: JSON on stdout instead of text

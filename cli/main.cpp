@@ -22,7 +22,8 @@
 
 using namespace ilpctl;
 
-namespace {
+namespace
+{
 
 void usage(std::ostream &os)
 {
@@ -54,12 +55,14 @@ void enter_netns(const std::string &name)
 	std::string path = "/run/netns/" + name;
 	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		throw ilp::Error(errno, "network namespace '" + name + "': " + std::strerror(errno));
+		throw ilp::Error(errno,
+				 "network namespace '" + name + "': " + std::strerror(errno));
 	int rc = setns(fd, CLONE_NEWNET);
 	int err = errno;
 	close(fd);
 	if (rc < 0)
-		throw ilp::Error(err, "cannot enter network namespace '" + name + "': " + std::strerror(err));
+		throw ilp::Error(err, "cannot enter network namespace '" + name +
+					  "': " + std::strerror(err));
 }
 
 const Command &find_command(std::vector<std::string> &words)
@@ -119,7 +122,8 @@ int main(int argc, char **argv)
 				usage(std::cout);
 				return 0;
 			} else {
-				throw UsageError("unknown option '" + opt + "' (try ilpctl --help)");
+				throw UsageError("unknown option '" + opt +
+						 "' (try ilpctl --help)");
 			}
 		}
 		words.assign(argv + i, argv + argc);
@@ -135,8 +139,8 @@ int main(int argc, char **argv)
 		int n = static_cast<int>(words.size());
 		if (n < cmd.min_args || n > cmd.max_args)
 			throw UsageError("wrong number of arguments; usage: ilpctl " +
-					 std::string(cmd.object) + " " + std::string(cmd.verb) + " " +
-					 std::string(cmd.usage));
+					 std::string(cmd.object) + " " + std::string(cmd.verb) +
+					 " " + std::string(cmd.usage));
 		if (!netns.empty())
 			enter_netns(netns);
 		return cmd.run(ctx, words);

@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace ilpd::log {
+namespace ilpd::log
+{
 
-namespace {
+namespace
+{
 
 LogLevel threshold = LogLevel::Info;
 std::mutex out_lock;
@@ -45,9 +47,15 @@ int priority(LogLevel l)
 
 } // namespace
 
-void set_level(LogLevel level) { threshold = level; }
+void set_level(LogLevel level)
+{
+	threshold = level;
+}
 
-bool enabled(LogLevel level) { return static_cast<int>(level) <= static_cast<int>(threshold); }
+bool enabled(LogLevel level)
+{
+	return static_cast<int>(level) <= static_cast<int>(threshold);
+}
 
 void write(LogLevel level, const std::string &msg)
 {

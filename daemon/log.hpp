@@ -10,13 +10,15 @@
 
 #include "options.hpp"
 
-namespace ilpd::log {
+namespace ilpd::log
+{
 
 void set_level(LogLevel level);
 bool enabled(LogLevel level);
 void write(LogLevel level, const std::string &msg);
 
-template <typename... T> void at(LogLevel level, const T &...parts)
+template <typename... T>
+void at(LogLevel level, const T &...parts)
 {
 	if (!enabled(level))
 		return;
@@ -25,9 +27,25 @@ template <typename... T> void at(LogLevel level, const T &...parts)
 	write(level, os.str());
 }
 
-template <typename... T> void error(const T &...p) { at(LogLevel::Error, p...); }
-template <typename... T> void warn(const T &...p) { at(LogLevel::Warn, p...); }
-template <typename... T> void info(const T &...p) { at(LogLevel::Info, p...); }
-template <typename... T> void debug(const T &...p) { at(LogLevel::Debug, p...); }
+template <typename... T>
+void error(const T &...p)
+{
+	at(LogLevel::Error, p...);
+}
+template <typename... T>
+void warn(const T &...p)
+{
+	at(LogLevel::Warn, p...);
+}
+template <typename... T>
+void info(const T &...p)
+{
+	at(LogLevel::Info, p...);
+}
+template <typename... T>
+void debug(const T &...p)
+{
+	at(LogLevel::Debug, p...);
+}
 
 } // namespace ilpd::log

@@ -18,7 +18,8 @@
 
 using namespace ilpd;
 
-namespace {
+namespace
+{
 
 // Picks the datapath: "auto" means the kernel's when ilp.ko is loaded.
 Datapath choose_datapath(Datapath wanted, std::string &detail)
@@ -63,8 +64,8 @@ int main(int argc, char **argv)
 		std::string detail;
 		Datapath dp = choose_datapath(opts.datapath, detail);
 		std::string roles = opts.role_host && opts.role_sn ? "host,sn"
-				    : opts.role_sn			 ? "sn"
-									 : "host";
+				    : opts.role_sn                 ? "sn"
+								   : "host";
 		log::info("ilpd ", ilp::version, " started: role ", roles, ", datapath ",
 			  to_string(dp), " (", detail, ")");
 	} catch (const std::exception &e) {

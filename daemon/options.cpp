@@ -12,22 +12,23 @@
 
 namespace po = boost::program_options;
 
-namespace ilpd {
+namespace ilpd
+{
 
-namespace {
+namespace
+{
 
 po::options_description config_keys()
 {
 	po::options_description d("configuration (file keys and flags)");
-	d.add_options()
-		("role", po::value<std::string>()->default_value("host"),
-		 "host, sn, or host,sn for both")
-		("datapath", po::value<std::string>()->default_value("auto"),
-		 "auto (kernel when ilp.ko is loaded), kernel or user")
-		("log-level", po::value<std::string>()->default_value("info"),
-		 "error, warn, info or debug")
-		("state-dir", po::value<std::string>()->default_value("/var/lib/ilp"),
-		 "where checkpointed service state is kept");
+	d.add_options()("role", po::value<std::string>()->default_value("host"),
+			"host, sn, or host,sn for both")(
+	    "datapath", po::value<std::string>()->default_value("auto"),
+	    "auto (kernel when ilp.ko is loaded), kernel or user")(
+	    "log-level", po::value<std::string>()->default_value("info"),
+	    "error, warn, info or debug")("state-dir",
+					  po::value<std::string>()->default_value("/var/lib/ilp"),
+					  "where checkpointed service state is kept");
 	return d;
 }
 
@@ -73,10 +74,12 @@ po::parsed_options read_config(const std::string &file, const po::options_descri
 		std::string key = trim(line.substr(0, eq));
 		std::string value = trim(line.substr(eq + 1));
 		if (!desc.find_nothrow(key, false))
-			throw ConfigError(file + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+			throw ConfigError(file + ":" + std::to_string(n) + ": unknown key '" + key +
+					  "'");
 		if (keys.line_of.count(key))
 			throw ConfigError(file + ":" + std::to_string(n) + ": '" + key +
-					  "' already set on line " + std::to_string(keys.line_of[key]));
+					  "' already set on line " +
+					  std::to_string(keys.line_of[key]));
 		keys.line_of[key] = n;
 		po::option opt(key, {value});
 		opt.original_tokens = {key, value};
@@ -97,8 +100,8 @@ T pick(const std::string &value, const std::map<std::string, T> &choices, const 
 	std::string allowed;
 	for (const auto &[name, _] : choices)
 		allowed += (allowed.empty() ? "" : ", ") + name;
-	throw ConfigError(where + ": invalid value '" + value + "' for '" + key + "' (one of: " +
-			  allowed + ")");
+	throw ConfigError(where + ": invalid value '" + value + "' for '" + key +
+			  "' (one of: " + allowed + ")");
 }
 
 } // namespace
@@ -119,11 +122,10 @@ const char *to_string(Datapath d)
 Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 {
 	po::options_description generic("ilpd options");
-	generic.add_options()
-		("help,h", "print this help and exit")
-		("version,V", "print the version and exit")
-		("config,c", po::value<std::string>(),
-		 "configuration file (default /etc/ilp/ilpd.conf, if it exists)");
+	generic.add_options()("help,h", "print this help and exit")("version,V",
+								    "print the version and exit")(
+	    "config,c", po::value<std::string>(),
+	    "configuration file (default /etc/ilp/ilpd.conf, if it exists)");
 	auto keys = config_keys();
 	po::options_description all;
 	all.add(generic).add(keys);
@@ -145,7 +147,8 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 
 	FileKeys file_keys;
 	bool explicit_config = vm.count("config");
-	std::string config = explicit_config ? vm["config"].as<std::string>() : opts.config.string();
+	std::string config =
+	    explicit_config ? vm["config"].as<std::string>() : opts.config.string();
 	if (explicit_config || std::filesystem::exists(config)) {
 		if (!std::ifstream(config))
 			throw ConfigError(config + ": cannot open");
@@ -172,11 +175,10 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 	}
 	if (!opts.role_host && !opts.role_sn)
 		throw ConfigError(where("role") + ": 'role' is empty (host, sn or host,sn)");
-	opts.datapath = pick<Datapath>(vm["datapath"].as<std::string>(),
-				       {{"auto", Datapath::Auto},
-					{"kernel", Datapath::Kernel},
-					{"user", Datapath::User}},
-				       where("datapath"), "datapath");
+	opts.datapath = pick<Datapath>(
+	    vm["datapath"].as<std::string>(),
+	    {{"auto", Datapath::Auto}, {"kernel", Datapath::Kernel}, {"user", Datapath::User}},
+	    where("datapath"), "datapath");
 	opts.log_level = pick<LogLevel>(vm["log-level"].as<std::string>(),
 					{{"error", LogLevel::Error},
 					 {"warn", LogLevel::Warn},

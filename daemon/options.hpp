@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-namespace ilpd {
+namespace ilpd
+{
 
 enum class Datapath { Auto, Kernel, User };
 enum class LogLevel { Error, Warn, Info, Debug };

@@ -208,7 +208,7 @@ if [ -n "$outdir" ]; then
 	mkdir -p "$outdir"
 	cp "$console" "$outdir/console.log"
 	cp "$work/qemu.out" "$outdir/qemu.out"
-	for f in tap.txt dmesg.txt rc; do
+	for f in tap.txt output.txt dmesg.txt rc; do
 		[ -f "$share/$f" ] && cp "$share/$f" "$outdir/$f"
 	done
 fi
@@ -223,6 +223,9 @@ fi
 if [ ! -f "$share/rc" ]; then
 	fail=1; reason+=("the guest did not finish (see console log)")
 	cat "$work/qemu.out" >&2
+fi
+if [ ${#command[@]} -gt 0 ] && [ -f "$share/output.txt" ]; then
+	cat "$share/output.txt"
 fi
 tap=$share/tap.txt
 if [ -f "$tap" ]; then

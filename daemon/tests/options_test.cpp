@@ -11,7 +11,8 @@
 namespace fs = std::filesystem;
 using namespace ilpd;
 
-class OptionsTest : public CppUnit::TestFixture {
+class OptionsTest : public CppUnit::TestFixture
+{
 	CPPUNIT_TEST_SUITE(OptionsTest);
 	CPPUNIT_TEST(parse__defaults_without_a_file);
 	CPPUNIT_TEST(parse__file_keys);
@@ -67,8 +68,9 @@ public:
 	void parse__file_keys()
 	{
 		Options o;
-		auto f = conf("# comment\nrole = sn\n\ndatapath=user  # trailing\nlog-level = debug\n"
-			      "state-dir = /srv/ilp\n");
+		auto f =
+		    conf("# comment\nrole = sn\n\ndatapath=user  # trailing\nlog-level = debug\n"
+			 "state-dir = /srv/ilp\n");
 		parse_options({"--config", f}, o);
 		CPPUNIT_ASSERT(o.role_sn && !o.role_host);
 		CPPUNIT_ASSERT(o.datapath == Datapath::User);
@@ -100,14 +102,16 @@ public:
 	void parse__bad_value_names_line()
 	{
 		auto f = conf("role = sn\ndatapath = fast\n");
-		CPPUNIT_ASSERT_EQUAL(f + ":2: invalid value 'fast' for 'datapath' (one of: auto, kernel, user)",
-				     error_of({"-c", f}));
+		CPPUNIT_ASSERT_EQUAL(
+		    f + ":2: invalid value 'fast' for 'datapath' (one of: auto, kernel, user)",
+		    error_of({"-c", f}));
 	}
 
 	void parse__malformed_line_names_line()
 	{
 		auto f = conf("role sn\n");
-		CPPUNIT_ASSERT_EQUAL(f + ":1: expected 'key = value', got 'role sn'", error_of({"-c", f}));
+		CPPUNIT_ASSERT_EQUAL(f + ":1: expected 'key = value', got 'role sn'",
+				     error_of({"-c", f}));
 	}
 
 	void parse__duplicate_key_names_both_lines()
@@ -118,14 +122,16 @@ public:
 
 	void parse__bad_flag_names_flag()
 	{
-		CPPUNIT_ASSERT_EQUAL(std::string("--log-level: invalid value 'loud' for 'log-level' (one of: debug, error, info, warn)"),
+		CPPUNIT_ASSERT_EQUAL(std::string("--log-level: invalid value 'loud' for "
+						 "'log-level' (one of: debug, error, info, warn)"),
 				     error_of({"-c", conf(""), "--log-level", "loud"}));
 	}
 
 	void parse__relative_state_dir_refused()
 	{
 		auto f = conf("state-dir = var/ilp\n");
-		CPPUNIT_ASSERT_EQUAL(f + ":1: 'state-dir' must be an absolute path", error_of({"-c", f}));
+		CPPUNIT_ASSERT_EQUAL(f + ":1: 'state-dir' must be an absolute path",
+				     error_of({"-c", f}));
 	}
 
 	void parse__missing_explicit_file_refused()

@@ -7,10 +7,12 @@
 #include <linux/genetlink.h>
 #include <linux/ilp.h>
 
-namespace ilp {
+namespace ilp
+{
 
 ModuleNotLoaded::ModuleNotLoaded()
-    : Error(ENOENT, "the kernel has no '" ILP_GENL_NAME "' netlink family: is ilp.ko loaded? (modprobe ilp)")
+    : Error(ENOENT, "the kernel has no '" ILP_GENL_NAME
+		    "' netlink family: is ilp.ko loaded? (modprobe ilp)")
 {
 }
 

@@ -6,7 +6,8 @@
 
 #include <linux/ilp.h>
 
-namespace ilp {
+namespace ilp
+{
 
 std::optional<int> loaded_af(const std::filesystem::path &sysfs_param)
 {
@@ -15,7 +16,8 @@ std::optional<int> loaded_af(const std::filesystem::path &sysfs_param)
 		return std::nullopt;
 	int af;
 	if (!(in >> af) || af <= 0)
-		throw std::runtime_error(sysfs_param.string() + " does not hold an address family number");
+		throw std::runtime_error(sysfs_param.string() +
+					 " does not hold an address family number");
 	return af;
 }
 

@@ -8,9 +8,11 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-namespace ilp::nl {
+namespace ilp::nl
+{
 
-namespace {
+namespace
+{
 
 // Large enough for any one read of a dump (the kernel fills at most 32 KiB
 // per part); libmnl 1.0.5 calls this MNL_SOCKET_DUMP_SIZE.
@@ -24,14 +26,15 @@ std::string describe(int err, const std::string &context, const std::string &ext
 	return s;
 }
 
-template <typename T> std::optional<T> fixed(const nlattr *a)
+template <typename T>
+std::optional<T> fixed(const nlattr *a)
 {
 	if (!a)
 		return std::nullopt;
 	if (mnl_attr_get_payload_len(a) != sizeof(T))
 		throw NetlinkError(EPROTO, "attribute " + std::to_string(mnl_attr_get_type(a)) +
-						   " has length " +
-						   std::to_string(mnl_attr_get_payload_len(a)));
+					       " has length " +
+					       std::to_string(mnl_attr_get_payload_len(a)));
 	T v;
 	std::memcpy(&v, mnl_attr_get_payload(a), sizeof(T));
 	return v;
@@ -42,9 +45,10 @@ void parse_into(std::vector<const nlattr *> &table, const void *start, std::size
 	const auto *a = static_cast<const nlattr *>(start);
 	auto rem = static_cast<int>(len);
 	// mnl_attr_ok() checks that each attribute fits in what remains.
-	for (; mnl_attr_ok(a, rem); rem -= MNL_ALIGN(a->nla_len),
-				    a = reinterpret_cast<const nlattr *>(
-					    reinterpret_cast<const char *>(a) + MNL_ALIGN(a->nla_len))) {
+	for (; mnl_attr_ok(a, rem);
+	     rem -= MNL_ALIGN(a->nla_len),
+	     a = reinterpret_cast<const nlattr *>(reinterpret_cast<const char *>(a) +
+						  MNL_ALIGN(a->nla_len))) {
 		auto type = mnl_attr_get_type(a);
 		if (type < table.size())
 			table[type] = a;
@@ -64,7 +68,8 @@ Request::Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std:
 	hdr_ = mnl_nlmsg_put_header(buf_.data());
 	hdr_->nlmsg_type = type;
 	hdr_->nlmsg_flags = NLM_F_REQUEST | flags;
-	auto *genl = static_cast<genlmsghdr *>(mnl_nlmsg_put_extra_header(hdr_, sizeof(genlmsghdr)));
+	auto *genl =
+	    static_cast<genlmsghdr *>(mnl_nlmsg_put_extra_header(hdr_, sizeof(genlmsghdr)));
 	genl->cmd = cmd;
 	genl->version = version;
 }
@@ -120,7 +125,10 @@ nlattr *Request::nest_start(std::uint16_t type)
 	return n;
 }
 
-void Request::nest_end(nlattr *nest) { mnl_attr_nest_end(hdr_, nest); }
+void Request::nest_end(nlattr *nest)
+{
+	mnl_attr_nest_end(hdr_, nest);
+}
 
 std::span<const std::uint8_t> Request::bytes() const noexcept
 {
@@ -133,7 +141,7 @@ Attrs Attrs::of_message(const nlmsghdr *nlh, std::uint16_t max_type)
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr)))
 		throw NetlinkError(EPROTO, "short generic netlink message");
 	const auto *start =
-		static_cast<const char *>(mnl_nlmsg_get_payload_offset(nlh, sizeof(genlmsghdr)));
+	    static_cast<const char *>(mnl_nlmsg_get_payload_offset(nlh, sizeof(genlmsghdr)));
 	std::size_t len = nlh->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(genlmsghdr));
 	parse_into(attrs.table_, start, len);
 	return attrs;
@@ -153,10 +161,22 @@ const nlattr *Attrs::get(std::uint16_t type) const noexcept
 	return type < table_.size() ? table_[type] : nullptr;
 }
 
-std::optional<std::uint8_t> Attrs::u8(std::uint16_t type) const { return fixed<std::uint8_t>(get(type)); }
-std::optional<std::uint16_t> Attrs::u16(std::uint16_t type) const { return fixed<std::uint16_t>(get(type)); }
-std::optional<std::uint32_t> Attrs::u32(std::uint16_t type) const { return fixed<std::uint32_t>(get(type)); }
-std::optional<std::uint64_t> Attrs::u64(std::uint16_t type) const { return fixed<std::uint64_t>(get(type)); }
+std::optional<std::uint8_t> Attrs::u8(std::uint16_t type) const
+{
+	return fixed<std::uint8_t>(get(type));
+}
+std::optional<std::uint16_t> Attrs::u16(std::uint16_t type) const
+{
+	return fixed<std::uint16_t>(get(type));
+}
+std::optional<std::uint32_t> Attrs::u32(std::uint16_t type) const
+{
+	return fixed<std::uint32_t>(get(type));
+}
+std::optional<std::uint64_t> Attrs::u64(std::uint16_t type) const
+{
+	return fixed<std::uint64_t>(get(type));
+}
 
 std::optional<std::string> Attrs::str(std::uint16_t type) const
 {
@@ -192,7 +212,10 @@ ErrorReply parse_error(const nlmsghdr *nlh)
 	return r;
 }
 
-void GenlSocket::MnlClose::operator()(mnl_socket *s) const noexcept { mnl_socket_close(s); }
+void GenlSocket::MnlClose::operator()(mnl_socket *s) const noexcept
+{
+	mnl_socket_close(s);
+}
 
 GenlSocket::GenlSocket() : rxbuf_(rx_buffer_size)
 {
@@ -248,12 +271,12 @@ void GenlSocket::transact(Request &req, const Handler &handler)
 		// hand the caller duplicates.
 		std::vector<std::vector<std::uint8_t>> msgs;
 		transact_once(
-			req,
-			[&](const nlmsghdr *nlh) {
-				const auto *p = reinterpret_cast<const std::uint8_t *>(nlh);
-				msgs.emplace_back(p, p + nlh->nlmsg_len);
-			},
-			interrupted);
+		    req,
+		    [&](const nlmsghdr *nlh) {
+			    const auto *p = reinterpret_cast<const std::uint8_t *>(nlh);
+			    msgs.emplace_back(p, p + nlh->nlmsg_len);
+		    },
+		    interrupted);
 		if (!interrupted) {
 			for (auto &m : msgs)
 				handler(reinterpret_cast<const nlmsghdr *>(m.data()));

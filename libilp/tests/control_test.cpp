@@ -9,7 +9,8 @@
 #include <ilp/control.hpp>
 #include <ilp/family.hpp>
 
-class ControlTest : public CppUnit::TestFixture {
+class ControlTest : public CppUnit::TestFixture
+{
 	CPPUNIT_TEST_SUITE(ControlTest);
 	CPPUNIT_TEST(control__without_module_says_how_to_load_it);
 	CPPUNIT_TEST_SUITE_END();

@@ -11,7 +11,8 @@
 
 namespace fs = std::filesystem;
 
-class FamilyTest : public CppUnit::TestFixture {
+class FamilyTest : public CppUnit::TestFixture
+{
 	CPPUNIT_TEST_SUITE(FamilyTest);
 	CPPUNIT_TEST(loaded_af__reads_the_number);
 	CPPUNIT_TEST(loaded_af__absent_file_means_not_loaded);
@@ -35,7 +36,10 @@ public:
 	}
 	void tearDown() override { fs::remove_all(dir_); }
 
-	void loaded_af__reads_the_number() { CPPUNIT_ASSERT_EQUAL(23, *ilp::loaded_af(write("23\n"))); }
+	void loaded_af__reads_the_number()
+	{
+		CPPUNIT_ASSERT_EQUAL(23, *ilp::loaded_af(write("23\n")));
+	}
 
 	void loaded_af__absent_file_means_not_loaded()
 	{

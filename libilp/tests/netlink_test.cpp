@@ -15,7 +15,8 @@ using ilp::nl::Attrs;
 using ilp::nl::NetlinkError;
 using ilp::nl::Request;
 
-namespace {
+namespace
+{
 
 // An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK and extack:
 // header, nlmsgerr (with the request's header only), then TLVs.
@@ -36,7 +37,8 @@ std::vector<std::uint8_t> error_message(int error, const char *msg)
 
 } // namespace
 
-class NetlinkTest : public CppUnit::TestFixture {
+class NetlinkTest : public CppUnit::TestFixture
+{
 	CPPUNIT_TEST_SUITE(NetlinkTest);
 	CPPUNIT_TEST(request__builds_header_and_aligned_attributes);
 	CPPUNIT_TEST(attrs__round_trip_scalars_strings_and_nests);
@@ -116,7 +118,8 @@ public:
 		r.put_u32(1, 1).put_u32(2, 2);
 		// Claim the second attribute is longer than the message.
 		auto *h = r.header();
-		auto *second = reinterpret_cast<nlattr *>(reinterpret_cast<char *>(h) + h->nlmsg_len - 8);
+		auto *second =
+		    reinterpret_cast<nlattr *>(reinterpret_cast<char *>(h) + h->nlmsg_len - 8);
 		second->nla_len = 200;
 		auto a = Attrs::of_message(h, 2);
 		CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), *a.u32(1));
@@ -142,8 +145,9 @@ public:
 	void error__what_names_context_errno_and_extack()
 	{
 		NetlinkError e(EPERM, "resetting counters", "needs CAP_NET_ADMIN");
-		CPPUNIT_ASSERT_EQUAL(std::string("resetting counters: Operation not permitted: needs CAP_NET_ADMIN"),
-				     std::string(e.what()));
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("resetting counters: Operation not permitted: needs CAP_NET_ADMIN"),
+		    std::string(e.what()));
 		CPPUNIT_ASSERT_EQUAL(EPERM, e.code().value());
 	}
 

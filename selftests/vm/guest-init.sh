@@ -78,8 +78,8 @@ export PATH=$ILP_BUILD_DIR/cli:$ILP_BUILD_DIR/daemon:$PATH
 echo "guest-init: kernel $kver ready"
 if [ ${#ILP_COMMAND[@]} -gt 0 ]; then
 	cd "$ILP_TOP" || exit 1
-	"${ILP_COMMAND[@]}"
-	rc=$?
+	"${ILP_COMMAND[@]}" 2>&1 | tee $share/output.txt
+	rc=${PIPESTATUS[0]}
 else
 	# shellcheck disable=SC2086
 	"$ILP_TOP/selftests/vm/run-suite.sh" "$ILP_TOP/selftests/ilp" \

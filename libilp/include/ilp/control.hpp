@@ -13,9 +13,11 @@
 #include "ilp/error.hpp"
 #include "ilp/netlink.hpp"
 
-namespace ilp {
+namespace ilp
+{
 
-class ModuleNotLoaded : public Error {
+class ModuleNotLoaded : public Error
+{
 public:
 	ModuleNotLoaded();
 };
@@ -41,7 +43,8 @@ struct SocketInfo {
 	std::uint32_t wmem = 0;
 };
 
-class Control {
+class Control
+{
 public:
 	// Opens a netlink socket and resolves the family.
 	Control();

@@ -8,9 +8,11 @@
 #include <string>
 #include <system_error>
 
-namespace ilp {
+namespace ilp
+{
 
-class Error : public std::system_error {
+class Error : public std::system_error
+{
 public:
 	Error(int err, std::string message)
 	    : std::system_error(err, std::generic_category()), message_(std::move(message))

@@ -7,7 +7,8 @@
 #include <filesystem>
 #include <optional>
 
-namespace ilp {
+namespace ilp
+{
 
 // The number the loaded module registered, read from @sysfs_param; nullopt
 // when the module is not loaded (the file is absent).  Throws

@@ -20,11 +20,13 @@ struct mnl_socket;
 struct nlmsghdr;
 struct nlattr;
 
-namespace ilp::nl {
+namespace ilp::nl
+{
 
 // An error answered by the kernel (or met talking to it).  what() reads
 // "CONTEXT: strerror(code)[: extack message]".
-class NetlinkError : public ilp::Error {
+class NetlinkError : public ilp::Error
+{
 public:
 	NetlinkError(int err, const std::string &context, std::string extack = {});
 	const std::string &extack() const noexcept { return extack_; }
@@ -34,7 +36,8 @@ private:
 };
 
 // Builds one request in a buffer of its own.
-class Request {
+class Request
+{
 public:
 	Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version);
 
@@ -58,7 +61,8 @@ private:
 
 // The attributes of one nesting level, indexed by type.  Types above the
 // maximum the caller knows are ignored (newer kernels may send more).
-class Attrs {
+class Attrs
+{
 public:
 	// Attributes of a generic netlink message, after its genl header.
 	static Attrs of_message(const nlmsghdr *nlh, std::uint16_t max_type);
@@ -85,7 +89,8 @@ struct FamilyInfo {
 };
 
 // One NETLINK_GENERIC socket with extended acks enabled.
-class GenlSocket {
+class GenlSocket
+{
 public:
 	using Handler = std::function<void(const nlmsghdr *)>;
 
