@@ -21,12 +21,20 @@ static struct proto ilp_proto = {
 	.obj_size = sizeof(struct ilp_sock),
 };
 
+/* Dumps store the generation in cb->seq, where 0 means "do not check". */
+static void ilp_sock_list_changed(struct ilp_net *in)
+{
+	lockdep_assert_held(&in->sock_lock);
+	if (!++in->sock_gen)
+		in->sock_gen = 1;
+}
+
 static void ilp_sock_link(struct ilp_net *in, struct ilp_sock *isk)
 {
 	mutex_lock(&in->sock_lock);
 	hlist_add_head(&isk->node, &in->socks);
 	in->nsocks++;
-	in->sock_gen++;
+	ilp_sock_list_changed(in);
 	mutex_unlock(&in->sock_lock);
 }
 
@@ -35,7 +43,7 @@ static void ilp_sock_unlink(struct ilp_net *in, struct ilp_sock *isk)
 	mutex_lock(&in->sock_lock);
 	hlist_del_init(&isk->node);
 	in->nsocks--;
-	in->sock_gen++;
+	ilp_sock_list_changed(in);
 	mutex_unlock(&in->sock_lock);
 }
 
@@ -82,6 +90,13 @@ static int ilp_create(struct net *net, struct socket *sock, int protocol,
 	struct ilp_net *in = ilp_pernet(net);
 	struct sock *sk;
 
+	/*
+	 * A kernel socket holds no reference on its namespace and could
+	 * outlive the namespace's ILP state; nothing in the kernel needs
+	 * one yet, so refuse them.
+	 */
+	if (kern)
+		return -EAFNOSUPPORT;
 	if (sock->type != SOCK_DGRAM) {
 		ilp_stats_inc(&in->stats, ILP_CNT_SOCKETS_REFUSED);
 		return -ESOCKTNOSUPPORT;
@@ -119,6 +134,22 @@ int ilp_af_init(void)
 		pr_err("family=%d is not a valid address family number (1..%d)\n",
 		       ilp_family, NPROTO - 1);
 		return -EINVAL;
+	}
+	switch (ilp_family) {
+	case 13:	/* AF_NETBEUI, never implemented */
+	case 18:	/* AF_ASH, never implemented */
+	case 19:	/* AF_ECONET, removed in 3.5 */
+	case 22:	/* AF_SNA, never implemented */
+	case 23:	/* AF_IRDA, removed in 4.17 */
+	case 25:	/* AF_WANPIPE, never in mainline */
+		break;
+	default:
+		/*
+		 * Code elsewhere in the kernel may take a socket of that
+		 * family for its own kind, and its module can no longer load.
+		 */
+		pr_warn("family=%d belongs to an existing protocol; prefer a retired number (13, 18, 19, 22, 23, 25)\n",
+			ilp_family);
 	}
 	ilp_dgram_ops.family = ilp_family;
 	ilp_family_ops.family = ilp_family;

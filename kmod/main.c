@@ -27,19 +27,23 @@ static int __init ilp_init(void)
 	err = ilp_netns_init();
 	if (err)
 		return err;
-	err = ilp_af_init();
-	if (err)
-		goto err_netns;
 	err = ilp_genl_init();
 	if (err)
-		goto err_af;
+		goto err_netns;
+	/*
+	 * Last: once the family is registered, sockets can exist and pin
+	 * the module, so nothing after this point may fail.
+	 */
+	err = ilp_af_init();
+	if (err)
+		goto err_genl;
 
 	pr_info("ILP %s loaded, AF_ILP is address family %d\n", ILP_VERSION,
 		ilp_family);
 	return 0;
 
-err_af:
-	ilp_af_exit();
+err_genl:
+	ilp_genl_exit();
 err_netns:
 	ilp_netns_exit();
 	return err;
@@ -47,8 +51,8 @@ err_netns:
 
 static void __exit ilp_exit(void)
 {
-	ilp_genl_exit();
 	ilp_af_exit();
+	ilp_genl_exit();
 	ilp_netns_exit();
 }
 

@@ -20,9 +20,7 @@ static struct genl_family ilp_genl_family;
  * default for a new family) any attribute a request carries is rejected
  * with an extack message rather than silently ignored.
  */
-static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {
-	[ILP_A_UNSPEC] = { .type = NLA_UNSPEC },
-};
+static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {};
 
 static int ilp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
 {

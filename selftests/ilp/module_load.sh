@@ -15,6 +15,7 @@ check "modprobe -r ilp" ilp_unload
 
 check_fail "family=2 (AF_INET, taken) is refused" modprobe ilp family=2
 check_match "... and the log says the family is taken" "ilp: address family 2 is already taken" dmesg
+check_match "... after a warning that 2 is not a retired number" "ilp: family=2 belongs to an existing protocol" dmesg
 check_fail "... and nothing stays loaded" ilp_loaded
 check_fail "family=46 (past AF_MAX) is refused" modprobe ilp family=46
 check_match "... and the log says why" "ilp: family=46 is not a valid address family number" dmesg
