@@ -7,6 +7,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "options.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ilpd;
@@ -27,14 +28,9 @@ class OptionsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__missing_explicit_file_refused);
 	CPPUNIT_TEST_SUITE_END();
 
-	fs::path dir_;
+	TempDir dir_;
 
-	std::string conf(const std::string &text)
-	{
-		auto p = dir_ / "ilpd.conf";
-		std::ofstream(p) << text;
-		return p.string();
-	}
+	std::string conf(const std::string &text) { return dir_.write("ilpd.conf", text).string(); }
 
 	static std::string error_of(const std::vector<std::string> &args)
 	{
@@ -48,17 +44,10 @@ class OptionsTest : public CppUnit::TestFixture
 	}
 
 public:
-	void setUp() override
-	{
-		char tmpl[] = "/tmp/ilpd-options-test.XXXXXX";
-		dir_ = mkdtemp(tmpl);
-	}
-	void tearDown() override { fs::remove_all(dir_); }
-
 	void parse__defaults_without_a_file()
 	{
 		Options o;
-		o.config = dir_ / "absent.conf"; // default path, absent: fine
+		o.config = dir_.path() / "absent.conf"; // default path, absent: fine
 		CPPUNIT_ASSERT(parse_options({}, o) == Parsed::Run);
 		CPPUNIT_ASSERT(o.role_host && !o.role_sn);
 		CPPUNIT_ASSERT(o.datapath == Datapath::Auto);
@@ -136,7 +125,7 @@ public:
 
 	void parse__missing_explicit_file_refused()
 	{
-		auto f = (dir_ / "nope.conf").string();
+		auto f = (dir_.path() / "nope.conf").string();
 		CPPUNIT_ASSERT_EQUAL(f + ": cannot open", error_of({"-c", f}));
 	}
 };

@@ -9,6 +9,8 @@
 
 #include <ilp/family.hpp>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 
 class FamilyTest : public CppUnit::TestFixture
@@ -19,23 +21,11 @@ class FamilyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(loaded_af__garbage_is_an_error);
 	CPPUNIT_TEST_SUITE_END();
 
-	fs::path dir_;
+	TempDir dir_;
 
-	fs::path write(const std::string &content)
-	{
-		auto p = dir_ / "family";
-		std::ofstream(p) << content;
-		return p;
-	}
+	fs::path write(const std::string &content) { return dir_.write("family", content); }
 
 public:
-	void setUp() override
-	{
-		char tmpl[] = "/tmp/ilp-family-test.XXXXXX";
-		dir_ = mkdtemp(tmpl);
-	}
-	void tearDown() override { fs::remove_all(dir_); }
-
 	void loaded_af__reads_the_number()
 	{
 		CPPUNIT_ASSERT_EQUAL(23, *ilp::loaded_af(write("23\n")));
@@ -43,7 +33,7 @@ public:
 
 	void loaded_af__absent_file_means_not_loaded()
 	{
-		CPPUNIT_ASSERT(!ilp::loaded_af(dir_ / "absent").has_value());
+		CPPUNIT_ASSERT(!ilp::loaded_af(dir_.path() / "absent").has_value());
 	}
 
 	void loaded_af__garbage_is_an_error()
