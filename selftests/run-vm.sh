@@ -114,7 +114,6 @@ mkdir -p "$share" "$work/initramfs"
 {
 	printf 'ILP_TOP=%q\n' "$top"
 	printf 'ILP_BUILD_DIR=%q\n' "$build"
-	printf 'ILP_KO=%q\n' "$ko"
 	printf 'ILP_TESTS=%q\n' "${tests[*]}"
 	printf 'ILP_COMMAND=('
 	for c in "${command[@]}"; do printf '%q ' "$c"; done
