@@ -110,13 +110,6 @@ Request &Request::put_str(std::uint16_t type, std::string_view v)
 	return *this;
 }
 
-Request &Request::put_bytes(std::uint16_t type, std::span<const std::uint8_t> v)
-{
-	if (!mnl_attr_put_check(hdr_, buf_.size(), type, v.size(), v.data()))
-		throw NetlinkError(EMSGSIZE, "building request");
-	return *this;
-}
-
 nlattr *Request::nest_start(std::uint16_t type)
 {
 	auto *n = mnl_attr_nest_start_check(hdr_, buf_.size(), type);

@@ -46,7 +46,6 @@ public:
 	Request &put_u32(std::uint16_t type, std::uint32_t v);
 	Request &put_u64(std::uint16_t type, std::uint64_t v);
 	Request &put_str(std::uint16_t type, std::string_view v);
-	Request &put_bytes(std::uint16_t type, std::span<const std::uint8_t> v);
 	nlattr *nest_start(std::uint16_t type);
 	void nest_end(nlattr *nest);
 
