@@ -218,7 +218,9 @@ if [ $timed_out = 1 ]; then
 	fail=1; reason+=("timed out after ${time_limit}s")
 fi
 if [ ! -f "$share/rc" ]; then
-	fail=1; reason+=("the guest did not finish (see console log)")
+	fail=1; reason+=("the guest did not finish")
+	echo "----- last console lines -----" >&2
+	tail -n 40 "$console" >&2
 	cat "$work/qemu.out" >&2
 fi
 if [ ${#command[@]} -gt 0 ] && [ -f "$share/output.txt" ]; then
