@@ -18,6 +18,12 @@ const Command table[] = {
      cmd_stats_reset},
     {"socket", "show", "", "list the AF_ILP sockets of this network namespace", 0, 0, false,
      cmd_socket_show},
+    // Options count as arguments here; the handlers check them.
+    {"pcap", "decrypt", "--master-keys FILE [--port N] IN OUT",
+     "decrypt the ILP packets of an Ethernet capture", 2, 7, false, cmd_pcap_decrypt},
+    {"pcap", "encrypt", "--master-keys FILE --spi SPI [--version 0|1] [--port N] IN OUT",
+     "encrypt a capture's UDP payloads to the ILP port as one PSP SA", 2, 11, false,
+     cmd_pcap_encrypt},
 };
 
 } // namespace

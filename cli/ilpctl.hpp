@@ -49,5 +49,7 @@ int cmd_version(Context &, Args);
 int cmd_stats_show(Context &, Args);
 int cmd_stats_reset(Context &, Args);
 int cmd_socket_show(Context &, Args);
+int cmd_pcap_decrypt(Context &, Args);
+int cmd_pcap_encrypt(Context &, Args);
 
 } // namespace ilpctl

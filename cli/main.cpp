@@ -43,10 +43,24 @@ void usage(std::ostream &os)
 			line += " " + std::string(c.verb);
 		if (!c.usage.empty())
 			line += " " + std::string(c.usage);
-		os << "  " << (c.changes_state ? '*' : ' ') << ' ' << line
-		   << std::string(line.size() < 28 ? 28 - line.size() : 1, ' ') << c.help << '\n';
+		// The help in a column; a long synopsis gets a line of its own.
+		os << "  " << (c.changes_state ? '*' : ' ') << ' ' << line;
+		if (line.size() < 28)
+			os << std::string(28 - line.size(), ' ');
+		else
+			os << '\n' << std::string(32, ' ');
+		os << c.help << '\n';
 	}
-	os << "\nOBJECT alone runs its \"show\" command.\n";
+	os << "\nOBJECT alone runs its \"show\" command.\n"
+	      "\n"
+	      "pcap: IN and OUT are Ethernet captures.  FILE holds the receiving node's\n"
+	      "PSP master keys, never given on the command line:\n"
+	      "  # comment\n"
+	      "  key0 = <64 hex digits>\n"
+	      "  key1 = <64 hex digits>\n"
+	      "either or both; the SPI's top bit selects one.  SPI is hex (0x...) or\n"
+	      "decimal; --version 0 is AES-GCM-128 (the default), 1 AES-GCM-256; N is\n"
+	      "the ILP UDP port (default 1000).  See docs/ilpctl-pcap.md.\n";
 }
 
 // Moves this process into the named network namespace, as "ip -n" does.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ilp/psp.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -66,14 +67,14 @@ Aead &Aead::operator=(Aead &&) noexcept = default;
 Aead::~Aead() = default;
 
 bool Aead::seal(std::span<std::uint8_t> pkt, const ilpw_psp_layout &layout,
-		const std::uint8_t (&nonce)[ILPW_PSP_NONCE_LEN])
+		const std::uint8_t (&nonce)[ILPW_PSP_NONCE_LEN], const std::uint8_t *src)
 {
 	EVP_CIPHER_CTX *c = ctx_->enc.get();
 	std::uint8_t *ct = pkt.data() + layout.aad_len;
 	int n = 0;
 	if (!EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, nonce) ||
 	    !EVP_EncryptUpdate(c, nullptr, &n, pkt.data(), as_int(layout.aad_len)) ||
-	    !EVP_EncryptUpdate(c, ct, &n, ct, as_int(layout.ct_len)) ||
+	    !EVP_EncryptUpdate(c, ct, &n, src ? src : ct, as_int(layout.ct_len)) ||
 	    !EVP_EncryptFinal_ex(c, ct + n, &n) ||
 	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, ILPW_PSP_ICV_LEN,
 				 pkt.data() + layout.icv_off))
@@ -139,10 +140,20 @@ ilpw_err TxSa::seal(std::span<const std::uint8_t> payload, std::span<std::uint8_
 	ilpw_psp_layout layout;
 	if (auto err = ilpw_psp_build(out.data(), out.size(), &psp, payload.size(), &layout))
 		return err;
-	std::copy(payload.begin(), payload.end(), out.begin() + layout.hdr_len);
+	// Encrypt straight from @payload; only a clear prefix (crypt offset)
+	// is copied.  With a VC inside the encrypted region the plaintext is
+	// not contiguous, so that rare case is copied whole and sealed in place.
+	const std::uint8_t *src = nullptr;
+	if (layout.aad_len >= layout.hdr_len) {
+		std::size_t clear = layout.aad_len - layout.hdr_len;
+		std::copy_n(payload.begin(), clear, out.begin() + layout.hdr_len);
+		src = payload.data() + clear;
+	} else {
+		std::copy(payload.begin(), payload.end(), out.begin() + layout.hdr_len);
+	}
 	std::uint8_t nonce[ILPW_PSP_NONCE_LEN];
 	ilpw_psp_nonce(&psp, nonce);
-	if (!aead_.seal(out.first(layout.icv_off + ILPW_PSP_ICV_LEN), layout, nonce))
+	if (!aead_.seal(out.first(layout.icv_off + ILPW_PSP_ICV_LEN), layout, nonce, src))
 		openssl_failed("AES-GCM seal");
 	out_len = layout.icv_off + ILPW_PSP_ICV_LEN;
 	return ILPW_OK;

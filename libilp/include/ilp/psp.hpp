@@ -32,10 +32,13 @@ public:
 	Aead &operator=(Aead &&) noexcept;
 	~Aead();
 
-	// Encrypts the ciphertext region of @pkt in place and writes the
-	// ICV, per @layout.  Returns false only if OpenSSL fails.
+	// Encrypts the ciphertext region of @pkt and writes the ICV, per
+	// @layout.  The plaintext is read from @src (layout.ct_len bytes)
+	// when given, else from @pkt itself (in place).  Returns false only
+	// if OpenSSL fails.
 	bool seal(std::span<std::uint8_t> pkt, const ilpw_psp_layout &layout,
-		  const std::uint8_t (&nonce)[ILPW_PSP_NONCE_LEN]);
+		  const std::uint8_t (&nonce)[ILPW_PSP_NONCE_LEN],
+		  const std::uint8_t *src = nullptr);
 	// Verifies the ICV (in constant time, inside OpenSSL) and decrypts
 	// in place.  Returns false when the packet does not authenticate.
 	bool open(std::span<std::uint8_t> pkt, const ilpw_psp_layout &layout,

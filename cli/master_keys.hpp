@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// The master-keys file of "ilpctl pcap": a node's two PSP master keys, from
+// which the key of every SA it receives on derives.  Keys come from a file,
+// never from the command line, where ps(1) and shell history would show
+// them.  The format (docs/ilpctl-pcap.md):
+//
+//   # a comment; blank lines are ignored
+//   key0 = <64 hex digits>
+//   key1 = <64 hex digits>
+//
+// At least one of the two, each at most once.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <ilp/psp_kdf.hpp>
+
+namespace ilpctl
+{
+
+struct MasterKeyFile {
+	ilp::psp::MasterKeys keys;        // slots the file does not set are zero
+	bool present[2] = {false, false}; // which slots the file sets
+};
+
+// Reads and parses the file at @path.  Throws ilp::Error naming the file,
+// and the line for a line that does not parse ("FILE:3: ...").  Messages
+// never quote key material.
+MasterKeyFile read_master_keys(const std::string &path);
+
+// Parses @text, the contents of the file @name (used in messages only).
+MasterKeyFile parse_master_keys(std::string_view text, const std::string &name);
+
+} // namespace ilpctl

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// The master-keys file of "ilpctl pcap": what it accepts, and errors that
+// name the file and line without quoting key material.
+#include <algorithm>
+#include <string>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <ilp/error.hpp>
+
+#include "master_keys.hpp"
+#include "temp_dir.hpp"
+
+using namespace ilpctl;
+
+namespace
+{
+
+const std::string hex0 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const std::string hex1 = "FFEEDDCCBBAA99887766554433221100FFEEDDCCBBAA99887766554433221100";
+
+// hex0 is the bytes 0 to 31.
+bool is_hex0(const ilp::psp::MasterKey &k)
+{
+	auto b = k.bytes();
+	for (std::size_t i = 0; i < b.size(); i++)
+		if (b[i] != i)
+			return false;
+	return true;
+}
+
+// hex1 is 0xff, 0xee, ... 0x00, twice.
+bool is_hex1(const ilp::psp::MasterKey &k)
+{
+	auto b = k.bytes();
+	for (std::size_t i = 0; i < b.size(); i++)
+		if (b[i] != 0xff - 0x11 * (i % 16))
+			return false;
+	return true;
+}
+
+bool all_zero(const ilp::psp::MasterKey &k)
+{
+	auto b = k.bytes();
+	return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
+}
+
+std::string error_of(const std::string &text)
+{
+	try {
+		parse_master_keys(text, "keys.conf");
+	} catch (const ilp::Error &e) {
+		return e.what();
+	}
+	return "no error";
+}
+
+} // namespace
+
+class MasterKeysTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(MasterKeysTest);
+	CPPUNIT_TEST(parse__both_keys_comments_blank_lines_crlf);
+	CPPUNIT_TEST(parse__one_key_is_enough);
+	CPPUNIT_TEST(parse__no_key_refused);
+	CPPUNIT_TEST(parse__bad_lines_name_file_and_line);
+	CPPUNIT_TEST(parse__errors_never_quote_the_key);
+	CPPUNIT_TEST(read__file);
+	CPPUNIT_TEST(read__missing_file_named);
+	CPPUNIT_TEST_SUITE_END();
+
+	TempDir dir_;
+
+public:
+	void parse__both_keys_comments_blank_lines_crlf()
+	{
+		auto f =
+		    parse_master_keys("# node sn1, rotated 2024-05-01\n"
+				      "\n"
+				      "  key1 =" +
+					  hex1 + "   # the new one\r\n" + "key0=" + hex0 + "\n",
+				      "k");
+		CPPUNIT_ASSERT(f.present[0] && f.present[1]);
+		CPPUNIT_ASSERT(is_hex0(f.keys.key[0]));
+		CPPUNIT_ASSERT(is_hex1(f.keys.key[1]));
+	}
+
+	void parse__one_key_is_enough()
+	{
+		auto f = parse_master_keys("key1 = " + hex1, "k"); // no final newline
+		CPPUNIT_ASSERT(!f.present[0] && f.present[1]);
+		CPPUNIT_ASSERT(all_zero(f.keys.key[0]));
+		CPPUNIT_ASSERT(is_hex1(f.keys.key[1]));
+	}
+
+	void parse__no_key_refused()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("keys.conf: sets neither key0 nor key1"),
+				     error_of(""));
+		CPPUNIT_ASSERT_EQUAL(std::string("keys.conf: sets neither key0 nor key1"),
+				     error_of("# nothing\n\n   \n"));
+	}
+
+	void parse__bad_lines_name_file_and_line()
+	{
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("keys.conf:3: expected 'key0 = <64 hex digits>' or 'key1 = ...'"),
+		    error_of("# keys\n\n" + hex0 + "\n"));
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("keys.conf:1: unknown key (expected key0 or key1)"),
+		    error_of("key2 = " + hex0 + "\n"));
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("keys.conf:2: key0 must be 64 hex digits (got 62 characters)"),
+		    error_of("\nkey0 = " + hex0.substr(2) + "\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("keys.conf:1: key1 must be 64 hex digits (got 0 "
+						 "characters)"),
+				     error_of("key1 =\n"));
+		auto not_hex = hex0;
+		not_hex[40] = 'g';
+		CPPUNIT_ASSERT_EQUAL(std::string("keys.conf:1: key0 must be 64 hex digits (got 64 "
+						 "characters, not all hex)"),
+				     error_of("key0 = " + not_hex));
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("keys.conf:4: key0 already set on line 2"),
+		    error_of("#\nkey0 = " + hex0 + "\nkey1 = " + hex1 + "\nkey0 = " + hex1 + "\n"));
+	}
+
+	void parse__errors_never_quote_the_key()
+	{
+		auto bad = hex0;
+		bad[63] = 'x';
+		for (const auto &text :
+		     {hex0 + "\n", "key0 " + hex0 + "\n", "key0 = " + bad, "key0 = " + hex0 + hex0,
+		      "key0 = " + hex0 + "\nkey0 = " + hex1, "kee0 = " + hex0})
+			for (const auto &part : {hex0.substr(0, 16), hex1.substr(0, 16)})
+				CPPUNIT_ASSERT(error_of(text).find(part) == std::string::npos);
+	}
+
+	void read__file()
+	{
+		auto p = dir_.write("master.keys", "key0 = " + hex0 + "\n");
+		auto f = read_master_keys(p.string());
+		CPPUNIT_ASSERT(f.present[0] && !f.present[1]);
+		CPPUNIT_ASSERT(is_hex0(f.keys.key[0]));
+
+		auto bad = dir_.write("bad.keys", "# one\n# two\nkey0 = 12\n");
+		try {
+			read_master_keys(bad.string());
+			CPPUNIT_FAIL("no error");
+		} catch (const ilp::Error &e) {
+			CPPUNIT_ASSERT(std::string(e.what()).starts_with(bad.string() + ":3: "));
+		}
+	}
+
+	void read__missing_file_named()
+	{
+		auto p = (dir_.path() / "absent.keys").string();
+		try {
+			read_master_keys(p);
+			CPPUNIT_FAIL("no error");
+		} catch (const ilp::Error &e) {
+			CPPUNIT_ASSERT_EQUAL(
+			    std::string("master keys " + p + ": No such file or directory"),
+			    std::string(e.what()));
+			CPPUNIT_ASSERT_EQUAL(ENOENT, e.code().value());
+		}
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(MasterKeysTest);
