@@ -24,6 +24,10 @@ static int __init ilp_init(void)
 {
 	int err;
 
+	/* Known answers first: a wrong KDF would be silently incompatible. */
+	err = ilp_psp_selftest();
+	if (err)
+		return err;
 	err = ilp_netns_init();
 	if (err)
 		return err;

@@ -16,11 +16,38 @@
 static struct genl_family ilp_genl_family;
 
 /*
- * No command takes request attributes yet.  With strict validation (the
- * default for a new family) any attribute a request carries is rejected
- * with an extack message rather than silently ignored.
+ * Strict validation (the default for a new family): an attribute a
+ * command does not take is rejected with an extack message, never
+ * ignored.  Reply-only attributes have no policy entry for that reason.
  */
-static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {};
+static const struct nla_policy ilp_instance_policy[ILP_INSTANCE_A_MAX + 1] = {
+	[ILP_INSTANCE_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy ilp_key_policy[ILP_KEY_A_MAX + 1] = {
+	[ILP_KEY_A_SLOT] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ILP_KEY_A_MASTER] = NLA_POLICY_EXACT_LEN(ILP_MASTER_KEY_LEN),
+	[ILP_KEY_A_ACTIVE] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy ilp_sa_policy[ILP_SA_A_MAX + 1] = {
+	[ILP_SA_A_VERSION] = NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+static const struct nla_policy ilp_peer_policy[ILP_PEER_A_MAX + 1] = {
+	[ILP_PEER_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[ILP_PEER_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[ILP_PEER_A_TX_SPI] = { .type = NLA_U32 },
+	[ILP_PEER_A_TX_VERSION] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ILP_PEER_A_TX_KEY] = { .type = NLA_BINARY, .len = ILP_PSP_MAX_KEY_LEN },
+};
+
+static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {
+	[ILP_A_INSTANCE] = NLA_POLICY_NESTED(ilp_instance_policy),
+	[ILP_A_KEY] = NLA_POLICY_NESTED(ilp_key_policy),
+	[ILP_A_SA] = NLA_POLICY_NESTED(ilp_sa_policy),
+	[ILP_A_PEER] = NLA_POLICY_NESTED(ilp_peer_policy),
+};
 
 static int ilp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
 {
@@ -49,10 +76,11 @@ nla_put_failure:
 static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	struct nlattr *nest, *drops;
 	u64 cnt[ILP_CNT_MAX];
 	struct sk_buff *msg;
-	struct nlattr *nest;
 	unsigned int open;
+	int i;
 	void *hdr;
 
 	ilp_stats_read(&in->stats, cnt);
@@ -74,8 +102,20 @@ static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, ILP_STATS_A_SOCKETS_CREATED,
 			      cnt[ILP_CNT_SOCKETS_CREATED], ILP_STATS_A_PAD) ||
 	    nla_put_u64_64bit(msg, ILP_STATS_A_SOCKETS_REFUSED,
-			      cnt[ILP_CNT_SOCKETS_REFUSED], ILP_STATS_A_PAD))
+			      cnt[ILP_CNT_SOCKETS_REFUSED], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_RX_PACKETS,
+			      cnt[ILP_CNT_RX_PACKETS], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_RX_BYTES,
+			      cnt[ILP_CNT_RX_BYTES], ILP_STATS_A_PAD))
 		goto nla_put_failure;
+	drops = nla_nest_start(msg, ILP_STATS_A_DROPS);
+	if (!drops)
+		goto nla_put_failure;
+	/* Attribute type = reason + 1: type 0 is not a valid attribute. */
+	for (i = 0; i < __ILP_DROP_MAX; i++)
+		if (nla_put_u64_64bit(msg, i + 1, cnt[ILP_CNT_DROP_FIRST + i], 0))
+			goto nla_put_failure;
+	nla_nest_end(msg, drops);
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -151,6 +191,451 @@ static int ilp_nl_sock_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+
+/* Parses the nest @type of a request into @tb; absent nest: all NULL. */
+static int ilp_nl_nest(struct genl_info *info, int type, struct nlattr **tb,
+		       int max, const struct nla_policy *policy)
+{
+	memset(tb, 0, sizeof(*tb) * (max + 1));
+	if (!info->attrs[type])
+		return 0;
+	return nla_parse_nested(tb, max, info->attrs[type], policy,
+				info->extack);
+}
+
+/*
+ * Runs with the namespace's cfg_lock held and its instance looked up;
+ * commands that need an instance say so with an extack message.
+ */
+static struct ilp_instance *ilp_nl_instance(struct genl_info *info,
+					    struct ilp_net **inp)
+{
+	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	struct ilp_instance *inst;
+
+	mutex_lock(&in->cfg_lock);
+	inst = ilp_instance_get_locked(in);
+	if (!inst) {
+		mutex_unlock(&in->cfg_lock);
+		NL_SET_ERR_MSG(info->extack,
+			       "no ILP instance in this network namespace");
+		return NULL;
+	}
+	*inp = in;
+	return inst;
+}
+
+static int ilp_nl_instance_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	struct nlattr *tb[ILP_INSTANCE_A_MAX + 1];
+	u16 port = ILP_UDP_PORT;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_INSTANCE, tb, ILP_INSTANCE_A_MAX,
+			  ilp_instance_policy);
+	if (err)
+		return err;
+	if (tb[ILP_INSTANCE_A_PORT])
+		port = nla_get_u16(tb[ILP_INSTANCE_A_PORT]);
+	mutex_lock(&in->cfg_lock);
+	err = ilp_instance_new(genl_info_net(info), port, info->extack);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_instance_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	int err;
+
+	mutex_lock(&in->cfg_lock);
+	err = ilp_instance_del(genl_info_net(info), info->extack);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+/* Starts a reply to @info; NULL when out of memory. */
+static void *ilp_nl_reply(struct genl_info *info, struct sk_buff **msgp)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return NULL;
+	hdr = genlmsg_put_reply(msg, info, &ilp_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	*msgp = msg;
+	return hdr;
+}
+
+static int ilp_nl_instance_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_instance *inst;
+	struct sk_buff *msg;
+	struct ilp_net *in;
+	struct nlattr *nest;
+	void *hdr;
+	int err = -EMSGSIZE;
+
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	hdr = ilp_nl_reply(info, &msg);
+	if (!hdr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nest = nla_nest_start(msg, ILP_A_INSTANCE);
+	if (!nest || nla_put_u16(msg, ILP_INSTANCE_A_PORT, inst->port)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+out:
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_key_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_KEY_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_KEY, tb, ILP_KEY_A_MAX, ilp_key_policy);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_KEY], tb,
+			      ILP_KEY_A_SLOT) ||
+	    NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_KEY], tb,
+			      ILP_KEY_A_MASTER)) {
+		NL_SET_ERR_MSG(info->extack, "a slot and a master key are required");
+		return -EINVAL;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_key_set(inst, nla_get_u8(tb[ILP_KEY_A_SLOT]),
+			  nla_data(tb[ILP_KEY_A_MASTER]),
+			  nla_get_flag(tb[ILP_KEY_A_ACTIVE]), info->extack);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_key_rotate(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_KEY_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_KEY, tb, ILP_KEY_A_MAX, ilp_key_policy);
+	if (err)
+		return err;
+	if (!tb[ILP_KEY_A_MASTER] || tb[ILP_KEY_A_SLOT]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "rotation takes a master key and no slot (it uses the inactive one)");
+		return -EINVAL;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_key_set(inst, inst->active ^ 1, nla_data(tb[ILP_KEY_A_MASTER]),
+			  true, info->extack);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_key_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_instance *inst;
+	struct sk_buff *msg;
+	struct ilp_net *in;
+	struct nlattr *nest;
+	int err = -EMSGSIZE;
+	unsigned int i;
+	void *hdr;
+
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	hdr = ilp_nl_reply(info, &msg);
+	if (!hdr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nest = nla_nest_start(msg, ILP_A_KEY);
+	if (!nest || nla_put_u8(msg, ILP_KEY_A_ACTIVE_SLOT, inst->active))
+		goto fail;
+	for (i = 0; i < 2; i++)
+		if (inst->master[i] && nla_put_u8(msg, ILP_KEY_A_SLOT_PRESENT, i))
+			goto fail;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	goto out;
+fail:
+	nlmsg_free(msg);
+out:
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_SA_A_MAX + 1];
+	u8 key[ILP_PSP_MAX_KEY_LEN];
+	struct ilp_instance *inst;
+	struct sk_buff *msg;
+	struct ilp_net *in;
+	struct nlattr *nest;
+	u8 version = 0;
+	void *hdr;
+	u32 spi;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_SA, tb, ILP_SA_A_MAX, ilp_sa_policy);
+	if (err)
+		return err;
+	if (tb[ILP_SA_A_VERSION])
+		version = nla_get_u8(tb[ILP_SA_A_VERSION]);
+	hdr = ilp_nl_reply(info, &msg);
+	if (!hdr)
+		return -ENOMEM;
+	inst = ilp_nl_instance(info, &in);
+	if (!inst) {
+		nlmsg_free(msg);
+		return -ENOENT;
+	}
+	err = ilp_sa_alloc(inst, version, &spi, key, info->extack);
+	mutex_unlock(&in->cfg_lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	nest = nla_nest_start(msg, ILP_A_SA);
+	if (!nest || nla_put_u32(msg, ILP_SA_A_SPI, spi) ||
+	    nla_put_u8(msg, ILP_SA_A_VERSION, version) ||
+	    nla_put(msg, ILP_SA_A_KEY, version ? 32 : 16, key)) {
+		memzero_explicit(key, sizeof(key));
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	memzero_explicit(key, sizeof(key));
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Dump cursor: cb->args[0] is the number of entries already sent. */
+static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
+	unsigned long skip = cb->args[0], idx = 0;
+	struct ilp_instance *inst;
+	struct ilp_rx_sa *sa;
+	struct nlattr *nest;
+	void *hdr;
+
+	mutex_lock(&in->cfg_lock);
+	inst = ilp_instance_get_locked(in);
+	if (!inst)
+		goto out;
+	cb->seq = inst->nr_rx_sas + 1;
+	list_for_each_entry(sa, &inst->rx_sa_list, list) {
+		if (idx < skip) {
+			idx++;
+			continue;
+		}
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ilp_genl_family,
+				  NLM_F_MULTI, ILP_CMD_SA_GET);
+		if (!hdr)
+			break;
+		nest = nla_nest_start(skb, ILP_A_SA);
+		if (!nest || nla_put_u32(skb, ILP_SA_A_SPI, sa->spi) ||
+		    nla_put_u8(skb, ILP_SA_A_VERSION, sa->version)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		nla_nest_end(skb, nest);
+		genlmsg_end(skb, hdr);
+		idx++;
+	}
+out:
+	mutex_unlock(&in->cfg_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/* Fills @key from ILP_PEER_A_ADDR and ILP_PEER_A_PORT. */
+static int ilp_nl_peer_key(struct nlattr **tb, struct ilp_peer_key *key,
+			   struct netlink_ext_ack *extack)
+{
+	struct nlattr *addr = tb[ILP_PEER_A_ADDR];
+
+	memset(key, 0, sizeof(*key));
+	if (!addr) {
+		NL_SET_ERR_MSG(extack, "the peer's address is required");
+		return -EINVAL;
+	}
+	if (nla_len(addr) == 4) {
+		key->family = AF_INET;
+		memcpy(&key->addr.v4, nla_data(addr), 4);
+	} else if (nla_len(addr) == 16) {
+		key->family = AF_INET6;
+		memcpy(&key->addr.v6, nla_data(addr), 16);
+	} else {
+		NL_SET_ERR_MSG_ATTR(extack, addr, "an address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	key->port = htons(tb[ILP_PEER_A_PORT] ? nla_get_u16(tb[ILP_PEER_A_PORT]) :
+			  ILP_UDP_PORT);
+	return 0;
+}
+
+/* Checks the transmit-SA attributes: all three or none. */
+static int ilp_nl_tx_sa(struct nlattr **tb, bool required,
+			struct netlink_ext_ack *extack)
+{
+	int n = !!tb[ILP_PEER_A_TX_SPI] + !!tb[ILP_PEER_A_TX_VERSION] +
+		!!tb[ILP_PEER_A_TX_KEY];
+	u8 version;
+
+	if (n == 0 && !required)
+		return 0;
+	if (n != 3) {
+		NL_SET_ERR_MSG(extack, "a transmit SA needs an SPI, a version and a key");
+		return -EINVAL;
+	}
+	if (!(nla_get_u32(tb[ILP_PEER_A_TX_SPI]) & 0x7fffffff)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[ILP_PEER_A_TX_SPI],
+				    "an SPI's low 31 bits cannot be zero");
+		return -EINVAL;
+	}
+	version = nla_get_u8(tb[ILP_PEER_A_TX_VERSION]);
+	if (nla_len(tb[ILP_PEER_A_TX_KEY]) != (version ? 32 : 16)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[ILP_PEER_A_TX_KEY],
+				    "the key is 16 bytes for version 0, 32 for version 1");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int ilp_nl_peer_change(struct genl_info *info, u8 cmd)
+{
+	struct nlattr *tb[ILP_PEER_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_peer_key key;
+	struct ilp_net *in;
+	int err, has_tx = 0;
+
+	err = ilp_nl_nest(info, ILP_A_PEER, tb, ILP_PEER_A_MAX, ilp_peer_policy);
+	if (err)
+		return err;
+	err = ilp_nl_peer_key(tb, &key, info->extack);
+	if (err)
+		return err;
+	if (cmd != ILP_CMD_PEER_DEL) {
+		has_tx = ilp_nl_tx_sa(tb, cmd == ILP_CMD_PEER_SET, info->extack);
+		if (has_tx < 0)
+			return has_tx;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	if (cmd == ILP_CMD_PEER_DEL) {
+		err = ilp_peer_del(inst, &key, info->extack);
+	} else {
+		if (cmd == ILP_CMD_PEER_NEW)
+			err = ilp_peer_add(inst, &key, info->extack);
+		if (!err && has_tx)
+			err = ilp_peer_set_tx(inst, &key,
+					      nla_get_u32(tb[ILP_PEER_A_TX_SPI]),
+					      nla_get_u8(tb[ILP_PEER_A_TX_VERSION]),
+					      nla_data(tb[ILP_PEER_A_TX_KEY]),
+					      info->extack);
+		if (err && cmd == ILP_CMD_PEER_NEW && err != -EEXIST)
+			ilp_peer_del(inst, &key, NULL);
+	}
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_peer_new(struct sk_buff *skb, struct genl_info *info)
+{
+	return ilp_nl_peer_change(info, ILP_CMD_PEER_NEW);
+}
+
+static int ilp_nl_peer_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return ilp_nl_peer_change(info, ILP_CMD_PEER_SET);
+}
+
+static int ilp_nl_peer_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return ilp_nl_peer_change(info, ILP_CMD_PEER_DEL);
+}
+
+static int ilp_nl_fill_peer(struct sk_buff *skb, struct netlink_callback *cb,
+			    struct ilp_peer *p, struct ilp_net *in)
+{
+	const struct ilp_tx_sa *tx;
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &ilp_genl_family, NLM_F_MULTI, ILP_CMD_PEER_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, ILP_A_PEER);
+	if (!nest)
+		goto cancel;
+	if (nla_put(skb, ILP_PEER_A_ADDR, p->key.family == AF_INET ? 4 : 16,
+		    &p->key.addr) ||
+	    nla_put_u16(skb, ILP_PEER_A_PORT, ntohs(p->key.port)))
+		goto cancel;
+	tx = rcu_dereference_protected(p->tx, lockdep_is_held(&in->cfg_lock));
+	if (tx && (nla_put_u32(skb, ILP_PEER_A_TX_SPI, tx->spi) ||
+		   nla_put_u8(skb, ILP_PEER_A_TX_VERSION, tx->version)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int ilp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
+	unsigned long skip = cb->args[0], idx = 0;
+	struct ilp_instance *inst;
+	struct ilp_peer *p;
+
+	mutex_lock(&in->cfg_lock);
+	inst = ilp_instance_get_locked(in);
+	if (inst) {
+		list_for_each_entry(p, &inst->peer_list, list) {
+			if (idx >= skip && ilp_nl_fill_peer(skb, cb, p, in))
+				break;
+			idx++;
+		}
+	}
+	mutex_unlock(&in->cfg_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
 static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_VERSION_GET,
@@ -168,6 +653,62 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_SOCK_GET,
 		.dumpit = ilp_nl_sock_dump,
+	},
+	{
+		.cmd = ILP_CMD_INSTANCE_NEW,
+		.doit = ilp_nl_instance_new,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_INSTANCE_DEL,
+		.doit = ilp_nl_instance_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_INSTANCE_GET,
+		.doit = ilp_nl_instance_get,
+	},
+	{
+		.cmd = ILP_CMD_KEY_SET,
+		.doit = ilp_nl_key_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_KEY_ROTATE,
+		.doit = ilp_nl_key_rotate,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_KEY_GET,
+		.doit = ilp_nl_key_get,
+	},
+	{
+		.cmd = ILP_CMD_SA_ALLOC,
+		.doit = ilp_nl_sa_alloc,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_SA_GET,
+		.dumpit = ilp_nl_sa_dump,
+	},
+	{
+		.cmd = ILP_CMD_PEER_NEW,
+		.doit = ilp_nl_peer_new,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_PEER_SET,
+		.doit = ilp_nl_peer_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_PEER_DEL,
+		.doit = ilp_nl_peer_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_PEER_GET,
+		.dumpit = ilp_nl_peer_dump,
 	},
 };
 

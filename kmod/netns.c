@@ -22,6 +22,8 @@ static int __net_init ilp_net_init(struct net *net)
 {
 	struct ilp_net *in = ilp_pernet(net);
 
+	mutex_init(&in->cfg_lock);
+	RCU_INIT_POINTER(in->inst, NULL);
 	mutex_init(&in->sock_lock);
 	INIT_HLIST_HEAD(&in->socks);
 	in->nsocks = 0;
@@ -33,10 +35,14 @@ static void __net_exit ilp_net_exit(struct net *net)
 {
 	struct ilp_net *in = ilp_pernet(net);
 
+	mutex_lock(&in->cfg_lock);
+	ilp_instance_destroy(in);
+	mutex_unlock(&in->cfg_lock);
 	/* Every socket holds a reference on its namespace. */
 	WARN_ON_ONCE(!hlist_empty(&in->socks));
 	ilp_stats_free(&in->stats);
 	mutex_destroy(&in->sock_lock);
+	mutex_destroy(&in->cfg_lock);
 }
 
 static struct pernet_operations ilp_net_ops = {

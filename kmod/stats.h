@@ -14,11 +14,16 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/ilp.h>
 
 enum ilp_counter {
 	ILP_CNT_SOCKETS_CREATED,
 	ILP_CNT_SOCKETS_REFUSED,
-	ILP_CNT_MAX,
+	ILP_CNT_RX_PACKETS,
+	ILP_CNT_RX_BYTES,
+	/* one counter per enum ilp_drop_reason, in order */
+	ILP_CNT_DROP_FIRST,
+	ILP_CNT_MAX = ILP_CNT_DROP_FIRST + __ILP_DROP_MAX,
 };
 
 struct ilp_pcpu_stats {
@@ -44,15 +49,26 @@ void ilp_stats_read(struct ilp_stats *st, u64 out[ILP_CNT_MAX]);
 void ilp_stats_reset(struct ilp_stats *st);
 
 /* Any context; the caller need not disable preemption. */
-static inline void ilp_stats_inc(struct ilp_stats *st, enum ilp_counter c)
+static inline void ilp_stats_add(struct ilp_stats *st, unsigned int c, u64 n)
 {
 	struct ilp_pcpu_stats *s = get_cpu_ptr(st->pcpu);
 	unsigned long flags;
 
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->cnt[c]);
+	u64_stats_add(&s->cnt[c], n);
 	u64_stats_update_end_irqrestore(&s->syncp, flags);
 	put_cpu_ptr(st->pcpu);
+}
+
+static inline void ilp_stats_inc(struct ilp_stats *st, unsigned int c)
+{
+	ilp_stats_add(st, c, 1);
+}
+
+static inline void ilp_stats_drop(struct ilp_stats *st,
+				  enum ilp_drop_reason reason)
+{
+	ilp_stats_add(st, ILP_CNT_DROP_FIRST + reason, 1);
 }
 
 #endif /* _ILP_STATS_H */

@@ -136,6 +136,63 @@ enum ilp_cmd {
 	 */
 	ILP_CMD_SOCK_GET,
 
+	/*
+	 * ILP_CMD_INSTANCE_NEW - create the namespace's ILP instance: its
+	 * UDP sockets (IPv4 and IPv6) on ILP_INSTANCE_A_PORT (default
+	 * ILP_UDP_PORT).  One instance per namespace.  Admin only.
+	 * Request: ILP_A_INSTANCE (nest of ILP_INSTANCE_A_*), optional.
+	 */
+	ILP_CMD_INSTANCE_NEW,
+	/* ILP_CMD_INSTANCE_DEL - destroy it, with its peers and SAs.  Admin. */
+	ILP_CMD_INSTANCE_DEL,
+	/* ILP_CMD_INSTANCE_GET - reply: ILP_A_INSTANCE. */
+	ILP_CMD_INSTANCE_GET,
+
+	/*
+	 * ILP_CMD_KEY_SET - install a PSP master key.  Request: ILP_A_KEY
+	 * with ILP_KEY_A_SLOT, ILP_KEY_A_MASTER and optionally
+	 * ILP_KEY_A_ACTIVE (make it the slot new SPIs come from).  Replacing
+	 * a slot's key removes the receive SAs under the old one.  Admin.
+	 */
+	ILP_CMD_KEY_SET,
+	/*
+	 * ILP_CMD_KEY_ROTATE - ILP_KEY_A_MASTER replaces the inactive slot
+	 * and becomes active; SAs under the previously active key live on.
+	 * Admin.
+	 */
+	ILP_CMD_KEY_ROTATE,
+	/*
+	 * ILP_CMD_KEY_GET - reply: ILP_A_KEY with ILP_KEY_A_ACTIVE_SLOT,
+	 * and one ILP_KEY_A_SLOT_PRESENT per installed slot.  Never a key.
+	 */
+	ILP_CMD_KEY_GET,
+
+	/*
+	 * ILP_CMD_SA_ALLOC - allocate a receive SA: a new SPI under the
+	 * active master key, for ILP_SA_A_VERSION.  Reply: ILP_A_SA with
+	 * ILP_SA_A_SPI and ILP_SA_A_KEY, which the sender needs (send them
+	 * over the control channel only).  Admin.
+	 */
+	ILP_CMD_SA_ALLOC,
+	/* ILP_CMD_SA_GET - dump the receive SAs (SPI, version; no keys). */
+	ILP_CMD_SA_GET,
+
+	/*
+	 * ILP_CMD_PEER_NEW - add a peer (ILP_A_PEER with ILP_PEER_A_ADDR and
+	 * optionally ILP_PEER_A_PORT) and optionally its transmit SA
+	 * (ILP_PEER_A_TX_SPI, _TX_VERSION and _TX_KEY together).  Admin.
+	 */
+	ILP_CMD_PEER_NEW,
+	/*
+	 * ILP_CMD_PEER_SET - replace a peer's transmit SA; packets in
+	 * flight under the old one are not lost.  Admin.
+	 */
+	ILP_CMD_PEER_SET,
+	/* ILP_CMD_PEER_DEL - remove a peer (by address and port).  Admin. */
+	ILP_CMD_PEER_DEL,
+	/* ILP_CMD_PEER_GET - dump the peers (no keys). */
+	ILP_CMD_PEER_GET,
+
 	__ILP_CMD_MAX,
 };
 #define ILP_CMD_MAX (__ILP_CMD_MAX - 1)
@@ -152,6 +209,10 @@ enum ilp_attr {
 	ILP_A_WIRE_VERSION,	/* u8: ILP_WIRE_VERSION */
 	ILP_A_STATS,		/* nest: ILP_STATS_A_* */
 	ILP_A_SOCK,		/* nest: ILP_SOCK_A_* */
+	ILP_A_INSTANCE,		/* nest: ILP_INSTANCE_A_* */
+	ILP_A_KEY,		/* nest: ILP_KEY_A_* */
+	ILP_A_SA,		/* nest: ILP_SA_A_* */
+	ILP_A_PEER,		/* nest: ILP_PEER_A_* */
 	__ILP_A_MAX,
 };
 #define ILP_A_MAX (__ILP_A_MAX - 1)
@@ -165,6 +226,9 @@ enum ilp_stats_attr {
 	ILP_STATS_A_SOCKETS_OPEN,	/* u32 gauge: AF_ILP sockets now open */
 	ILP_STATS_A_SOCKETS_CREATED,	/* u64: successful socket() calls */
 	ILP_STATS_A_SOCKETS_REFUSED,	/* u64: socket() calls refused (bad type/protocol) */
+	ILP_STATS_A_RX_PACKETS,		/* u64: packets that authenticated */
+	ILP_STATS_A_RX_BYTES,		/* u64: their PSP payload bytes */
+	ILP_STATS_A_DROPS,		/* nest: one u64 per enum ilp_drop_reason */
 	__ILP_STATS_A_MAX,
 };
 #define ILP_STATS_A_MAX (__ILP_STATS_A_MAX - 1)
@@ -181,5 +245,76 @@ enum ilp_sock_attr {
 	__ILP_SOCK_A_MAX,
 };
 #define ILP_SOCK_A_MAX (__ILP_SOCK_A_MAX - 1)
+
+/* Inside ILP_A_INSTANCE. */
+enum ilp_instance_attr {
+	ILP_INSTANCE_A_UNSPEC,
+	ILP_INSTANCE_A_PORT,	/* u16: UDP port, host order */
+	__ILP_INSTANCE_A_MAX,
+};
+#define ILP_INSTANCE_A_MAX (__ILP_INSTANCE_A_MAX - 1)
+
+#define ILP_MASTER_KEY_LEN	32
+
+/* Inside ILP_A_KEY. */
+enum ilp_key_attr {
+	ILP_KEY_A_UNSPEC,
+	ILP_KEY_A_SLOT,		/* u8: 0 or 1 */
+	ILP_KEY_A_MASTER,	/* binary, ILP_MASTER_KEY_LEN bytes; write-only */
+	ILP_KEY_A_ACTIVE,	/* flag: make @SLOT the active slot */
+	ILP_KEY_A_ACTIVE_SLOT,	/* u8, in replies */
+	ILP_KEY_A_SLOT_PRESENT,	/* u8, in replies: a slot holding a key */
+	__ILP_KEY_A_MAX,
+};
+#define ILP_KEY_A_MAX (__ILP_KEY_A_MAX - 1)
+
+/* Inside ILP_A_SA. */
+enum ilp_sa_attr {
+	ILP_SA_A_UNSPEC,
+	ILP_SA_A_SPI,		/* u32 */
+	ILP_SA_A_VERSION,	/* u8: PSP version, 0 or 1 */
+	ILP_SA_A_KEY,		/* binary, 16 or 32 bytes, in ILP_CMD_SA_ALLOC replies only */
+	__ILP_SA_A_MAX,
+};
+#define ILP_SA_A_MAX (__ILP_SA_A_MAX - 1)
+
+/* Inside ILP_A_PEER. */
+enum ilp_peer_attr {
+	ILP_PEER_A_UNSPEC,
+	ILP_PEER_A_ADDR,	/* binary: 4 (IPv4) or 16 (IPv6) bytes */
+	ILP_PEER_A_PORT,	/* u16, host order; default ILP_UDP_PORT */
+	ILP_PEER_A_TX_SPI,	/* u32 */
+	ILP_PEER_A_TX_VERSION,	/* u8: 0 or 1 */
+	ILP_PEER_A_TX_KEY,	/* binary: 16 (version 0) or 32 (version 1) bytes; write-only */
+	__ILP_PEER_A_MAX,
+};
+#define ILP_PEER_A_MAX (__ILP_PEER_A_MAX - 1)
+
+/*
+ * Why a received packet was dropped: the index of its counter in
+ * ILP_STATS_A_DROPS (attribute type = reason + 1).  The first ones are the
+ * wire checks of docs/protocol.md, in their order.
+ */
+enum ilp_drop_reason {
+	ILP_DROP_PSP_TRUNC,
+	ILP_DROP_PSP_VERSION,
+	ILP_DROP_PSP_HDRLEN,
+	ILP_DROP_PSP_ALWAYS1,
+	ILP_DROP_PSP_NEXTHDR,
+	ILP_DROP_PSP_SPI,
+	ILP_DROP_PSP_CRYPT_OFF,
+	ILP_DROP_PSP_NO_KEY,
+	ILP_DROP_PSP_UNKNOWN_SPI,
+	ILP_DROP_PSP_AUTH,
+	ILP_DROP_ILP_TRUNC,
+	ILP_DROP_ILP_VERSION,
+	ILP_DROP_ILP_HDRLEN,
+	ILP_DROP_ILP_PAST_END,
+	ILP_DROP_TLV_TRUNC,
+	ILP_DROP_TLV_CRITICAL,
+	ILP_DROP_NOMEM,		/* no memory to process the packet */
+	ILP_DROP_NO_LISTENER,	/* a miss with no daemon registered */
+	__ILP_DROP_MAX,
+};
 
 #endif /* _UAPI_LINUX_ILP_H */

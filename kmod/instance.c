@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * instance.c - the ILP instance of a network namespace: its UDP
+ * encapsulation sockets and the tables hanging off it
+ *
+ * Like a device, an instance is made and destroyed through netlink, one
+ * per namespace.  Received datagrams go to rx.c through encap_rcv.
+ */
+#include <linux/slab.h>
+#include <net/udp_tunnel.h>
+
+#include "ilp.h"
+
+struct ilp_instance *ilp_instance_get_locked(struct ilp_net *in)
+{
+	return rcu_dereference_protected(in->inst, lockdep_is_held(&in->cfg_lock));
+}
+
+static int ilp_open_socket(struct ilp_instance *inst, bool ipv6,
+			   struct socket **out)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.sk_user_data = inst,
+		.encap_type = 1,
+		.encap_rcv = ilp_udp_encap_rcv,
+	};
+	struct udp_port_cfg cfg = {
+		.local_udp_port = htons(inst->port),
+	};
+	struct socket *sock;
+	int err;
+
+	if (ipv6) {
+		cfg.family = AF_INET6;
+		cfg.local_ip6 = in6addr_any;
+		cfg.ipv6_v6only = 1;
+	} else {
+		cfg.family = AF_INET;
+		cfg.local_ip.s_addr = htonl(INADDR_ANY);
+	}
+	err = udp_sock_create(inst->net, &cfg, &sock);
+	if (err)
+		return err;
+	setup_udp_tunnel_sock(inst->net, sock, &tcfg);
+	*out = sock;
+	return 0;
+}
+
+static void ilp_close_sockets(struct ilp_instance *inst)
+{
+	if (inst->sock6)
+		udp_tunnel_sock_release(inst->sock6);
+	if (inst->sock4)
+		udp_tunnel_sock_release(inst->sock4);
+	inst->sock4 = NULL;
+	inst->sock6 = NULL;
+}
+
+int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
+{
+	struct ilp_net *in = ilp_pernet(net);
+	struct ilp_instance *inst;
+	int err;
+
+	lockdep_assert_held(&in->cfg_lock);
+	if (ilp_instance_get_locked(in)) {
+		NL_SET_ERR_MSG(extack, "this network namespace already has an ILP instance");
+		return -EEXIST;
+	}
+
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	if (!inst)
+		return -ENOMEM;
+	inst->net = net;
+	inst->port = port;
+	err = ilp_sa_init(inst);
+	if (err)
+		goto err_free;
+	err = ilp_peer_init(inst);
+	if (err)
+		goto err_sa;
+
+	err = ilp_open_socket(inst, false, &inst->sock4);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot open the IPv4 UDP socket (port in use?)");
+		goto err_peer;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	/* IPv6 may be disabled in this namespace: then IPv4 only. */
+	err = ilp_open_socket(inst, true, &inst->sock6);
+	if (err && err != -EAFNOSUPPORT) {
+		NL_SET_ERR_MSG(extack, "cannot open the IPv6 UDP socket (port in use?)");
+		goto err_sock;
+	}
+#endif
+	rcu_assign_pointer(in->inst, inst);
+	return 0;
+
+#if IS_ENABLED(CONFIG_IPV6)
+err_sock:
+	ilp_close_sockets(inst);
+#endif
+err_peer:
+	ilp_peer_destroy(inst);
+err_sa:
+	ilp_sa_destroy(inst);
+err_free:
+	kfree(inst);
+	return err;
+}
+
+/* Must be called with cfg_lock held (or the namespace going away). */
+void ilp_instance_destroy(struct ilp_net *in)
+{
+	struct ilp_instance *inst = rcu_dereference_protected(in->inst, 1);
+
+	if (!inst)
+		return;
+	RCU_INIT_POINTER(in->inst, NULL);
+	/* Stop receiving, then wait for packets already in rx.c. */
+	ilp_close_sockets(inst);
+	synchronize_net();
+	ilp_peer_destroy(inst);
+	ilp_sa_destroy(inst);
+	kfree(inst);
+}
+
+int ilp_instance_del(struct net *net, struct netlink_ext_ack *extack)
+{
+	struct ilp_net *in = ilp_pernet(net);
+
+	lockdep_assert_held(&in->cfg_lock);
+	if (!ilp_instance_get_locked(in)) {
+		NL_SET_ERR_MSG(extack, "no ILP instance in this network namespace");
+		return -ENOENT;
+	}
+	ilp_instance_destroy(in);
+	return 0;
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rx.c - the receive path: from the UDP socket to an authenticated,
+ * decrypted ILP packet
+ *
+ * Runs in softirq under rcu_read_lock(), from the UDP encapsulation hook.
+ * Order of the checks is that of docs/protocol.md; each drop is counted
+ * under its reason and nothing unauthenticated goes further.
+ */
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/udp.h>
+
+#include "ilp.h"
+
+/* The wire code's reasons and the uapi's drop reasons are one list. */
+static enum ilp_drop_reason ilp_wire_drop(enum ilpw_err err)
+{
+	BUILD_BUG_ON(ILPW_E_PSP_TRUNC - 1 != ILP_DROP_PSP_TRUNC);
+	BUILD_BUG_ON(ILPW_E_TLV_CRITICAL - 1 != ILP_DROP_TLV_CRITICAL);
+	return (enum ilp_drop_reason)(err - 1);
+}
+
+static void ilp_rx_drop(struct ilp_net *in, struct sk_buff *skb,
+			enum ilp_drop_reason reason)
+{
+	ilp_stats_drop(&in->stats, reason);
+	kfree_skb(skb);
+}
+
+/* Makes the first @len bytes of @skb linear, or as many as it has. */
+static bool ilp_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, min(len, skb->len));
+}
+
+/* Callers of the ILP header parser: no critical TLV is known yet. */
+static enum ilp_drop_reason ilp_rx_ilp_header(struct sk_buff *skb,
+					      unsigned int psp_len,
+					      struct ilpw_hdr *hdr,
+					      bool *ok)
+{
+	unsigned int words_len;
+	enum ilpw_err err;
+
+	*ok = false;
+	if (!ilp_pull(skb, psp_len + ILPW_HDR_LEN))
+		return ILP_DROP_NOMEM;
+	if (skb->len >= psp_len + ILPW_HDR_LEN) {
+		const u8 *h = skb->data + psp_len;
+
+		words_len = 4 * ((unsigned int)h[2] << 8 | h[3]);
+		if (!ilp_pull(skb, psp_len + words_len))
+			return ILP_DROP_NOMEM;
+	}
+	err = ilpw_hdr_parse(skb->data + psp_len, skb->len - psp_len, hdr,
+			     NULL, NULL);
+	if (err)
+		return ilp_wire_drop(err);
+	*ok = true;
+	return 0;
+}
+
+/**
+ * ilp_udp_encap_rcv - a datagram arrived on the instance's UDP port
+ * @sk: the instance's UDP socket
+ * @skb: the datagram, data at the UDP header
+ *
+ * Called under rcu_read_lock() in softirq.  Always consumes @skb.
+ */
+int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct ilp_net *in = ilp_pernet(sock_net(sk));
+	struct ilpw_psp_layout layout;
+	struct ilp_instance *inst;
+	enum ilp_drop_reason why;
+	struct ilp_rx_sa *sa;
+	struct ilpw_psp psp;
+	struct ilpw_hdr hdr;
+	enum ilpw_err err;
+	unsigned int len;
+	bool ok;
+
+	inst = rcu_dereference_sk_user_data(sk);
+	if (!inst || !pskb_may_pull(skb, sizeof(struct udphdr)))
+		goto drop_nomem;
+	__skb_pull(skb, sizeof(struct udphdr));
+
+	/* The PSP header, VC included, must be linear for the parser. */
+	if (!ilp_pull(skb, ILPW_PSP_HDR_LEN + ILPW_PSP_VC_LEN))
+		goto drop_nomem;
+	err = ilpw_psp_parse(skb->data, skb->len, &psp, &layout);
+	if (err) {
+		ilp_rx_drop(in, skb, ilp_wire_drop(err));
+		return 0;
+	}
+	if (!READ_ONCE(inst->key_present[psp.spi >> 31])) {
+		ilp_rx_drop(in, skb, ILP_DROP_PSP_NO_KEY);
+		return 0;
+	}
+	sa = ilp_rx_sa_lookup(inst, psp.spi);
+	if (!sa || sa->version != psp.version) {
+		ilp_rx_drop(in, skb, ILP_DROP_PSP_UNKNOWN_SPI);
+		return 0;
+	}
+	switch (ilp_psp_open(sa->aead, skb, &psp, &layout)) {
+	case 0:
+		break;
+	case -EBADMSG:
+		ilp_rx_drop(in, skb, ILP_DROP_PSP_AUTH);
+		return 0;
+	default:
+		goto drop_nomem;
+	}
+
+	len = skb->len;
+	why = ilp_rx_ilp_header(skb, layout.hdr_len, &hdr, &ok);
+	if (!ok) {
+		ilp_rx_drop(in, skb, why);
+		return 0;
+	}
+	ilp_stats_inc(&in->stats, ILP_CNT_RX_PACKETS);
+	ilp_stats_add(&in->stats, ILP_CNT_RX_BYTES, len);
+
+	/*
+	 * The decision cache and upcalls to ilpd come next; until a daemon
+	 * registers, a packet nobody has decided about is a counted drop.
+	 */
+	ilp_rx_drop(in, skb, ILP_DROP_NO_LISTENER);
+	return 0;
+
+drop_nomem:
+	ilp_rx_drop(in, skb, ILP_DROP_NOMEM);
+	return 0;
+}

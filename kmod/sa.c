@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sa.c - the node's PSP master keys and its receive SAs
+ *
+ * The receiver allocates SPIs.  Each allocation derives the SA's key from
+ * the active master key (PSP KDF) and prepares its AES-GCM transform once,
+ * here in process context, so the packet path only looks the SPI up.
+ * Replacing a master key removes the SAs that were derived from it.
+ */
+#include <linux/slab.h>
+
+#include "ilp.h"
+
+static const struct rhashtable_params ilp_rx_sa_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct ilp_rx_sa, spi),
+	.head_offset = offsetof(struct ilp_rx_sa, node),
+	.automatic_shrinking = true,
+};
+
+int ilp_sa_init(struct ilp_instance *inst)
+{
+	INIT_LIST_HEAD(&inst->rx_sa_list);
+	inst->next_spi[0] = 1;
+	inst->next_spi[1] = 1;
+	return rhashtable_init(&inst->rx_sas, &ilp_rx_sa_params);
+}
+
+/**
+ * ilp_rx_sa_lookup - the receive SA of @spi, or NULL
+ * @inst: the instance
+ * @spi: SPI from a packet
+ *
+ * Must be called under rcu_read_lock().
+ */
+struct ilp_rx_sa *ilp_rx_sa_lookup(struct ilp_instance *inst, u32 spi)
+{
+	return rhashtable_lookup(&inst->rx_sas, &spi, ilp_rx_sa_params);
+}
+
+/* Removes the SAs of key @slot, or all of them when @slot is negative. */
+static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
+{
+	struct ilp_rx_sa *sa, *tmp;
+	LIST_HEAD(gone);
+
+	list_for_each_entry_safe(sa, tmp, &inst->rx_sa_list, list) {
+		if (slot >= 0 && (sa->spi >> 31) != (u32)slot)
+			continue;
+		rhashtable_remove_fast(&inst->rx_sas, &sa->node, ilp_rx_sa_params);
+		list_move(&sa->list, &gone);
+		inst->nr_rx_sas--;
+	}
+	if (list_empty(&gone))
+		return;
+	/* Packets being decrypted with them finish first. */
+	synchronize_net();
+	list_for_each_entry_safe(sa, tmp, &gone, list) {
+		ilp_psp_aead_free(sa->aead);
+		kfree(sa);
+	}
+}
+
+void ilp_sa_destroy(struct ilp_instance *inst)
+{
+	ilp_rx_sas_remove(inst, -1);
+	rhashtable_destroy(&inst->rx_sas);
+	ilp_psp_master_free(inst->master[0]);
+	ilp_psp_master_free(inst->master[1]);
+	inst->master[0] = NULL;
+	inst->master[1] = NULL;
+}
+
+/**
+ * ilp_key_set - install master key @key in @slot
+ * @inst: the instance
+ * @slot: 0 or 1
+ * @key: ILP_MASTER_KEY_LEN bytes
+ * @make_active: new SPIs come from @slot from now on
+ * @extack: for the reason of a failure
+ *
+ * The SAs derived from the slot's previous key stop working: their keys
+ * came from it.  The SPI numbering of the slot starts again, which is
+ * safe because the key is new.  Called with cfg_lock held.
+ */
+int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
+		bool make_active, struct netlink_ext_ack *extack)
+{
+	struct ilp_psp_master *m;
+
+	m = ilp_psp_master_new(key);
+	if (IS_ERR(m)) {
+		NL_SET_ERR_MSG(extack, "cannot set up AES-256-CMAC for the master key");
+		return PTR_ERR(m);
+	}
+	WRITE_ONCE(inst->key_present[slot], false);
+	ilp_rx_sas_remove(inst, slot);
+	ilp_psp_master_free(inst->master[slot]);
+	inst->master[slot] = m;
+	inst->next_spi[slot] = 1;
+	WRITE_ONCE(inst->key_present[slot], true);
+	if (make_active || !inst->master[inst->active])
+		inst->active = slot;
+	return 0;
+}
+
+/**
+ * ilp_sa_alloc - allocate a receive SA under the active master key
+ * @inst: the instance
+ * @version: PSP version, 0 or 1
+ * @spi: the new SPI
+ * @key: ILP_PSP_MAX_KEY_LEN bytes: the SA key, for the sender
+ * @extack: for the reason of a failure
+ *
+ * Called with cfg_lock held.
+ */
+int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
+		 struct netlink_ext_ack *extack)
+{
+	unsigned int slot = inst->active;
+	struct ilp_rx_sa *sa;
+	int err;
+
+	if (!inst->master[slot]) {
+		NL_SET_ERR_MSG(extack, "no master key installed");
+		return -ENOKEY;
+	}
+	if (inst->nr_rx_sas >= ILP_MAX_RX_SAS) {
+		NL_SET_ERR_MSG(extack, "too many receive SAs");
+		return -ENOSPC;
+	}
+	if (inst->next_spi[slot] > 0x7fffffff) {
+		NL_SET_ERR_MSG(extack, "every SPI under the active master key is used; rotate the key");
+		return -ENOSPC;
+	}
+
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	if (!sa)
+		return -ENOMEM;
+	sa->spi = slot << 31 | inst->next_spi[slot];
+	sa->version = version;
+	err = ilp_psp_derive(inst->master[slot], sa->spi, version, key);
+	if (err)
+		goto err_free;
+	sa->aead = ilp_psp_aead_new(version, key);
+	if (IS_ERR(sa->aead)) {
+		err = PTR_ERR(sa->aead);
+		NL_SET_ERR_MSG(extack, "cannot set up AES-GCM for the SA");
+		goto err_free;
+	}
+	err = rhashtable_insert_fast(&inst->rx_sas, &sa->node, ilp_rx_sa_params);
+	if (err)
+		goto err_aead;
+	inst->next_spi[slot]++;
+	list_add(&sa->list, &inst->rx_sa_list);
+	inst->nr_rx_sas++;
+	*spi = sa->spi;
+	return 0;
+
+err_aead:
+	ilp_psp_aead_free(sa->aead);
+err_free:
+	memzero_explicit(key, ILP_PSP_MAX_KEY_LEN);
+	kfree(sa);
+	return err;
+}
