@@ -11,7 +11,6 @@
 // or any privilege: they only read and write files.
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -25,6 +24,7 @@
 #include <ilp/error.hpp>
 #include <ilp/psp.hpp>
 
+#include "args.hpp"
 #include "ilpctl.hpp"
 #include "master_keys.hpp"
 #include "pcap_io.hpp"
@@ -48,28 +48,7 @@ struct PcapOptions {
 
 [[noreturn]] void usage_error(std::string_view verb, const std::string &why)
 {
-	// The usage comes from the command table, as in --help.
-	for (const auto &c : commands())
-		if (c.object == "pcap" && c.verb == verb)
-			throw UsageError(why + "; usage: ilpctl pcap " + std::string(verb) + " " +
-					 std::string(c.usage));
-	throw UsageError(why);
-}
-
-// Parses all of @s as an unsigned number: "0x" and hex, or decimal.
-template <typename T>
-std::optional<T> parse_uint(std::string_view s)
-{
-	int base = 10;
-	if (s.starts_with("0x") || s.starts_with("0X")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-		return std::nullopt;
-	return v;
+	ilpctl::usage_error("pcap", verb, why);
 }
 
 PcapOptions parse_args(std::string_view verb, Args args)
@@ -109,21 +88,19 @@ PcapOptions parse_args(std::string_view verb, Args args)
 						      value + "'");
 			o.port = *port;
 		} else if (encrypt && name == "--spi") {
-			o.spi = parse_uint<std::uint32_t>(value);
+			o.spi = parse_spi(value);
 			// The low 31 bits 0 is no SPI (PSP reserves it).
-			if (!o.spi || !(*o.spi & 0x7fffffffu))
+			if (!o.spi)
 				usage_error(verb, "--spi takes a 32-bit SPI whose low 31 bits are "
 						  "not all 0, in hex (0x...) or decimal, not '" +
 						      value + "'");
 		} else if (encrypt && name == "--version") {
-			if (value == "0")
-				o.version = psp::Version::AesGcm128;
-			else if (value == "1")
-				o.version = psp::Version::AesGcm256;
-			else
+			auto version = parse_version(value);
+			if (!version)
 				usage_error(verb, "--version takes 0 (AES-GCM-128) or 1 "
 						  "(AES-GCM-256), not '" +
 						      value + "'");
+			o.version = *version;
 		} else {
 			usage_error(verb, "unknown option '" + name + "'");
 		}
@@ -257,9 +234,7 @@ int cmd_pcap_encrypt(Context &ctx, Args args)
 	auto keys = read_master_keys(o.master_keys);
 	unsigned slot = *o.spi >> 31;
 	if (!keys.present[slot]) {
-		char spi[16];
-		std::snprintf(spi, sizeof(spi), "0x%08x", *o.spi);
-		throw ilp::Error(ENOKEY, std::string("SPI ") + spi + " is under master key " +
+		throw ilp::Error(ENOKEY, "SPI " + spi_string(*o.spi) + " is under master key " +
 					     std::to_string(slot) + " (its top bit), which " +
 					     o.master_keys + " does not set");
 	}

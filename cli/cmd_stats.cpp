@@ -15,15 +15,34 @@ int cmd_stats_show(Context &ctx, Args)
 	ilp::Control ctl;
 	auto st = ctl.stats();
 	if (ctx.json) {
+		// Every reason, zero or not, so that scripts need no defaults.
+		auto drops = nlohmann::json::object();
+		for (unsigned r = 0; r < st.drops.size(); r++)
+			drops[ilp::drop_reason_name(r)] = st.drops[r];
 		ctx.emit({{"sockets",
 			   {{"open", st.sockets_open},
 			    {"created", st.sockets_created},
-			    {"refused", st.sockets_refused}}}});
+			    {"refused", st.sockets_refused}}},
+			  {"rx", {{"packets", st.rx_packets}, {"bytes", st.rx_bytes}}},
+			  {"drops", drops}});
 		return 0;
 	}
 	ctx.out << "sockets:\n"
 		<< "    open " << st.sockets_open << "  created " << st.sockets_created
-		<< "  refused " << st.sockets_refused << '\n';
+		<< "  refused " << st.sockets_refused << '\n'
+		<< "rx:\n"
+		<< "    packets " << st.rx_packets << "  bytes " << st.rx_bytes << '\n'
+		<< "drops:\n";
+	// Only the reasons that happened, one per line, as "ip -s" would.
+	bool any = false;
+	for (unsigned r = 0; r < st.drops.size(); r++) {
+		if (!st.drops[r])
+			continue;
+		ctx.out << "    " << ilp::drop_reason_name(r) << ' ' << st.drops[r] << '\n';
+		any = true;
+	}
+	if (!any)
+		ctx.out << "    none\n";
 	return 0;
 }
 

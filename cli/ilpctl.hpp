@@ -49,6 +49,18 @@ int cmd_version(Context &, Args);
 int cmd_stats_show(Context &, Args);
 int cmd_stats_reset(Context &, Args);
 int cmd_socket_show(Context &, Args);
+int cmd_instance_add(Context &, Args);
+int cmd_instance_del(Context &, Args);
+int cmd_instance_show(Context &, Args);
+int cmd_key_set(Context &, Args);
+int cmd_key_rotate(Context &, Args);
+int cmd_key_show(Context &, Args);
+int cmd_sa_alloc(Context &, Args);
+int cmd_sa_show(Context &, Args);
+int cmd_peer_add(Context &, Args);
+int cmd_peer_set(Context &, Args);
+int cmd_peer_del(Context &, Args);
+int cmd_peer_show(Context &, Args);
 int cmd_pcap_decrypt(Context &, Args);
 int cmd_pcap_encrypt(Context &, Args);
 

@@ -60,7 +60,16 @@ void usage(std::ostream &os)
 	      "  key1 = <64 hex digits>\n"
 	      "either or both; the SPI's top bit selects one.  SPI is hex (0x...) or\n"
 	      "decimal; --version 0 is AES-GCM-128 (the default), 1 AES-GCM-256; N is\n"
-	      "the ILP UDP port (default 1000).  See docs/ilpctl-pcap.md.\n";
+	      "the ILP UDP port (default 1000).  See docs/ilpctl-pcap.md.\n"
+	      "\n"
+	      "key: FILE is a master-keys file as above; \"key set\" takes the key of\n"
+	      "SLOT from it, \"key rotate\" a file with exactly one key.\n"
+	      "\n"
+	      "peer: ADDR is IPv4 or IPv6, PORT the peer's ILP port (default 1000); an\n"
+	      "IPv6 address with a port goes in brackets: [2001:db8::1]:1000.  SPI and\n"
+	      "the key in the keyfile are what \"ilpctl sa alloc\" printed on the peer:\n"
+	      "the keyfile holds that key alone, 32 hex digits for version 0 or 64 for\n"
+	      "version 1.\n";
 }
 
 // Moves this process into the named network namespace, as "ip -n" does.

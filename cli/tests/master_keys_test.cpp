@@ -46,6 +46,16 @@ bool all_zero(const ilp::psp::MasterKey &k)
 	return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
 }
 
+std::string sa_key_error_of(const std::string &text)
+{
+	try {
+		parse_sa_key(text, "sa.key");
+	} catch (const ilp::Error &e) {
+		return e.what();
+	}
+	return "no error";
+}
+
 std::string error_of(const std::string &text)
 {
 	try {
@@ -68,6 +78,9 @@ class MasterKeysTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__errors_never_quote_the_key);
 	CPPUNIT_TEST(read__file);
 	CPPUNIT_TEST(read__missing_file_named);
+	CPPUNIT_TEST(sa_key__16_or_32_bytes);
+	CPPUNIT_TEST(sa_key__errors_name_line_never_the_key);
+	CPPUNIT_TEST(sa_key__read_file);
 	CPPUNIT_TEST_SUITE_END();
 
 	TempDir dir_;
@@ -164,6 +177,60 @@ public:
 			    std::string("master keys " + p + ": No such file or directory"),
 			    std::string(e.what()));
 			CPPUNIT_ASSERT_EQUAL(ENOENT, e.code().value());
+		}
+	}
+
+	void sa_key__16_or_32_bytes()
+	{
+		// As "ilpctl sa alloc" prints it, with a comment around.
+		auto k = parse_sa_key("# from sn1\n" + hex0 + "\n", "k");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(32), k.size);
+		auto b = k.bytes();
+		for (std::size_t i = 0; i < b.size(); i++)
+			CPPUNIT_ASSERT_EQUAL(std::uint8_t(i), b[i]);
+
+		auto short_key = parse_sa_key("  " + hex1.substr(0, 32) + "  \r\n\n", "k");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16), short_key.size);
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0xff), short_key.bytes()[0]);
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0x00), short_key.bytes()[15]);
+	}
+
+	void sa_key__errors_name_line_never_the_key()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("sa.key: holds no SA key"), sa_key_error_of(""));
+		CPPUNIT_ASSERT_EQUAL(std::string("sa.key: holds no SA key"),
+				     sa_key_error_of("# none\n\n"));
+		CPPUNIT_ASSERT_EQUAL(std::string("sa.key:2: expected an SA key of 32 or 64 hex "
+						 "digits (got 62 characters)"),
+				     sa_key_error_of("\n" + hex0.substr(2)));
+		auto not_hex = hex0;
+		not_hex[3] = 'z';
+		CPPUNIT_ASSERT_EQUAL(std::string("sa.key:1: expected an SA key of 32 or 64 hex "
+						 "digits (got 64 characters, not all hex)"),
+				     sa_key_error_of(not_hex));
+		CPPUNIT_ASSERT_EQUAL(std::string("sa.key:3: a second key (the first is on line 1)"),
+				     sa_key_error_of(hex0 + "\n\n" + hex1 + "\n"));
+		// A master-keys file is not an SA key file.
+		CPPUNIT_ASSERT(sa_key_error_of("key0 = " + hex0).starts_with("sa.key:1: expected"));
+		for (const auto &text : {"key0 = " + hex0, not_hex, hex0 + "\n" + hex1, hex0 + hex1,
+					 hex0 + " " + hex1})
+			for (const auto &part : {hex0.substr(8, 16), hex1.substr(8, 16)})
+				CPPUNIT_ASSERT(sa_key_error_of(text).find(part) ==
+					       std::string::npos);
+	}
+
+	void sa_key__read_file()
+	{
+		auto p = dir_.write("sa.key", hex1.substr(0, 32) + "\n");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16), read_sa_key(p.string()).size);
+		auto absent = (dir_.path() / "absent.key").string();
+		try {
+			read_sa_key(absent);
+			CPPUNIT_FAIL("no error");
+		} catch (const ilp::Error &e) {
+			CPPUNIT_ASSERT_EQUAL(
+			    std::string("SA key " + absent + ": No such file or directory"),
+			    std::string(e.what()));
 		}
 	}
 };

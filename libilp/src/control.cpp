@@ -7,8 +7,53 @@
 #include <linux/genetlink.h>
 #include <linux/ilp.h>
 
+#include <ilp_wire.h>
+
 namespace ilp
 {
+
+namespace
+{
+
+// The wire checks count under the names the wire code gives them: the
+// two enums list them in the same order, ilpw_err from 1.
+constexpr unsigned wire_err(ilp_drop_reason r)
+{
+	return static_cast<unsigned>(r) + 1;
+}
+static_assert(wire_err(ILP_DROP_PSP_TRUNC) == ILPW_E_PSP_TRUNC);
+static_assert(wire_err(ILP_DROP_PSP_VERSION) == ILPW_E_PSP_VERSION);
+static_assert(wire_err(ILP_DROP_PSP_HDRLEN) == ILPW_E_PSP_HDRLEN);
+static_assert(wire_err(ILP_DROP_PSP_ALWAYS1) == ILPW_E_PSP_ALWAYS1);
+static_assert(wire_err(ILP_DROP_PSP_NEXTHDR) == ILPW_E_PSP_NEXTHDR);
+static_assert(wire_err(ILP_DROP_PSP_SPI) == ILPW_E_PSP_SPI);
+static_assert(wire_err(ILP_DROP_PSP_CRYPT_OFF) == ILPW_E_PSP_CRYPT_OFF);
+static_assert(wire_err(ILP_DROP_PSP_NO_KEY) == ILPW_E_PSP_NO_KEY);
+static_assert(wire_err(ILP_DROP_PSP_UNKNOWN_SPI) == ILPW_E_PSP_UNKNOWN_SPI);
+static_assert(wire_err(ILP_DROP_PSP_AUTH) == ILPW_E_PSP_AUTH);
+static_assert(wire_err(ILP_DROP_ILP_TRUNC) == ILPW_E_ILP_TRUNC);
+static_assert(wire_err(ILP_DROP_ILP_VERSION) == ILPW_E_ILP_VERSION);
+static_assert(wire_err(ILP_DROP_ILP_HDRLEN) == ILPW_E_ILP_HDRLEN);
+static_assert(wire_err(ILP_DROP_ILP_PAST_END) == ILPW_E_ILP_PAST_END);
+static_assert(wire_err(ILP_DROP_TLV_TRUNC) == ILPW_E_TLV_TRUNC);
+static_assert(wire_err(ILP_DROP_TLV_CRITICAL) == ILPW_E_TLV_CRITICAL);
+static_assert(ILP_DROP_NOMEM == ILP_DROP_TLV_CRITICAL + 1, "a wire check without a name here");
+
+} // namespace
+
+const char *drop_reason_name(unsigned reason) noexcept
+{
+	if (reason <= ILP_DROP_TLV_CRITICAL)
+		return ilpw_strerror(static_cast<ilpw_err>(reason + 1));
+	switch (reason) {
+	case ILP_DROP_NOMEM:
+		return "nomem";
+	case ILP_DROP_NO_LISTENER:
+		return "no_listener";
+	default:
+		return "unknown";
+	}
+}
 
 ModuleNotLoaded::ModuleNotLoaded()
     : Error(ENOENT, "the kernel has no '" ILP_GENL_NAME
@@ -53,6 +98,12 @@ Stats Control::stats()
 		st.sockets_open = a.u32(ILP_STATS_A_SOCKETS_OPEN).value_or(0);
 		st.sockets_created = a.u64(ILP_STATS_A_SOCKETS_CREATED).value_or(0);
 		st.sockets_refused = a.u64(ILP_STATS_A_SOCKETS_REFUSED).value_or(0);
+		st.rx_packets = a.u64(ILP_STATS_A_RX_PACKETS).value_or(0);
+		st.rx_bytes = a.u64(ILP_STATS_A_RX_BYTES).value_or(0);
+		// Attribute type reason + 1: type 0 stays free (padding).
+		auto drops = nl::Attrs::of_nest(a.get(ILP_STATS_A_DROPS), __ILP_DROP_MAX);
+		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)
+			st.drops[r] = drops.u64(static_cast<std::uint16_t>(r + 1)).value_or(0);
 	});
 	return st;
 }

@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <openssl/crypto.h>
 
 namespace ilp::nl
 {
@@ -40,20 +41,43 @@ std::optional<T> fixed(const nlattr *a)
 	return v;
 }
 
-void parse_into(std::vector<const nlattr *> &table, const void *start, std::size_t len)
+// Calls @fn for each attribute of the @len bytes at @start, up to the
+// first one that does not fit.
+template <typename Fn>
+void for_each_attr(const void *start, std::size_t len, Fn fn)
 {
 	const auto *a = static_cast<const nlattr *>(start);
 	auto rem = static_cast<int>(len);
 	// mnl_attr_ok() checks that each attribute fits in what remains.
-	for (; mnl_attr_ok(a, rem);
-	     rem -= MNL_ALIGN(a->nla_len),
-	     a = reinterpret_cast<const nlattr *>(reinterpret_cast<const char *>(a) +
-						  MNL_ALIGN(a->nla_len))) {
+	for (; mnl_attr_ok(a, rem); rem -= MNL_ALIGN(a->nla_len),
+				    a = reinterpret_cast<const nlattr *>(
+					reinterpret_cast<const char *>(a) + MNL_ALIGN(a->nla_len)))
+		fn(a);
+}
+
+void parse_into(std::vector<const nlattr *> &table, const void *start, std::size_t len)
+{
+	for_each_attr(start, len, [&](const nlattr *a) {
 		auto type = mnl_attr_get_type(a);
 		if (type < table.size())
 			table[type] = a;
-	}
+	});
 }
+
+// Wipes the bytes of a buffer that a reply was read into (replies may
+// carry keys) when it goes out of scope, however that happens.
+class WipeOnExit
+{
+public:
+	WipeOnExit(void *p, std::size_t n) noexcept : p_(p), n_(n) {}
+	WipeOnExit(const WipeOnExit &) = delete;
+	WipeOnExit &operator=(const WipeOnExit &) = delete;
+	~WipeOnExit() { OPENSSL_cleanse(p_, n_); }
+
+private:
+	void *p_;
+	std::size_t n_;
+};
 
 } // namespace
 
@@ -72,6 +96,34 @@ Request::Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std:
 	    static_cast<genlmsghdr *>(mnl_nlmsg_put_extra_header(hdr_, sizeof(genlmsghdr)));
 	genl->cmd = cmd;
 	genl->version = version;
+}
+
+Request::Request(Request &&other) noexcept : buf_(std::move(other.buf_)), hdr_(other.hdr_)
+{
+	// A moved vector keeps its storage, so hdr_ still points into it.
+	other.hdr_ = nullptr;
+}
+
+Request &Request::operator=(Request &&other) noexcept
+{
+	if (this != &other) {
+		wipe();
+		buf_ = std::move(other.buf_);
+		hdr_ = other.hdr_;
+		other.hdr_ = nullptr;
+	}
+	return *this;
+}
+
+Request::~Request()
+{
+	wipe();
+}
+
+void Request::wipe() noexcept
+{
+	if (hdr_)
+		OPENSSL_cleanse(buf_.data(), hdr_->nlmsg_len);
 }
 
 Request &Request::put_u8(std::uint16_t type, std::uint8_t v)
@@ -110,6 +162,20 @@ Request &Request::put_str(std::uint16_t type, std::string_view v)
 	return *this;
 }
 
+Request &Request::put_bytes(std::uint16_t type, std::span<const std::uint8_t> v)
+{
+	if (!mnl_attr_put_check(hdr_, buf_.size(), type, v.size(), v.data()))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
+Request &Request::put_flag(std::uint16_t type)
+{
+	if (!mnl_attr_put_check(hdr_, buf_.size(), type, 0, nullptr))
+		throw NetlinkError(EMSGSIZE, "building request");
+	return *this;
+}
+
 nlattr *Request::nest_start(std::uint16_t type)
 {
 	auto *n = mnl_attr_nest_start_check(hdr_, buf_.size(), type);
@@ -137,6 +203,8 @@ Attrs Attrs::of_message(const nlmsghdr *nlh, std::uint16_t max_type)
 	    static_cast<const char *>(mnl_nlmsg_get_payload_offset(nlh, sizeof(genlmsghdr)));
 	std::size_t len = nlh->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(genlmsghdr));
 	parse_into(attrs.table_, start, len);
+	attrs.start_ = start;
+	attrs.len_ = len;
 	return attrs;
 }
 
@@ -145,7 +213,9 @@ Attrs Attrs::of_nest(const nlattr *nest, std::uint16_t max_type)
 	Attrs attrs(max_type);
 	if (!nest)
 		return attrs;
-	parse_into(attrs.table_, mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest));
+	attrs.start_ = mnl_attr_get_payload(nest);
+	attrs.len_ = mnl_attr_get_payload_len(nest);
+	parse_into(attrs.table_, attrs.start_, attrs.len_);
 	return attrs;
 }
 
@@ -179,6 +249,28 @@ std::optional<std::string> Attrs::str(std::uint16_t type) const
 	const char *p = static_cast<const char *>(mnl_attr_get_payload(a));
 	std::size_t n = mnl_attr_get_payload_len(a);
 	return std::string(p, strnlen(p, n));
+}
+
+std::optional<std::span<const std::uint8_t>> Attrs::bytes(std::uint16_t type) const
+{
+	const nlattr *a = get(type);
+	if (!a)
+		return std::nullopt;
+	return std::span<const std::uint8_t>(
+	    static_cast<const std::uint8_t *>(mnl_attr_get_payload(a)),
+	    mnl_attr_get_payload_len(a));
+}
+
+std::vector<std::uint8_t> Attrs::u8_all(std::uint16_t type) const
+{
+	std::vector<std::uint8_t> out;
+	if (type >= table_.size())
+		return out;
+	for_each_attr(start_, len_, [&](const nlattr *a) {
+		if (mnl_attr_get_type(a) == type)
+			out.push_back(*fixed<std::uint8_t>(a));
+	});
+	return out;
 }
 
 ErrorReply parse_error(const nlmsghdr *nlh)
@@ -250,18 +342,19 @@ std::optional<FamilyInfo> GenlSocket::resolve(std::string_view name)
 	return info;
 }
 
-void GenlSocket::transact(Request &req, const Handler &handler)
+void GenlSocket::transact(Request &req, const Handler &handler, const std::string &what)
 {
 	constexpr int attempts = 5;
 	bool dump = req.header()->nlmsg_flags & NLM_F_DUMP;
 	for (int i = 0;; i++) {
 		bool interrupted = false;
 		if (!dump) {
-			transact_once(req, handler, interrupted);
+			transact_once(req, handler, interrupted, what);
 			return;
 		}
 		// Buffer a dump's replies so that a retried one does not
-		// hand the caller duplicates.
+		// hand the caller duplicates.  (No dump carries a key: those
+		// only come in replies to single requests.)
 		std::vector<std::vector<std::uint8_t>> msgs;
 		transact_once(
 		    req,
@@ -269,7 +362,7 @@ void GenlSocket::transact(Request &req, const Handler &handler)
 			    const auto *p = reinterpret_cast<const std::uint8_t *>(nlh);
 			    msgs.emplace_back(p, p + nlh->nlmsg_len);
 		    },
-		    interrupted);
+		    interrupted, what);
 		if (!interrupted) {
 			for (auto &m : msgs)
 				handler(reinterpret_cast<const nlmsghdr *>(m.data()));
@@ -280,7 +373,8 @@ void GenlSocket::transact(Request &req, const Handler &handler)
 	}
 }
 
-void GenlSocket::transact_once(Request &req, const Handler &handler, bool &interrupted)
+void GenlSocket::transact_once(Request &req, const Handler &handler, bool &interrupted,
+			       const std::string &what)
 {
 	nlmsghdr *hdr = req.header();
 	hdr->nlmsg_seq = ++seq_;
@@ -293,6 +387,7 @@ void GenlSocket::transact_once(Request &req, const Handler &handler, bool &inter
 		ssize_t n = mnl_socket_recvfrom(sock_.get(), rxbuf_.data(), rxbuf_.size());
 		if (n < 0)
 			throw NetlinkError(errno, "reading a netlink reply");
+		WipeOnExit wipe(rxbuf_.data(), static_cast<std::size_t>(n));
 		const auto *nlh = reinterpret_cast<const nlmsghdr *>(rxbuf_.data());
 		int rem = static_cast<int>(n);
 		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
@@ -303,8 +398,10 @@ void GenlSocket::transact_once(Request &req, const Handler &handler, bool &inter
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				auto err = parse_error(nlh);
 				if (err.error)
-					throw NetlinkError(err.error, "kernel refused the request",
-							   err.extack);
+					throw NetlinkError(
+					    err.error,
+					    what.empty() ? "kernel refused the request" : what,
+					    err.extack);
 				return;
 			}
 			if (nlh->nlmsg_type == NLMSG_DONE) {
@@ -312,7 +409,8 @@ void GenlSocket::transact_once(Request &req, const Handler &handler, bool &inter
 				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
 					std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
 				if (err < 0)
-					throw NetlinkError(-err, "kernel failed the dump");
+					throw NetlinkError(
+					    -err, what.empty() ? "kernel failed the dump" : what);
 				return;
 			}
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)

@@ -3,6 +3,8 @@
 // The "ilp" family client where the module is absent (this build machine's
 // kernel cannot load it; the selftests in the VM cover the loaded case).
 #include <cstring>
+#include <iterator>
+#include <string>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -13,6 +15,8 @@ class ControlTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(ControlTest);
 	CPPUNIT_TEST(control__without_module_says_how_to_load_it);
+	CPPUNIT_TEST(drop_reason_name__wire_names_then_the_rest);
+	CPPUNIT_TEST(stats__one_drop_counter_per_reason);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -27,6 +31,49 @@ public:
 			CPPUNIT_ASSERT_EQUAL(ENOENT, e.code().value());
 			CPPUNIT_ASSERT(std::strstr(e.what(), "modprobe ilp"));
 		}
+	}
+
+	void drop_reason_name__wire_names_then_the_rest()
+	{
+		// The names of docs/protocol.md, in enum ilp_drop_reason order.
+		const char *const want[] = {
+		    "psp_truncated",
+		    "psp_version",
+		    "psp_hdr_ext_len",
+		    "psp_always_one_bit",
+		    "psp_next_header",
+		    "psp_spi_zero",
+		    "psp_crypt_offset",
+		    "psp_no_master_key",
+		    "psp_unknown_spi",
+		    "psp_auth_failed",
+		    "ilp_truncated",
+		    "ilp_version",
+		    "ilp_hdr_len",
+		    "ilp_hdr_past_end",
+		    "tlv_truncated",
+		    "tlv_unknown_critical",
+		    "nomem",
+		    "no_listener",
+		};
+		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), std::size(want));
+		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)
+			CPPUNIT_ASSERT_EQUAL(std::string(want[r]),
+					     std::string(ilp::drop_reason_name(r)));
+		CPPUNIT_ASSERT_EQUAL(std::string("psp_auth_failed"),
+				     std::string(ilp::drop_reason_name(ILP_DROP_PSP_AUTH)));
+		CPPUNIT_ASSERT_EQUAL(std::string("unknown"),
+				     std::string(ilp::drop_reason_name(__ILP_DROP_MAX)));
+		CPPUNIT_ASSERT_EQUAL(std::string("unknown"),
+				     std::string(ilp::drop_reason_name(~0u)));
+	}
+
+	void stats__one_drop_counter_per_reason()
+	{
+		ilp::Stats st;
+		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), st.drops.size());
+		for (auto d : st.drops)
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d);
 	}
 };
 

@@ -2,6 +2,7 @@
 //
 // The netlink message codec and the generic netlink socket, the latter
 // against this machine's own kernel (its "nlctrl" family is always there).
+#include <algorithm>
 #include <cstring>
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -42,6 +43,8 @@ class NetlinkTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(NetlinkTest);
 	CPPUNIT_TEST(request__builds_header_and_aligned_attributes);
 	CPPUNIT_TEST(attrs__round_trip_scalars_strings_and_nests);
+	CPPUNIT_TEST(attrs__bytes_flags_and_repeated_u8);
+	CPPUNIT_TEST(request__moved_keeps_its_message);
 	CPPUNIT_TEST(attrs__wrong_length_is_an_error);
 	CPPUNIT_TEST(attrs__types_above_max_are_ignored);
 	CPPUNIT_TEST(attrs__truncated_attribute_stops_parsing);
@@ -91,6 +94,62 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint32_t(42), *inner.u32(1));
 		CPPUNIT_ASSERT(!a.has(0));
 		CPPUNIT_ASSERT(!Attrs::of_nest(nullptr, 3).has(1));
+	}
+
+	void attrs__bytes_flags_and_repeated_u8()
+	{
+		const std::uint8_t key[5] = {1, 2, 3, 4, 5};
+		Request r(0x20, 0, 1, 1);
+		auto *nest = r.nest_start(1);
+		r.put_bytes(1, key).put_flag(2).put_u8(3, 1).put_u8(4, 9).put_u8(3, 0);
+		r.put_bytes(5, {});
+		r.nest_end(nest);
+		// The kernel's strict validation refuses nests without it.
+		CPPUNIT_ASSERT(nest->nla_type & NLA_F_NESTED);
+
+		auto top = Attrs::of_message(r.header(), 1);
+		auto a = Attrs::of_nest(top.get(1), 6);
+		auto b = a.bytes(1);
+		CPPUNIT_ASSERT(b.has_value());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(5), b->size());
+		CPPUNIT_ASSERT(std::equal(b->begin(), b->end(), key));
+		CPPUNIT_ASSERT(a.bytes(5).has_value());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), a.bytes(5)->size());
+		CPPUNIT_ASSERT(!a.bytes(6).has_value());
+		CPPUNIT_ASSERT(a.flag(2));
+		CPPUNIT_ASSERT(!a.flag(6));
+		// A flag has no payload.
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), a.bytes(2)->size());
+		// u8() sees the last of a repeated attribute, u8_all() each.
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0), *a.u8(3));
+		auto all = a.u8_all(3);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), all.size());
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(1), all[0]);
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0), all[1]);
+		CPPUNIT_ASSERT(a.u8_all(6).empty());
+		CPPUNIT_ASSERT(a.u8_all(100).empty());           // above the maximum: ignored
+		CPPUNIT_ASSERT_THROW(a.u8_all(1), NetlinkError); // 5 bytes, not 1
+		// Top-level repeats too.
+		Request t(0x20, 0, 1, 1);
+		t.put_u8(2, 7).put_u8(2, 8);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2),
+				     Attrs::of_message(t.header(), 2).u8_all(2).size());
+		CPPUNIT_ASSERT(Attrs::of_nest(nullptr, 3).u8_all(1).empty());
+	}
+
+	void request__moved_keeps_its_message()
+	{
+		Request r(0x20, NLM_F_ACK, 7, 1);
+		r.put_u32(1, 77);
+		Request moved(std::move(r));
+		moved.put_u32(2, 78);
+		auto a = Attrs::of_message(moved.header(), 2);
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(77), *a.u32(1));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(78), *a.u32(2));
+		Request other(0x21, 0, 1, 1);
+		other = std::move(moved);
+		CPPUNIT_ASSERT_EQUAL(std::uint16_t(0x20), other.header()->nlmsg_type);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(other.header()->nlmsg_len), other.bytes().size());
 	}
 
 	void attrs__wrong_length_is_an_error()

@@ -35,17 +35,26 @@ private:
 	std::string extack_;
 };
 
-// Builds one request in a buffer of its own.
+// Builds one request in a buffer of its own.  The buffer is wiped when the
+// request goes away: some requests carry keys.
 class Request
 {
 public:
 	Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version);
+	Request(Request &&other) noexcept;
+	Request &operator=(Request &&other) noexcept;
+	Request(const Request &) = delete;
+	Request &operator=(const Request &) = delete;
+	~Request();
 
 	Request &put_u8(std::uint16_t type, std::uint8_t v);
 	Request &put_u16(std::uint16_t type, std::uint16_t v);
 	Request &put_u32(std::uint16_t type, std::uint32_t v);
 	Request &put_u64(std::uint16_t type, std::uint64_t v);
 	Request &put_str(std::uint16_t type, std::string_view v);
+	Request &put_bytes(std::uint16_t type, std::span<const std::uint8_t> v);
+	// A flag: an attribute with no payload, present or not.
+	Request &put_flag(std::uint16_t type);
 	nlattr *nest_start(std::uint16_t type);
 	void nest_end(nlattr *nest);
 
@@ -54,6 +63,8 @@ public:
 	std::span<const std::uint8_t> bytes() const noexcept;
 
 private:
+	void wipe() noexcept;
+
 	std::vector<std::uint8_t> buf_;
 	nlmsghdr *hdr_;
 };
@@ -75,10 +86,20 @@ public:
 	std::optional<std::uint32_t> u32(std::uint16_t type) const;
 	std::optional<std::uint64_t> u64(std::uint16_t type) const;
 	std::optional<std::string> str(std::uint16_t type) const;
+	// The payload of a binary attribute, pointing into the message.
+	std::optional<std::span<const std::uint8_t>> bytes(std::uint16_t type) const;
+	// A flag attribute: true when present.
+	bool flag(std::uint16_t type) const noexcept { return has(type); }
+	// Every value of a u8 attribute that may repeat, in order (get()
+	// and u8() see only the last one).
+	std::vector<std::uint8_t> u8_all(std::uint16_t type) const;
 
 private:
 	explicit Attrs(std::uint16_t max_type) : table_(max_type + 1u, nullptr) {}
 	std::vector<const nlattr *> table_;
+	// The attributes parsed, for the repeated ones.
+	const void *start_ = nullptr;
+	std::size_t len_ = 0;
 };
 
 struct FamilyInfo {
@@ -105,11 +126,13 @@ public:
 	// Sends @req (sequence number and port filled in here) and calls
 	// @handler for each reply until the final ack or NLMSG_DONE.  A
 	// dump whose result the kernel marked inconsistent is retried a
-	// few times before NetlinkError(EINTR) is thrown.
-	void transact(Request &req, const Handler &handler);
+	// few times before NetlinkError(EINTR) is thrown.  An error the
+	// kernel answers names @what ("adding a peer") when given.
+	void transact(Request &req, const Handler &handler, const std::string &what = {});
 
 private:
-	void transact_once(Request &req, const Handler &handler, bool &interrupted);
+	void transact_once(Request &req, const Handler &handler, bool &interrupted,
+			   const std::string &what);
 
 	struct MnlClose {
 		void operator()(mnl_socket *s) const noexcept;
