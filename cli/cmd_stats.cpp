@@ -24,6 +24,14 @@ int cmd_stats_show(Context &ctx, Args)
 			    {"created", st.sockets_created},
 			    {"refused", st.sockets_refused}}},
 			  {"rx", {{"packets", st.rx_packets}, {"bytes", st.rx_bytes}}},
+			  {"tx", {{"packets", st.tx_packets}}},
+			  {"cache",
+			   {{"hit", st.cache_hit},
+			    {"missed", st.cache_missed},
+			    {"lost", st.cache_lost},
+			    {"evicted", st.cache_evicted},
+			    {"entries", st.cache_entries},
+			    {"capacity", st.cache_capacity}}},
 			  {"drops", drops}});
 		return 0;
 	}
@@ -32,6 +40,12 @@ int cmd_stats_show(Context &ctx, Args)
 		<< "  refused " << st.sockets_refused << '\n'
 		<< "rx:\n"
 		<< "    packets " << st.rx_packets << "  bytes " << st.rx_bytes << '\n'
+		<< "tx:\n"
+		<< "    packets " << st.tx_packets << '\n'
+		<< "cache:\n"
+		<< "    hit " << st.cache_hit << "  missed " << st.cache_missed << "  lost "
+		<< st.cache_lost << "  evicted " << st.cache_evicted << "  entries "
+		<< st.cache_entries << '/' << st.cache_capacity << '\n'
 		<< "drops:\n";
 	// Only the reasons that happened, one per line, as "ip -s" would.
 	bool any = false;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <iostream>
 
+#include <linux/ilp.h>
+
 #include "ilpctl.hpp"
 
 namespace ilpctl
@@ -39,6 +41,17 @@ const Command table[] = {
     {"peer", "del", "ADDR[:PORT]", "remove a peer", 1, 1, true, cmd_peer_del},
     {"peer", "show", "", "list the peers and their transmit SAs (never keys)", 0, 0, false,
      cmd_peer_show},
+    // The handlers check the keywords of "cache add" and "cache del".
+    {"cache", "show", "", "list the decision cache's entries and their counters", 0, 0, false,
+     cmd_cache_show},
+    {"cache", "add", "PREV[:PORT] service S conn C {forward ADDR[:PORT]}...|drop",
+     "install the decision for a flow, replacing its entry", 1, 5 + 2 * ILP_MAX_FORWARD, true,
+     cmd_cache_add},
+    {"cache", "del", "PREV[:PORT] service S conn C", "remove the entry of a flow", 1, 5, true,
+     cmd_cache_del},
+    {"cache", "flush", "", "remove every entry of the decision cache", 0, 0, true, cmd_cache_flush},
+    {"cache", "set-capacity", "N", "hold at most N entries (evicting beyond them)", 1, 1, true,
+     cmd_cache_set_capacity},
     // Options count as arguments here; the handlers check them.
     {"pcap", "decrypt", "--master-keys FILE [--port N] IN OUT",
      "decrypt the ILP packets of an Ethernet capture", 2, 7, false, cmd_pcap_decrypt},

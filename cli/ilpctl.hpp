@@ -61,6 +61,11 @@ int cmd_peer_add(Context &, Args);
 int cmd_peer_set(Context &, Args);
 int cmd_peer_del(Context &, Args);
 int cmd_peer_show(Context &, Args);
+int cmd_cache_show(Context &, Args);
+int cmd_cache_add(Context &, Args);
+int cmd_cache_del(Context &, Args);
+int cmd_cache_flush(Context &, Args);
+int cmd_cache_set_capacity(Context &, Args);
 int cmd_pcap_decrypt(Context &, Args);
 int cmd_pcap_encrypt(Context &, Args);
 

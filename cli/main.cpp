@@ -69,7 +69,13 @@ void usage(std::ostream &os)
 	      "IPv6 address with a port goes in brackets: [2001:db8::1]:1000.  SPI and\n"
 	      "the key in the keyfile are what \"ilpctl sa alloc\" printed on the peer:\n"
 	      "the keyfile holds that key alone, 32 hex digits for version 0 or 64 for\n"
-	      "version 1.\n";
+	      "version 1.\n"
+	      "\n"
+	      "cache: a flow is the packets of connection C of service S that came from\n"
+	      "the previous hop PREV (ADDR[:PORT] as for peer; the port is its UDP source\n"
+	      "port, default 1000).  Its decision forwards a copy to each next hop (at\n"
+	      "most 16, each a peer with a transmit SA) or drops.  S and C are decimal\n"
+	      "or hex (0x...).\n";
 }
 
 // Moves this process into the named network namespace, as "ip -n" does.

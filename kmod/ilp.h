@@ -3,8 +3,8 @@
  * ilp.h - declarations shared by the files of ilp.ko
  *
  * Lock order (outermost first): genl_mutex (held around every netlink
- * command and dump) > ilp_net->cfg_lock > ilp_net->sock_lock >
- * ilp_stats->base_lock.
+ * command and dump) > ilp_net->cfg_lock > ilp_dcache->lock >
+ * ilp_net->sock_lock > ilp_stats->base_lock.
  *
  * The packet path takes no lock: it reads the instance, its receive SAs
  * and its peers under rcu_read_lock() (softirq); writers hold cfg_lock
@@ -18,6 +18,7 @@
 #include <linux/in6.h>
 #include <linux/rhashtable.h>
 #include <net/net_namespace.h>
+#include <net/genetlink.h>
 #include <net/sock.h>
 
 #include "psp.h"
@@ -29,6 +30,7 @@ struct ilp_instance;
  * struct ilp_net - ILP state of one network namespace
  * @cfg_lock: serialises configuration: the instance, keys, SAs, peers
  * @inst: the namespace's instance, or NULL; RCU for the packet path
+ * @listener: netlink port of the upcall listener, 0 for none
  * @sock_lock: protects @socks, @nsocks and @sock_gen
  * @socks: every AF_ILP socket of the namespace (struct ilp_sock.node)
  * @nsocks: number of entries in @socks
@@ -38,6 +40,7 @@ struct ilp_instance;
 struct ilp_net {
 	struct mutex cfg_lock;
 	struct ilp_instance __rcu *inst;
+	u32 listener;
 	struct mutex sock_lock;
 	struct hlist_head socks;
 	unsigned int nsocks;
@@ -93,11 +96,87 @@ struct ilp_peer_key {
 /**
  * struct ilp_tx_sa - the SA a peer gave us for sending to it
  * @spi: its SPI; @version: PSP version; @aead: prepared transform
+ * @iv: per-CPU IV counters: the IV is the CPU number in the top
+ *	ILP_IV_CPU_BITS bits and the CPU's counter below, so IVs never
+ *	repeat and no cache line is shared between CPUs
  */
 struct ilp_tx_sa {
 	u32 spi;
 	u8 version;
 	struct ilp_psp_aead *aead;
+	u64 __percpu *iv;
+};
+
+#define ILP_IV_CPU_BITS	10
+
+/**
+ * struct ilp_flow_key - what the decision cache is keyed by
+ * @prev: the previous hop: its address; the port is always 0, because a
+ *	sender's UDP source port is a flow hash, not part of its identity
+ * @service: service ID; @conn: connection ID
+ *
+ * Compared with memcmp(): zero the whole struct before filling it.
+ */
+struct ilp_flow_key {
+	struct ilp_peer_key prev;
+	u32 service;
+	u32 pad;
+	u64 conn;
+};
+
+/**
+ * struct ilp_actions - a decision
+ * @drop: drop the packet (and ignore @fwd)
+ * @n_fwd: number of next hops in @fwd; none and no @drop also drops
+ * @fwd: next hops; each gets a copy sealed with its transmit SA
+ */
+struct ilp_actions {
+	bool drop;
+	u8 n_fwd;
+	struct ilp_peer_key fwd[ILP_MAX_FORWARD];
+};
+
+struct ilp_dc_pcpu {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+/**
+ * struct ilp_dc_entry - one decision in the cache
+ * @node: in ilp_dcache->table
+ * @key: the flow
+ * @acts: the decision
+ * @stats: per-CPU hit counters
+ * @used: jiffies of the last hit (0: never)
+ * @referenced: hit since the eviction hand last passed (CLOCK)
+ * @lru: position in ilp_dcache->clock; dc_lock
+ * @rcu: for freeing after readers
+ */
+struct ilp_dc_entry {
+	struct rhash_head node;
+	struct ilp_flow_key key;
+	struct ilp_actions acts;
+	struct ilp_dc_pcpu __percpu *stats;
+	unsigned long used;
+	u8 referenced;
+	struct list_head lru;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct ilp_dcache - the decision cache of an instance
+ * @table: entries by flow; lock-free lookups under RCU
+ * @lock: serialises writers (all in process context)
+ * @clock: every entry, oldest first, for second-chance eviction
+ * @count: entries; @capacity: the most it holds
+ */
+struct ilp_dcache {
+	struct rhashtable table;
+	struct mutex lock;
+	struct list_head clock;
+	u32 count;
+	u32 capacity;
 };
 
 /**
@@ -125,6 +204,7 @@ struct ilp_peer {
  * @next_spi: next SPI number per slot; never reused under one key
  * @rx_sas: receive SAs by SPI (RCU); @rx_sa_list, @nr_rx_sas: cfg_lock
  * @peers: peers by address and port (RCU); @peer_list: cfg_lock
+ * @dc: the decision cache
  */
 struct ilp_instance {
 	struct net *net;
@@ -140,6 +220,7 @@ struct ilp_instance {
 	unsigned int nr_rx_sas;
 	struct rhashtable peers;
 	struct list_head peer_list;
+	struct ilp_dcache dc;
 };
 
 #define ILP_MAX_RX_SAS	65536
@@ -170,8 +251,39 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		 struct netlink_ext_ack *extack);
 
+struct ilp_peer *ilp_peer_lookup(struct ilp_instance *inst,
+				 const struct ilp_peer_key *key);
+
+/* dcache.c */
+int ilp_dc_init(struct ilp_dcache *dc);
+void ilp_dc_destroy(struct ilp_dcache *dc);
+struct ilp_dc_entry *ilp_dc_lookup(struct ilp_dcache *dc,
+				   const struct ilp_flow_key *key);
+struct ilp_dc_entry *ilp_dc_find_locked(struct ilp_dcache *dc,
+					const struct ilp_flow_key *key);
+void ilp_dc_hit(struct ilp_dc_entry *e, unsigned int len);
+int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
+	       const struct ilp_flow_key *key, const struct ilp_actions *acts);
+int ilp_dc_del(struct ilp_dcache *dc, const struct ilp_flow_key *key);
+void ilp_dc_flush(struct ilp_dcache *dc);
+int ilp_dc_set_capacity(struct ilp_net *in, struct ilp_dcache *dc, u32 cap);
+void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes);
+
 /* rx.c */
 int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb);
+void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
+		 struct sk_buff *skb, const struct ilp_flow_key *key,
+		 const struct ilp_actions *acts);
+
+/* tx.c */
+int ilp_tx(struct ilp_instance *inst, struct ilp_peer *peer,
+	   struct sk_buff *skb, u32 hash);
+
+/* upcall.c */
+void ilp_upcall(struct ilp_net *in, struct net *net, struct sk_buff *skb,
+		const struct ilp_flow_key *key, __be16 sport);
+int ilp_upcall_init(void);
+void ilp_upcall_exit(void);
 
 /* main.c */
 extern int ilp_family;
@@ -186,6 +298,7 @@ int ilp_af_init(void);
 void ilp_af_exit(void);
 
 /* netlink.c */
+extern struct genl_family ilp_genl_family;
 int ilp_genl_init(void);
 void ilp_genl_exit(void);
 

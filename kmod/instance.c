@@ -79,11 +79,14 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 	err = ilp_peer_init(inst);
 	if (err)
 		goto err_sa;
+	err = ilp_dc_init(&inst->dc);
+	if (err)
+		goto err_peer;
 
 	err = ilp_open_socket(inst, false, &inst->sock4);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot open the IPv4 UDP socket (port in use?)");
-		goto err_peer;
+		goto err_dc;
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	/* IPv6 may be disabled in this namespace: then IPv4 only. */
@@ -100,6 +103,8 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 err_sock:
 	ilp_close_sockets(inst);
 #endif
+err_dc:
+	ilp_dc_destroy(&inst->dc);
 err_peer:
 	ilp_peer_destroy(inst);
 err_sa:
@@ -120,6 +125,7 @@ void ilp_instance_destroy(struct ilp_net *in)
 	/* Stop receiving, then wait for packets already in rx.c. */
 	ilp_close_sockets(inst);
 	synchronize_net();
+	ilp_dc_destroy(&inst->dc);
 	ilp_peer_destroy(inst);
 	ilp_sa_destroy(inst);
 	kfree(inst);

@@ -34,18 +34,23 @@ static int __init ilp_init(void)
 	err = ilp_genl_init();
 	if (err)
 		goto err_netns;
+	err = ilp_upcall_init();
+	if (err)
+		goto err_genl;
 	/*
 	 * Last: once the family is registered, sockets can exist and pin
 	 * the module, so nothing after this point may fail.
 	 */
 	err = ilp_af_init();
 	if (err)
-		goto err_genl;
+		goto err_upcall;
 
 	pr_info("ILP %s loaded, AF_ILP is address family %d\n", ILP_VERSION,
 		ilp_family);
 	return 0;
 
+err_upcall:
+	ilp_upcall_exit();
 err_genl:
 	ilp_genl_exit();
 err_netns:
@@ -56,6 +61,7 @@ err_netns:
 static void __exit ilp_exit(void)
 {
 	ilp_af_exit();
+	ilp_upcall_exit();
 	ilp_genl_exit();
 	ilp_netns_exit();
 }

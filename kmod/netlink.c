@@ -13,7 +13,6 @@
 
 #include "ilp.h"
 
-static struct genl_family ilp_genl_family;
 
 /*
  * Strict validation (the default for a new family): an attribute a
@@ -42,7 +41,36 @@ static const struct nla_policy ilp_peer_policy[ILP_PEER_A_MAX + 1] = {
 	[ILP_PEER_A_TX_KEY] = { .type = NLA_BINARY, .len = ILP_PSP_MAX_KEY_LEN },
 };
 
+static const struct nla_policy ilp_pkt_policy[ILP_PKT_A_MAX + 1] = {
+	[ILP_PKT_A_PREV_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[ILP_PKT_A_PREV_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[ILP_PKT_A_SERVICE] = { .type = NLA_U32 },
+	[ILP_PKT_A_CONN] = { .type = NLA_U64 },
+	[ILP_PKT_A_DATA] = { .type = NLA_BINARY, .len = 65535 },
+};
+
+static const struct nla_policy ilp_fwd_policy[ILP_PEER_A_MAX + 1] = {
+	[ILP_PEER_A_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[ILP_PEER_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy ilp_act_policy[ILP_ACT_A_MAX + 1] = {
+	[ILP_ACT_A_FORWARD] = NLA_POLICY_NESTED(ilp_fwd_policy),
+	[ILP_ACT_A_DROP] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy ilp_cache_policy[ILP_CACHE_A_MAX + 1] = {
+	[ILP_CACHE_A_PREV_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[ILP_CACHE_A_PREV_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[ILP_CACHE_A_SERVICE] = { .type = NLA_U32 },
+	[ILP_CACHE_A_CONN] = { .type = NLA_U64 },
+	[ILP_CACHE_A_CAPACITY] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
 static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {
+	[ILP_A_PACKET] = NLA_POLICY_NESTED(ilp_pkt_policy),
+	[ILP_A_ACTIONS] = NLA_POLICY_NESTED(ilp_act_policy),
+	[ILP_A_CACHE] = NLA_POLICY_NESTED(ilp_cache_policy),
 	[ILP_A_INSTANCE] = NLA_POLICY_NESTED(ilp_instance_policy),
 	[ILP_A_KEY] = NLA_POLICY_NESTED(ilp_key_policy),
 	[ILP_A_SA] = NLA_POLICY_NESTED(ilp_sa_policy),
@@ -76,7 +104,9 @@ nla_put_failure:
 static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	u32 entries = 0, capacity = 0;
 	struct nlattr *nest, *drops;
+	struct ilp_instance *inst;
 	u64 cnt[ILP_CNT_MAX];
 	struct sk_buff *msg;
 	unsigned int open;
@@ -87,6 +117,13 @@ static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&in->sock_lock);
 	open = in->nsocks;
 	mutex_unlock(&in->sock_lock);
+	mutex_lock(&in->cfg_lock);
+	inst = ilp_instance_get_locked(in);
+	if (inst) {
+		entries = READ_ONCE(inst->dc.count);
+		capacity = READ_ONCE(inst->dc.capacity);
+	}
+	mutex_unlock(&in->cfg_lock);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -106,7 +143,19 @@ static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, ILP_STATS_A_RX_PACKETS,
 			      cnt[ILP_CNT_RX_PACKETS], ILP_STATS_A_PAD) ||
 	    nla_put_u64_64bit(msg, ILP_STATS_A_RX_BYTES,
-			      cnt[ILP_CNT_RX_BYTES], ILP_STATS_A_PAD))
+			      cnt[ILP_CNT_RX_BYTES], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_HIT,
+			      cnt[ILP_CNT_CACHE_HIT], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_MISSED,
+			      cnt[ILP_CNT_CACHE_MISSED], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_LOST,
+			      cnt[ILP_CNT_CACHE_LOST], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_EVICTED,
+			      cnt[ILP_CNT_CACHE_EVICTED], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_TX_PACKETS,
+			      cnt[ILP_CNT_TX_PACKETS], ILP_STATS_A_PAD) ||
+	    nla_put_u32(msg, ILP_STATS_A_CACHE_ENTRIES, entries) ||
+	    nla_put_u32(msg, ILP_STATS_A_CACHE_CAPACITY, capacity))
 		goto nla_put_failure;
 	drops = nla_nest_start(msg, ILP_STATS_A_DROPS);
 	if (!drops)
@@ -636,6 +685,350 @@ static int ilp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+
+/* Parses ILP_A_ACTIONS into @acts; an absent nest means "drop". */
+static int ilp_nl_actions(struct genl_info *info, struct ilp_actions *acts)
+{
+	struct nlattr *tb[ILP_PEER_A_MAX + 1];
+	struct nlattr *a;
+	int rem, err;
+
+	memset(acts, 0, sizeof(*acts));
+	if (!info->attrs[ILP_A_ACTIONS]) {
+		NL_SET_ERR_MSG(info->extack, "a decision (ILP_A_ACTIONS) is required");
+		return -EINVAL;
+	}
+	nla_for_each_nested(a, info->attrs[ILP_A_ACTIONS], rem) {
+		switch (nla_type(a)) {
+		case ILP_ACT_A_DROP:
+			acts->drop = true;
+			break;
+		case ILP_ACT_A_FORWARD:
+			if (acts->n_fwd == ILP_MAX_FORWARD) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a, "too many next hops");
+				return -E2BIG;
+			}
+			err = nla_parse_nested(tb, ILP_PEER_A_MAX, a, ilp_fwd_policy,
+					       info->extack);
+			if (err)
+				return err;
+			err = ilp_nl_peer_key(tb, &acts->fwd[acts->n_fwd], info->extack);
+			if (err)
+				return err;
+			acts->n_fwd++;
+			break;
+		}
+	}
+	if (acts->drop && acts->n_fwd) {
+		NL_SET_ERR_MSG(info->extack, "a decision either drops or forwards");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Fills the previous hop of @key from an address and a port attribute. */
+static int ilp_nl_prev(struct nlattr *addr, struct nlattr *port,
+		       struct ilp_peer_key *prev, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[ILP_PEER_A_MAX + 1] = {
+		[ILP_PEER_A_ADDR] = addr,
+		[ILP_PEER_A_PORT] = port,
+	};
+
+	return ilp_nl_peer_key(tb, prev, extack);
+}
+
+/* The flow of ILP_A_CACHE: previous hop, service and connection. */
+static int ilp_nl_flow(struct genl_info *info, struct nlattr **tb,
+		       struct ilp_flow_key *key)
+{
+	int err;
+
+	memset(key, 0, sizeof(*key));
+	err = ilp_nl_nest(info, ILP_A_CACHE, tb, ILP_CACHE_A_MAX, ilp_cache_policy);
+	if (err)
+		return err;
+	if (!tb[ILP_CACHE_A_SERVICE] || !tb[ILP_CACHE_A_CONN]) {
+		NL_SET_ERR_MSG(info->extack, "a flow needs a previous hop, a service and a connection");
+		return -EINVAL;
+	}
+	err = ilp_nl_prev(tb[ILP_CACHE_A_PREV_ADDR], NULL, &key->prev,
+			  info->extack);
+	if (err)
+		return err;
+	key->prev.port = 0;	/* flows are keyed by address only */
+	key->service = nla_get_u32(tb[ILP_CACHE_A_SERVICE]);
+	key->conn = nla_get_u64(tb[ILP_CACHE_A_CONN]);
+	return 0;
+}
+
+static int ilp_nl_listen(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+
+	WRITE_ONCE(in->listener, info->snd_portid);
+	return 0;
+}
+
+static int ilp_nl_execute(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_PKT_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_actions acts;
+	struct ilp_flow_key key;
+	struct sk_buff *pkt;
+	struct ilpw_hdr hdr;
+	struct ilp_net *in;
+	int len, err;
+
+	err = ilp_nl_nest(info, ILP_A_PACKET, tb, ILP_PKT_A_MAX, ilp_pkt_policy);
+	if (err)
+		return err;
+	if (!tb[ILP_PKT_A_DATA]) {
+		NL_SET_ERR_MSG(info->extack, "the packet (ILP_PKT_A_DATA) is required");
+		return -EINVAL;
+	}
+	len = nla_len(tb[ILP_PKT_A_DATA]);
+	if (ilpw_hdr_parse(nla_data(tb[ILP_PKT_A_DATA]), len, &hdr, NULL, NULL)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_PKT_A_DATA],
+				    "the packet does not start with a valid ILP header");
+		return -EINVAL;
+	}
+	memset(&key, 0, sizeof(key));
+	err = ilp_nl_prev(tb[ILP_PKT_A_PREV_ADDR], NULL, &key.prev,
+			  info->extack);
+	if (err)
+		return err;
+	key.prev.port = 0;	/* flows are keyed by address only */
+	key.service = hdr.service;
+	key.conn = hdr.conn;
+	err = ilp_nl_actions(info, &acts);
+	if (err)
+		return err;
+
+	pkt = alloc_skb(LL_MAX_HEADER + 64 + len, GFP_KERNEL);
+	if (!pkt)
+		return -ENOMEM;
+	skb_reserve(pkt, LL_MAX_HEADER + 64);
+	skb_put_data(pkt, nla_data(tb[ILP_PKT_A_DATA]), len);
+
+	inst = ilp_nl_instance(info, &in);
+	if (!inst) {
+		kfree_skb(pkt);
+		return -ENOENT;
+	}
+	if (info->attrs[ILP_A_CACHE])
+		err = ilp_dc_add(in, &inst->dc, &key, &acts);
+	/* The packet path runs with BHs off; so does this send. */
+	rcu_read_lock();
+	local_bh_disable();
+	ilp_execute(in, inst, pkt, &key, &acts);
+	local_bh_enable();
+	rcu_read_unlock();
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_cache_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_actions acts;
+	struct ilp_flow_key key;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_flow(info, tb, &key);
+	if (err)
+		return err;
+	err = ilp_nl_actions(info, &acts);
+	if (err)
+		return err;
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_dc_add(in, &inst->dc, &key, &acts);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_cache_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_flow_key key;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_flow(info, tb, &key);
+	if (err)
+		return err;
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_dc_del(&inst->dc, &key);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "no cache entry for that flow");
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+static int ilp_nl_cache_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ilp_instance *inst;
+	struct ilp_net *in;
+
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	ilp_dc_flush(&inst->dc);
+	mutex_unlock(&in->cfg_lock);
+	return 0;
+}
+
+static int ilp_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_CACHE, tb, ILP_CACHE_A_MAX, ilp_cache_policy);
+	if (err)
+		return err;
+	if (!tb[ILP_CACHE_A_CAPACITY]) {
+		NL_SET_ERR_MSG(info->extack, "a capacity is required");
+		return -EINVAL;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_dc_set_capacity(in, &inst->dc, nla_get_u32(tb[ILP_CACHE_A_CAPACITY]));
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
+/* One cache entry: flow, counters, last use and actions. */
+static int ilp_nl_fill_entry(struct sk_buff *msg, struct ilp_dc_entry *e)
+{
+	const struct ilp_flow_key *k = &e->key;
+	struct nlattr *nest, *acts, *fwd;
+	unsigned long used = READ_ONCE(e->used);
+	u64 packets, bytes;
+	unsigned int i;
+
+	ilp_dc_entry_stats(e, &packets, &bytes);
+	nest = nla_nest_start(msg, ILP_A_CACHE);
+	if (!nest ||
+	    nla_put(msg, ILP_CACHE_A_PREV_ADDR, k->prev.family == AF_INET ? 4 : 16,
+		    &k->prev.addr) ||
+	    nla_put_u32(msg, ILP_CACHE_A_SERVICE, k->service) ||
+	    nla_put_u64_64bit(msg, ILP_CACHE_A_CONN, k->conn, ILP_CACHE_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_CACHE_A_PACKETS, packets, ILP_CACHE_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_CACHE_A_BYTES, bytes, ILP_CACHE_A_PAD))
+		return -EMSGSIZE;
+	if (used && nla_put_u64_64bit(msg, ILP_CACHE_A_USED_MS,
+				      jiffies_to_msecs(jiffies - used),
+				      ILP_CACHE_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	acts = nla_nest_start(msg, ILP_A_ACTIONS);
+	if (!acts)
+		return -EMSGSIZE;
+	if (e->acts.drop && nla_put_flag(msg, ILP_ACT_A_DROP))
+		return -EMSGSIZE;
+	for (i = 0; i < e->acts.n_fwd; i++) {
+		const struct ilp_peer_key *p = &e->acts.fwd[i];
+
+		fwd = nla_nest_start(msg, ILP_ACT_A_FORWARD);
+		if (!fwd ||
+		    nla_put(msg, ILP_PEER_A_ADDR, p->family == AF_INET ? 4 : 16,
+			    &p->addr) ||
+		    nla_put_u16(msg, ILP_PEER_A_PORT, ntohs(p->port)))
+			return -EMSGSIZE;
+		nla_nest_end(msg, fwd);
+	}
+	nla_nest_end(msg, acts);
+	return 0;
+}
+
+static int ilp_nl_cache_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_flow_key key;
+	struct ilp_dc_entry *e;
+	struct sk_buff *msg;
+	struct ilp_net *in;
+	void *hdr;
+	int err;
+
+	err = ilp_nl_flow(info, tb, &key);
+	if (err)
+		return err;
+	hdr = ilp_nl_reply(info, &msg);
+	if (!hdr)
+		return -ENOMEM;
+	inst = ilp_nl_instance(info, &in);
+	if (!inst) {
+		nlmsg_free(msg);
+		return -ENOENT;
+	}
+	mutex_lock(&inst->dc.lock);
+	e = ilp_dc_find_locked(&inst->dc, &key);
+	if (!e) {
+		NL_SET_ERR_MSG(info->extack, "no cache entry for that flow");
+		err = -ENOENT;
+	} else {
+		err = ilp_nl_fill_entry(msg, e);
+	}
+	mutex_unlock(&inst->dc.lock);
+	mutex_unlock(&in->cfg_lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int ilp_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
+	unsigned long skip = cb->args[0], idx = 0;
+	struct ilp_instance *inst;
+	struct ilp_dc_entry *e;
+	void *hdr;
+
+	mutex_lock(&in->cfg_lock);
+	inst = ilp_instance_get_locked(in);
+	if (!inst)
+		goto out;
+	mutex_lock(&inst->dc.lock);
+	list_for_each_entry(e, &inst->dc.clock, lru) {
+		if (idx < skip) {
+			idx++;
+			continue;
+		}
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ilp_genl_family,
+				  NLM_F_MULTI, ILP_CMD_CACHE_GET);
+		if (!hdr)
+			break;
+		if (ilp_nl_fill_entry(skb, e)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		idx++;
+	}
+	mutex_unlock(&inst->dc.lock);
+out:
+	mutex_unlock(&in->cfg_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
 static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_VERSION_GET,
@@ -710,9 +1103,44 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 		.cmd = ILP_CMD_PEER_GET,
 		.dumpit = ilp_nl_peer_dump,
 	},
+	{
+		.cmd = ILP_CMD_LISTEN,
+		.doit = ilp_nl_listen,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_EXECUTE,
+		.doit = ilp_nl_execute,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_CACHE_ADD,
+		.doit = ilp_nl_cache_add,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_CACHE_DEL,
+		.doit = ilp_nl_cache_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_CACHE_GET,
+		.doit = ilp_nl_cache_get,
+		.dumpit = ilp_nl_cache_dump,
+	},
+	{
+		.cmd = ILP_CMD_CACHE_FLUSH,
+		.doit = ilp_nl_cache_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_CACHE_SET,
+		.doit = ilp_nl_cache_set,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
 };
 
-static struct genl_family ilp_genl_family __ro_after_init = {
+struct genl_family ilp_genl_family __ro_after_init = {
 	.name = ILP_GENL_NAME,
 	.version = ILP_GENL_VERSION,
 	.maxattr = ILP_A_MAX,

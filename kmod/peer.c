@@ -29,11 +29,25 @@ static struct ilp_peer *ilp_peer_find_locked(struct ilp_instance *inst,
 	return rhashtable_lookup_fast(&inst->peers, key, ilp_peer_params);
 }
 
+/**
+ * ilp_peer_lookup - the peer at @key, or NULL
+ * @inst: the instance
+ * @key: address and port
+ *
+ * Must be called under rcu_read_lock().
+ */
+struct ilp_peer *ilp_peer_lookup(struct ilp_instance *inst,
+				 const struct ilp_peer_key *key)
+{
+	return rhashtable_lookup(&inst->peers, key, ilp_peer_params);
+}
+
 static void ilp_tx_sa_free(struct ilp_tx_sa *tx)
 {
 	if (!tx)
 		return;
 	ilp_psp_aead_free(tx->aead);
+	free_percpu(tx->iv);
 	kfree(tx);
 }
 
@@ -103,10 +117,16 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		return -ENOMEM;
 	tx->spi = spi;
 	tx->version = version;
+	tx->iv = alloc_percpu(u64);
+	if (!tx->iv) {
+		kfree(tx);
+		return -ENOMEM;
+	}
 	tx->aead = ilp_psp_aead_new(version, sa_key);
 	if (IS_ERR(tx->aead)) {
 		int err = PTR_ERR(tx->aead);
 
+		free_percpu(tx->iv);
 		kfree(tx);
 		NL_SET_ERR_MSG(extack, "cannot set up AES-GCM for the SA");
 		return err;

@@ -7,6 +7,9 @@
  * Order of the checks is that of docs/protocol.md; each drop is counted
  * under its reason and nothing unauthenticated goes further.
  */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/jhash.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/udp.h>
@@ -61,6 +64,70 @@ static enum ilp_drop_reason ilp_rx_ilp_header(struct sk_buff *skb,
 	return 0;
 }
 
+/*
+ * The previous hop, as the cache keys it: the outer source address only.
+ * The UDP source port is the sender's flow hash (for ECMP), not part of
+ * its identity; it is reported to the listener for information.
+ */
+static void ilp_rx_prev(struct sk_buff *skb, struct ilp_peer_key *prev)
+{
+	memset(prev, 0, sizeof(*prev));
+	if (ip_hdr(skb)->version == 4) {
+		prev->family = AF_INET;
+		prev->addr.v4 = ip_hdr(skb)->saddr;
+	} else {
+		prev->family = AF_INET6;
+		prev->addr.v6 = ipv6_hdr(skb)->saddr;
+	}
+}
+
+/**
+ * ilp_execute - carry out a decision on a packet
+ * @in: the namespace's ILP state
+ * @inst: the instance
+ * @skb: data is the ILP header and payload; consumed
+ * @key: the packet's flow (for the flow hash)
+ * @acts: the decision
+ *
+ * Under rcu_read_lock() with BHs disabled.  Each next hop gets its own
+ * copy, sealed with its own transmit SA.
+ */
+void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
+		 struct sk_buff *skb, const struct ilp_flow_key *key,
+		 const struct ilp_actions *acts)
+{
+	u32 hash = jhash_3words(key->service, (u32)key->conn,
+				(u32)(key->conn >> 32), 0);
+	struct ilp_peer *peer;
+	struct sk_buff *copy;
+	unsigned int i;
+	int reason;
+
+	if (acts->drop || !acts->n_fwd) {
+		ilp_rx_drop(in, skb, ILP_DROP_DECIDED);
+		return;
+	}
+	for (i = 0; i < acts->n_fwd; i++) {
+		bool last = i + 1 == acts->n_fwd;
+
+		copy = last ? skb : skb_clone(skb, GFP_ATOMIC);
+		if (!copy) {
+			ilp_stats_drop(&in->stats, ILP_DROP_NOMEM);
+			continue;
+		}
+		peer = ilp_peer_lookup(inst, &acts->fwd[i]);
+		if (!peer) {
+			ilp_rx_drop(in, copy, ILP_DROP_NO_PEER);
+			continue;
+		}
+		reason = ilp_tx(inst, peer, copy, hash);
+		if (reason)
+			ilp_stats_drop(&in->stats, reason);
+		else
+			ilp_stats_inc(&in->stats, ILP_CNT_TX_PACKETS);
+	}
+}
+
 /**
  * ilp_udp_encap_rcv - a datagram arrived on the instance's UDP port
  * @sk: the instance's UDP socket
@@ -74,6 +141,9 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	struct ilpw_psp_layout layout;
 	struct ilp_instance *inst;
 	enum ilp_drop_reason why;
+	struct ilp_flow_key key;
+	struct ilp_dc_entry *e;
+	__be16 sport;
 	struct ilp_rx_sa *sa;
 	struct ilpw_psp psp;
 	struct ilpw_hdr hdr;
@@ -84,6 +154,9 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	inst = rcu_dereference_sk_user_data(sk);
 	if (!inst || !pskb_may_pull(skb, sizeof(struct udphdr)))
 		goto drop_nomem;
+	memset(&key, 0, sizeof(key));
+	ilp_rx_prev(skb, &key.prev);
+	sport = udp_hdr(skb)->source;
 	__skb_pull(skb, sizeof(struct udphdr));
 
 	/* The PSP header, VC included, must be linear for the parser. */
@@ -122,11 +195,17 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	ilp_stats_inc(&in->stats, ILP_CNT_RX_PACKETS);
 	ilp_stats_add(&in->stats, ILP_CNT_RX_BYTES, len);
 
-	/*
-	 * The decision cache and upcalls to ilpd come next; until a daemon
-	 * registers, a packet nobody has decided about is a counted drop.
-	 */
-	ilp_rx_drop(in, skb, ILP_DROP_NO_LISTENER);
+	key.service = hdr.service;
+	key.conn = hdr.conn;
+	__skb_pull(skb, layout.hdr_len);
+	e = ilp_dc_lookup(&inst->dc, &key);
+	if (e) {
+		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_HIT);
+		ilp_dc_hit(e, skb->len);
+		ilp_execute(in, inst, skb, &key, &e->acts);
+	} else {
+		ilp_upcall(in, inst->net, skb, &key, sport);
+	}
 	return 0;
 
 drop_nomem:

@@ -119,6 +119,123 @@ while IFS= read -r line; do
 	fi
 done <<<"$want"
 
+# start_listener OUT ARGS...: a listener in the background ($listener), its
+# stdout in OUT; sets $port, or fails.
+start_listener() {
+	local out=$1
+	shift
+	"$send" --listen 0 --master-keys "$keys/one-key0.keys" "$@" >"$out" 2>"$dir/listener.err" &
+	listener=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/^ilp_send: listening on port \([0-9]*\)$/\1/p' "$dir/listener.err")
+		[ -n "$port" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_listener NAME: the listener exits 0.
+wait_listener() {
+	local rc
+	wait "$listener"
+	rc=$?
+	listener=
+	if [ "$rc" = 0 ]; then
+		ok "$1"
+	else
+		not_ok "$1 (exit $rc)" "$dir/listener.err"
+	fi
+}
+
+# Connection IDs cycle through --conn-range, in order.
+if start_listener "$dir/range" --count 5 --timeout-ms 10000; then
+	expect "sends over a range of connections" 0 "^sent 5$" \
+		"$send" --to "127.0.0.1:$port" "${sa0[@]}" --count 5 --conn 10 --conn-range 2 --size 8
+	wait_listener "listener gets the range"
+	printf 'ok service 1 conn %s len 8\n' 10 11 10 11 10 >"$dir/range.want"
+	if cmp -s "$dir/range" "$dir/range.want"; then
+		ok "connections 10 11 10 11 10"
+	else
+		not_ok "connections 10 11 10 11 10" "$dir/range"
+	fi
+else
+	not_ok "listener starts for --conn-range" "$dir/listener.err"
+fi
+
+# --src-port: the source port of every packet, run after run.
+if command -v python3 >/dev/null; then
+	python3 - "$send" "${sa0[@]}" >"$dir/srcport" 2>&1 <<'PY'
+import socket, subprocess, sys
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(("127.0.0.1", 0))
+r.settimeout(5)
+port = r.getsockname()[1]
+ports = set()
+for _ in range(2):
+    subprocess.run([sys.argv[1], "--to", "127.0.0.1:%d" % port] + sys.argv[2:] +
+                   ["--count", "2", "--src-port", "40123", "--quiet"], check=True)
+    for _ in range(2):
+        ports.add(r.recvfrom(2048)[1][1])
+print("source ports", *sorted(ports))
+PY
+	if grep -qx "source ports 40123" "$dir/srcport"; then
+		ok "--src-port sends from that port, run after run"
+	else
+		not_ok "--src-port sends from that port, run after run" "$dir/srcport"
+	fi
+fi
+expect "--src-port 0" 2 "--src-port takes a UDP port, 1 to 65535" \
+	"$send" --to 127.0.0.1 "${sa0[@]}" --src-port 0
+expect "--src-port with --listen" 2 "--src-port goes with --to" \
+	"$send" --listen 0 --master-keys "$keys/one-key0.keys" --src-port 5
+
+# --quiet: nothing on stdout, on either side.
+if start_listener "$dir/quiet" --count 2 --quiet --timeout-ms 10000; then
+	if "$send" --to "127.0.0.1:$port" "${sa0[@]}" --count 2 --quiet >"$dir/out" 2>&1 &&
+		[ ! -s "$dir/out" ]; then
+		ok "--quiet sends without a word"
+	else
+		not_ok "--quiet sends without a word" "$dir/out"
+	fi
+	wait_listener "quiet listener gets both"
+	if [ ! -s "$dir/quiet" ]; then
+		ok "quiet listener prints nothing"
+	else
+		not_ok "quiet listener prints nothing" "$dir/quiet"
+	fi
+else
+	not_ok "listener starts for --quiet" "$dir/listener.err"
+fi
+
+# Many packets at a steady rate, counted only.
+if start_listener "$dir/counted" --count 50 --listen-count-only --timeout-ms 10000; then
+	start=$(date +%s%N)
+	expect "sends every 2 ms" 0 "^sent 50$" \
+		"$send" --to "127.0.0.1:$port" "${sa0[@]}" --count 50 --conn-range 7 --interval-us 2000
+	elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+	wait_listener "count-only listener gets every packet"
+	if grep -qx "received 50 ok 50" "$dir/counted" && [ "$(wc -l <"$dir/counted")" = 1 ]; then
+		ok "count-only prints one line: $(cat "$dir/counted")"
+	else
+		not_ok "count-only prints one line" "$dir/counted"
+	fi
+	# 49 intervals of 2 ms.
+	if [ "$elapsed_ms" -ge 98 ]; then
+		ok "--interval-us paces the packets ($elapsed_ms ms)"
+	else
+		not_ok "--interval-us paces the packets ($elapsed_ms ms, expected at least 98)"
+	fi
+else
+	not_ok "listener starts for --listen-count-only" "$dir/listener.err"
+fi
+
+expect "count-only listener times out with a count" 1 "^received 0 ok 0$" \
+	"$send" --listen 0 --master-keys "$keys/one-key0.keys" --listen-count-only --timeout-ms 200
+expect "--conn-range 0" 2 "--conn-range must be at least 1" \
+	"$send" --to 127.0.0.1 "${sa0[@]}" --conn-range 0
+expect "--listen-count-only without --listen" 2 "--listen-count-only goes with --listen" \
+	"$send" --to 127.0.0.1 "${sa0[@]}" --listen-count-only
 expect "listener times out" 1 "timed out after 200 ms with 0 of 1" \
 	"$send" --listen 0 --master-keys "$keys/one-key0.keys" --timeout-ms 200
 expect "no arguments" 2 "give one of --to, --listen and --derive-key" "$send"

@@ -2,6 +2,7 @@
 #include "ilp/control.hpp"
 
 #include <cerrno>
+#include <iterator>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -39,20 +40,38 @@ static_assert(wire_err(ILP_DROP_TLV_TRUNC) == ILPW_E_TLV_TRUNC);
 static_assert(wire_err(ILP_DROP_TLV_CRITICAL) == ILPW_E_TLV_CRITICAL);
 static_assert(ILP_DROP_NOMEM == ILP_DROP_TLV_CRITICAL + 1, "a wire check without a name here");
 
+// The reasons after the wire checks, from ILP_DROP_NOMEM on, in order.
+struct ReasonName {
+	ilp_drop_reason reason;
+	const char *name;
+};
+constexpr ReasonName other_reasons[] = {
+    {ILP_DROP_NOMEM, "nomem"},       {ILP_DROP_NO_LISTENER, "no_listener"},
+    {ILP_DROP_DECIDED, "decided"},   {ILP_DROP_NO_PEER, "no_peer"},
+    {ILP_DROP_NO_TX_SA, "no_tx_sa"}, {ILP_DROP_NO_ROUTE, "no_route"},
+    {ILP_DROP_TOO_BIG, "too_big"},
+};
+static_assert(std::size(other_reasons) == __ILP_DROP_MAX - ILP_DROP_NOMEM,
+	      "a drop reason without a name here");
+
+constexpr bool other_reasons_in_order()
+{
+	for (std::size_t i = 0; i < std::size(other_reasons); i++)
+		if (other_reasons[i].reason != ILP_DROP_NOMEM + i)
+			return false;
+	return true;
+}
+static_assert(other_reasons_in_order(), "other_reasons[] out of enum ilp_drop_reason's order");
+
 } // namespace
 
 const char *drop_reason_name(unsigned reason) noexcept
 {
 	if (reason <= ILP_DROP_TLV_CRITICAL)
 		return ilpw_strerror(static_cast<ilpw_err>(reason + 1));
-	switch (reason) {
-	case ILP_DROP_NOMEM:
-		return "nomem";
-	case ILP_DROP_NO_LISTENER:
-		return "no_listener";
-	default:
-		return "unknown";
-	}
+	if (reason < __ILP_DROP_MAX)
+		return other_reasons[reason - ILP_DROP_NOMEM].name;
+	return "unknown";
 }
 
 ModuleNotLoaded::ModuleNotLoaded()
@@ -69,9 +88,9 @@ Control::Control()
 	family_ = *f;
 }
 
-nl::Request Control::request(std::uint8_t cmd, std::uint16_t flags)
+nl::Request Control::request(std::uint8_t cmd, std::uint16_t flags, std::size_t capacity)
 {
-	return nl::Request(family_.id, flags, cmd, ILP_GENL_VERSION);
+	return nl::Request(family_.id, flags, cmd, ILP_GENL_VERSION, capacity);
 }
 
 ModuleInfo Control::version()
@@ -100,6 +119,13 @@ Stats Control::stats()
 		st.sockets_refused = a.u64(ILP_STATS_A_SOCKETS_REFUSED).value_or(0);
 		st.rx_packets = a.u64(ILP_STATS_A_RX_PACKETS).value_or(0);
 		st.rx_bytes = a.u64(ILP_STATS_A_RX_BYTES).value_or(0);
+		st.tx_packets = a.u64(ILP_STATS_A_TX_PACKETS).value_or(0);
+		st.cache_hit = a.u64(ILP_STATS_A_CACHE_HIT).value_or(0);
+		st.cache_missed = a.u64(ILP_STATS_A_CACHE_MISSED).value_or(0);
+		st.cache_lost = a.u64(ILP_STATS_A_CACHE_LOST).value_or(0);
+		st.cache_evicted = a.u64(ILP_STATS_A_CACHE_EVICTED).value_or(0);
+		st.cache_entries = a.u32(ILP_STATS_A_CACHE_ENTRIES).value_or(0);
+		st.cache_capacity = a.u32(ILP_STATS_A_CACHE_CAPACITY).value_or(0);
 		// Attribute type reason + 1: type 0 stays free (padding).
 		auto drops = nl::Attrs::of_nest(a.get(ILP_STATS_A_DROPS), __ILP_DROP_MAX);
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)

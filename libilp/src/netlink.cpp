@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ilp/netlink.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -8,6 +9,8 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <openssl/crypto.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 namespace ilp::nl
 {
@@ -18,6 +21,16 @@ namespace
 // Large enough for any one read of a dump (the kernel fills at most 32 KiB
 // per part); libmnl 1.0.5 calls this MNL_SOCKET_DUMP_SIZE.
 constexpr std::size_t rx_buffer_size = 32768;
+// What receive() reads into: an upcall carries a whole packet, up to 64 KiB.
+constexpr std::size_t unsolicited_buffer_size = 131072;
+// The most unsolicited messages transact() keeps for receive(); beyond,
+// they count as an overrun.
+constexpr std::size_t max_unsolicited = 4096;
+
+std::size_t request_capacity(std::size_t capacity)
+{
+	return std::max(capacity, static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE));
+}
 
 std::string describe(int err, const std::string &context, const std::string &extack)
 {
@@ -79,6 +92,25 @@ private:
 	std::size_t n_;
 };
 
+// Reads one datagram into @buf: its length (with MSG_TRUNC in @flags, the
+// whole datagram's, even if longer than @buf), or -1 and errno.  @from is
+// the port that sent it (0: the kernel); @truncated says it did not fit.
+ssize_t recv_datagram(int fd, std::vector<std::uint8_t> &buf, int flags, std::uint32_t &from,
+		      bool &truncated)
+{
+	sockaddr_nl addr{};
+	iovec iov{buf.data(), buf.size()};
+	msghdr msg{};
+	msg.msg_name = &addr;
+	msg.msg_namelen = sizeof(addr);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	ssize_t n = recvmsg(fd, &msg, flags);
+	from = addr.nl_pid;
+	truncated = msg.msg_flags & MSG_TRUNC;
+	return n;
+}
+
 } // namespace
 
 NetlinkError::NetlinkError(int err, const std::string &context, std::string extack)
@@ -86,8 +118,9 @@ NetlinkError::NetlinkError(int err, const std::string &context, std::string exta
 {
 }
 
-Request::Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version)
-    : buf_(MNL_SOCKET_BUFFER_SIZE)
+Request::Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version,
+		 std::size_t capacity)
+    : buf_(request_capacity(capacity))
 {
 	hdr_ = mnl_nlmsg_put_header(buf_.data());
 	hdr_->nlmsg_type = type;
@@ -164,6 +197,10 @@ Request &Request::put_str(std::uint16_t type, std::string_view v)
 
 Request &Request::put_bytes(std::uint16_t type, std::span<const std::uint8_t> v)
 {
+	// nla_len is 16 bits, header included.
+	if (v.size() > UINT16_MAX - MNL_ATTR_HDRLEN)
+		throw NetlinkError(EMSGSIZE, "building request: an attribute of " +
+						 std::to_string(v.size()) + " bytes");
 	if (!mnl_attr_put_check(hdr_, buf_.size(), type, v.size(), v.data()))
 		throw NetlinkError(EMSGSIZE, "building request");
 	return *this;
@@ -269,6 +306,18 @@ std::vector<std::uint8_t> Attrs::u8_all(std::uint16_t type) const
 	for_each_attr(start_, len_, [&](const nlattr *a) {
 		if (mnl_attr_get_type(a) == type)
 			out.push_back(*fixed<std::uint8_t>(a));
+	});
+	return out;
+}
+
+std::vector<const nlattr *> Attrs::all(std::uint16_t type) const
+{
+	std::vector<const nlattr *> out;
+	if (type >= table_.size())
+		return out;
+	for_each_attr(start_, len_, [&](const nlattr *a) {
+		if (mnl_attr_get_type(a) == type)
+			out.push_back(a);
 	});
 	return out;
 }
@@ -380,17 +429,32 @@ void GenlSocket::transact_once(Request &req, const Handler &handler, bool &inter
 	hdr->nlmsg_seq = ++seq_;
 	hdr->nlmsg_pid = 0;
 	auto out = req.bytes();
-	if (mnl_socket_sendto(sock_.get(), out.data(), out.size()) < 0)
-		throw NetlinkError(errno, "sending a netlink request");
+	// A signal (one a caller catches to stop, say) does not fail the
+	// request half-way.
+	while (mnl_socket_sendto(sock_.get(), out.data(), out.size()) < 0)
+		if (errno != EINTR)
+			throw NetlinkError(errno, "sending a netlink request");
 
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(sock_.get(), rxbuf_.data(), rxbuf_.size());
+		std::uint32_t from = 0;
+		bool truncated = false;
+		ssize_t n = recv_datagram(fd(), rxbuf_, 0, from, truncated);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			throw NetlinkError(errno, "reading a netlink reply");
 		WipeOnExit wipe(rxbuf_.data(), static_cast<std::size_t>(n));
+		if (truncated)
+			throw NetlinkError(ENOSPC, "reading a netlink reply");
+		if (from != 0)
+			continue; // another process's socket, not the kernel
 		const auto *nlh = reinterpret_cast<const nlmsghdr *>(rxbuf_.data());
 		int rem = static_cast<int>(n);
 		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_seq == 0 && nlh->nlmsg_pid == 0) {
+				keep_unsolicited(nlh); // an upcall, for receive()
+				continue;
+			}
 			if (nlh->nlmsg_seq != hdr->nlmsg_seq || nlh->nlmsg_pid != portid_)
 				continue; // not ours (a stale reply)
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -420,6 +484,104 @@ void GenlSocket::transact_once(Request &req, const Handler &handler, bool &inter
 				return;
 		}
 	}
+}
+
+void GenlSocket::keep_unsolicited(const nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return;
+	if (unsolicited_.size() >= max_unsolicited) {
+		overruns_++;
+		return;
+	}
+	const auto *p = reinterpret_cast<const std::uint8_t *>(nlh);
+	unsolicited_.emplace_back(p, p + nlh->nlmsg_len);
+}
+
+bool GenlSocket::receive(const Handler &handler, int timeout_ms)
+{
+	if (!unsolicited_.empty()) {
+		while (!unsolicited_.empty()) {
+			auto m = std::move(unsolicited_.front());
+			unsolicited_.pop_front();
+			WipeOnExit wipe(m.data(), m.size());
+			handler(reinterpret_cast<const nlmsghdr *>(m.data()));
+		}
+		return true;
+	}
+
+	pollfd pfd{fd(), POLLIN, 0};
+	int ready = poll(&pfd, 1, timeout_ms);
+	if (ready < 0 && errno == EINTR)
+		return false;
+	if (ready < 0)
+		throw NetlinkError(errno, "waiting for netlink messages");
+	if (ready == 0)
+		return false;
+
+	if (rxbuf_.size() < unsolicited_buffer_size)
+		rxbuf_.resize(unsolicited_buffer_size);
+	std::uint32_t from = 0;
+	bool truncated = false;
+	ssize_t n = recv_datagram(fd(), rxbuf_, MSG_DONTWAIT | MSG_TRUNC, from, truncated);
+	if (n < 0) {
+		switch (errno) {
+		case ENOBUFS:
+			// The kernel dropped messages; the socket goes on.
+			overruns_++;
+			return true;
+		case EAGAIN:
+			return true; // woken for nothing: the caller waits again
+		case EINTR:
+			return false;
+		default:
+			throw NetlinkError(errno, "reading netlink messages");
+		}
+	}
+	auto len = static_cast<std::size_t>(n);
+	if (truncated) {
+		// Lost; make room for the next one that big.
+		OPENSSL_cleanse(rxbuf_.data(), rxbuf_.size());
+		overruns_++;
+		rxbuf_.resize(len);
+		return true;
+	}
+	WipeOnExit wipe(rxbuf_.data(), len);
+	if (from != 0)
+		return true; // another process's socket, not the kernel
+	const auto *nlh = reinterpret_cast<const nlmsghdr *>(rxbuf_.data());
+	int rem = static_cast<int>(len);
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+		if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+			handler(nlh);
+	return true;
+}
+
+void GenlSocket::set_receive_buffer(int bytes)
+{
+	if (bytes <= 0)
+		throw NetlinkError(EINVAL, "setting a receive buffer of " + std::to_string(bytes) +
+					       " bytes");
+	// SO_RCVBUFFORCE needs CAP_NET_ADMIN; SO_RCVBUF is capped instead.
+	if (setsockopt(fd(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0)
+		return;
+	if (setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+		throw NetlinkError(errno, "setting the netlink receive buffer to " +
+					      std::to_string(bytes) + " bytes");
+}
+
+int GenlSocket::receive_buffer() const
+{
+	int bytes = 0;
+	socklen_t len = sizeof(bytes);
+	if (getsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &bytes, &len) < 0)
+		throw NetlinkError(errno, "reading the netlink receive buffer size");
+	return bytes;
+}
+
+int GenlSocket::fd() const noexcept
+{
+	return mnl_socket_get_fd(sock_.get());
 }
 
 } // namespace ilp::nl

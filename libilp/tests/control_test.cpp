@@ -55,6 +55,11 @@ public:
 		    "tlv_unknown_critical",
 		    "nomem",
 		    "no_listener",
+		    "decided",
+		    "no_peer",
+		    "no_tx_sa",
+		    "no_route",
+		    "too_big",
 		};
 		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), std::size(want));
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)
@@ -62,6 +67,8 @@ public:
 					     std::string(ilp::drop_reason_name(r)));
 		CPPUNIT_ASSERT_EQUAL(std::string("psp_auth_failed"),
 				     std::string(ilp::drop_reason_name(ILP_DROP_PSP_AUTH)));
+		CPPUNIT_ASSERT_EQUAL(std::string("no_tx_sa"),
+				     std::string(ilp::drop_reason_name(ILP_DROP_NO_TX_SA)));
 		CPPUNIT_ASSERT_EQUAL(std::string("unknown"),
 				     std::string(ilp::drop_reason_name(__ILP_DROP_MAX)));
 		CPPUNIT_ASSERT_EQUAL(std::string("unknown"),
@@ -74,6 +81,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), st.drops.size());
 		for (auto d : st.drops)
 			CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), d);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), st.tx_packets);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), st.cache_hit + st.cache_missed +
+							   st.cache_lost + st.cache_evicted);
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), st.cache_entries + st.cache_capacity);
 	}
 };
 

@@ -3,7 +3,10 @@
 // The netlink message codec and the generic netlink socket, the latter
 // against this machine's own kernel (its "nlctrl" family is always there).
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 #include <libmnl/libmnl.h>
@@ -56,6 +59,13 @@ class NetlinkTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(socket__kernel_error_is_thrown);
 	CPPUNIT_TEST(socket__kernel_extack_is_in_the_error);
 	CPPUNIT_TEST(socket__dump_reads_every_part);
+	CPPUNIT_TEST(attrs__all_lists_repeated_nests_in_order);
+	CPPUNIT_TEST(request__capacity_makes_room_for_a_packet);
+	CPPUNIT_TEST(request__attribute_over_64k_is_refused);
+	CPPUNIT_TEST(socket__receive_times_out_with_nothing);
+	CPPUNIT_TEST(socket__receive_buffer_is_set);
+	CPPUNIT_TEST(socket__overrun_is_counted_and_reading_goes_on);
+	CPPUNIT_TEST(socket__receive_skips_other_sockets);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -268,6 +278,144 @@ public:
 		});
 		CPPUNIT_ASSERT(families > 1);
 		CPPUNIT_ASSERT(saw_nlctrl);
+	}
+
+	void attrs__all_lists_repeated_nests_in_order()
+	{
+		Request r(0x20, 0, 1, 1);
+		auto *outer = r.nest_start(1);
+		for (std::uint32_t v : {10u, 20u, 30u}) {
+			auto *n = r.nest_start(2);
+			r.put_u32(1, v);
+			r.nest_end(n);
+		}
+		r.put_flag(3);
+		r.nest_end(outer);
+		auto a = Attrs::of_nest(Attrs::of_message(r.header(), 1).get(1), 3);
+		auto all = a.all(2);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), all.size());
+		for (std::size_t i = 0; i < all.size(); i++)
+			CPPUNIT_ASSERT_EQUAL(std::uint32_t(10 * (i + 1)),
+					     *Attrs::of_nest(all[i], 1).u32(1));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), a.all(3).size());
+		CPPUNIT_ASSERT(a.all(1).empty());
+		CPPUNIT_ASSERT(a.all(100).empty()); // above the maximum: ignored
+	}
+
+	void request__capacity_makes_room_for_a_packet()
+	{
+		std::vector<std::uint8_t> packet(60000, 0xab);
+		Request small(0x20, NLM_F_ACK, 1, 1);
+		CPPUNIT_ASSERT_THROW(small.put_bytes(1, packet), NetlinkError);
+		Request big(0x20, NLM_F_ACK, 1, 1, packet.size() + 256);
+		big.put_u32(2, 5).put_bytes(1, packet);
+		auto a = Attrs::of_message(big.header(), 2);
+		CPPUNIT_ASSERT_EQUAL(packet.size(), a.bytes(1)->size());
+		CPPUNIT_ASSERT(std::equal(packet.begin(), packet.end(), a.bytes(1)->begin()));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(5), *a.u32(2));
+		// A capacity below the default is the default.
+		Request tiny(0x20, 0, 1, 1, 8);
+		tiny.put_bytes(1, std::vector<std::uint8_t>(1000));
+	}
+
+	void request__attribute_over_64k_is_refused()
+	{
+		// nla_len is 16 bits, the 4-byte header included.
+		Request r(0x20, 0, 1, 1, 70000);
+		r.put_bytes(1, std::vector<std::uint8_t>(65531));
+		Request over(0x20, 0, 1, 1, 70000);
+		try {
+			over.put_bytes(1, std::vector<std::uint8_t>(65532));
+			CPPUNIT_FAIL("a 65532-byte attribute built");
+		} catch (const NetlinkError &e) {
+			CPPUNIT_ASSERT_EQUAL(EMSGSIZE, e.code().value());
+		}
+	}
+
+	void socket__receive_times_out_with_nothing()
+	{
+		ilp::nl::GenlSocket s;
+		int calls = 0;
+		auto start = std::chrono::steady_clock::now();
+		CPPUNIT_ASSERT(!s.receive([&](const nlmsghdr *) { calls++; }, 30));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start >=
+			       std::chrono::milliseconds(25));
+		CPPUNIT_ASSERT(!s.receive([&](const nlmsghdr *) { calls++; }, 0));
+		CPPUNIT_ASSERT_EQUAL(0, calls);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), s.overruns());
+	}
+
+	void socket__receive_buffer_is_set()
+	{
+		ilp::nl::GenlSocket s;
+		s.set_receive_buffer(65536);
+		// The kernel doubles it (and SO_RCVBUF caps it at rmem_max,
+		// at least 2 * 65536 on any Linux this builds on).
+		CPPUNIT_ASSERT(s.receive_buffer() >= 65536);
+		CPPUNIT_ASSERT_THROW(s.set_receive_buffer(0), NetlinkError);
+		CPPUNIT_ASSERT(s.fd() >= 0);
+		CPPUNIT_ASSERT(s.portid() != 0);
+	}
+
+	void socket__overrun_is_counted_and_reading_goes_on()
+	{
+		// Requests sent without reading the replies fill a small
+		// receive buffer: the kernel drops the rest and reports
+		// ENOBUFS, as it does for upcalls a slow listener cannot take.
+		ilp::nl::GenlSocket s;
+		s.set_receive_buffer(1); // the kernel's minimum
+		Request r(GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY, 1);
+		r.put_str(CTRL_ATTR_FAMILY_NAME, "nlctrl");
+		r.header()->nlmsg_pid = 0;
+		for (int i = 0; i < 64; i++) {
+			r.header()->nlmsg_seq = 1000 + i;
+			auto out = r.bytes();
+			CPPUNIT_ASSERT(send(s.fd(), out.data(), out.size(), 0) >= 0);
+		}
+		int families = 0;
+		while (s.receive(
+		    [&](const nlmsghdr *nlh) {
+			    if (nlh->nlmsg_type == GENL_ID_CTRL)
+				    families++;
+		    },
+		    0)) {
+		}
+		CPPUNIT_ASSERT(s.overruns() >= 1);
+		CPPUNIT_ASSERT(families >= 1);
+		CPPUNIT_ASSERT(families < 64);
+		// And the socket still works.
+		CPPUNIT_ASSERT(s.resolve("nlctrl").has_value());
+	}
+
+	void socket__receive_skips_other_sockets()
+	{
+		// Only the kernel sends upcalls.  Another socket may send to
+		// ours with CAP_NET_ADMIN only: without it, nothing to check.
+		ilp::nl::GenlSocket s;
+		ilp::nl::GenlSocket other;
+		Request r(0x30, 0, 1, 1);
+		r.put_u32(1, 7);
+		r.header()->nlmsg_seq = 0;
+		r.header()->nlmsg_pid = 0;
+		sockaddr_nl to{};
+		to.nl_family = AF_NETLINK;
+		to.nl_pid = s.portid();
+		auto out = r.bytes();
+		if (sendto(other.fd(), out.data(), out.size(), 0, reinterpret_cast<sockaddr *>(&to),
+			   sizeof(to)) < 0) {
+			CPPUNIT_ASSERT_EQUAL(EPERM, errno);
+			return;
+		}
+		int calls = 0;
+		CPPUNIT_ASSERT(s.receive([&](const nlmsghdr *) { calls++; }, 1000));
+		CPPUNIT_ASSERT_EQUAL(0, calls);
+		// Nor does transact() keep it for receive().
+		if (sendto(other.fd(), out.data(), out.size(), 0, reinterpret_cast<sockaddr *>(&to),
+			   sizeof(to)) < 0)
+			CPPUNIT_FAIL("second send failed");
+		CPPUNIT_ASSERT(s.resolve("nlctrl").has_value());
+		CPPUNIT_ASSERT(!s.receive([&](const nlmsghdr *) { calls++; }, 0));
+		CPPUNIT_ASSERT_EQUAL(0, calls);
 	}
 };
 

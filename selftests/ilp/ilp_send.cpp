@@ -3,12 +3,20 @@
  * ilp_send - craft ILP/PSP packets over UDP for the selftests, with libilp
  *
  *   ilp_send --to ADDR[:PORT] --spi SPI --version 0|1 --keyfile FILE
- *	    [--service S] [--conn C] [--count N] [--size BYTES] [--mode MODE]
+ *	    [--service S] [--conn C] [--conn-range R] [--count N]
+ *	    [--interval-us U] [--size BYTES] [--mode MODE] [--src-port P] [--quiet]
  *	Seal COUNT packets (default 1) under the transmit SA SPI/FILE and send
- *	them to ADDR:PORT (port default 1000), then print "sent N".  Each
+ *	them to ADDR:PORT (port default 1000), then print "sent N" (unless
+ *	--quiet).  Each
  *	carries an ILP header for service S (default 1) and connection C
- *	(default 1) and BYTES of payload (default 64).  FILE holds the SA key
- *	in hex, as "ilpctl sa alloc" prints it.  MODE says what to break:
+ *	(default 1) and BYTES of payload (default 64).  With --conn-range R the
+ *	packets cycle through connections C, C+1, ..., C+R-1 (R flows); with
+ *	--interval-us U they leave every U microseconds (a steady rate)
+ *	instead of as fast as they can.  --src-port P sends from UDP port P
+ *	(else an ephemeral port, a new one each run): the receiver's decision
+ *	cache keys flows by the previous hop's address and port, so runs
+ *	meant to be one flow need it.  FILE holds the SA key in hex, as
+ *	"ilpctl sa alloc" prints it.  MODE says what to break:
  *	  valid		nothing (the default)
  *	  garbage	random bytes, as long as a valid packet
  *	  truncated	the first 10 bytes of a valid packet
@@ -22,13 +30,17 @@
  *	  bad-ilp-version  ILP version 1, sealed validly
  *
  *   ilp_send --listen PORT --master-keys FILE [--count N] [--timeout-ms T]
+ *	    [--listen-count-only] [--quiet]
  *	Receive UDP datagrams on PORT (IPv4 and IPv6; 0 picks a free port,
  *	named on stderr) and open them as a node holding the master keys of
  *	FILE would, accepting any SPI.  Print one line per datagram:
  *	"ok service S conn C len L" (L: payload bytes after the ILP header) or
  *	"drop REASON" (the names of docs/protocol.md).  Exit 0 once COUNT
  *	datagrams (default 1) have arrived, 1 when T ms (default 5000) pass
- *	first.
+ *	first.  With --listen-count-only, for many packets, print instead one
+ *	line at the end, "received N ok M" (datagrams, and those that opened
+ *	and parsed), whether COUNT arrived or the time ran out.  --quiet
+ *	prints no line per datagram either.
  *
  *   ilp_send --derive-key --master-keys FILE --spi SPI --version 0|1
  *	Print the key of that SA in hex, as the receiver derives it: what
@@ -47,6 +59,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -114,13 +127,18 @@ struct Options {
 	std::string keyfile;
 	std::uint32_t service = 1;
 	std::uint64_t conn = 1;
+	std::uint64_t conn_range = 1;
+	unsigned long interval_us = 0;
 	unsigned long count = 1;
 	std::size_t size = 64;
 	Mode mode = Mode::Valid;
+	bool quiet = false;
+	std::optional<std::uint16_t> src_port;
 	// listen
 	std::optional<std::uint16_t> listen;
 	std::string master_keys;
 	int timeout_ms = 5000;
+	bool count_only = false;
 	// derive
 	bool derive = false;
 };
@@ -131,8 +149,11 @@ constexpr std::size_t max_datagram = 65507;
 
 const char usage_text[] =
     "usage: ilp_send --to ADDR[:PORT] --spi SPI --version 0|1 --keyfile FILE\n"
-    "                [--service S] [--conn C] [--count N] [--size BYTES] [--mode MODE]\n"
+    "                [--service S] [--conn C] [--conn-range R] [--count N]\n"
+    "                [--interval-us U] [--size BYTES] [--mode MODE] [--src-port P]\n"
+    "                [--quiet]\n"
     "       ilp_send --listen PORT --master-keys FILE [--count N] [--timeout-ms T]\n"
+    "                [--listen-count-only] [--quiet]\n"
     "       ilp_send --derive-key --master-keys FILE --spi SPI --version 0|1\n"
     "MODE: valid garbage truncated tamper-icv tamper-aad bad-version no-key-slot\n"
     "      bad-next-header ilp-past-end bad-ilp-version\n";
@@ -171,6 +192,14 @@ Options parse_args(int argc, char **argv)
 			o.derive = true;
 			continue;
 		}
+		if (opt == "--listen-count-only") {
+			o.count_only = true;
+			continue;
+		}
+		if (opt == "--quiet") {
+			o.quiet = true;
+			continue;
+		}
 		if (opt == "-h" || opt == "--help") {
 			std::fputs(usage_text, stdout);
 			std::exit(0);
@@ -206,6 +235,16 @@ Options parse_args(int argc, char **argv)
 			o.service = number<std::uint32_t>(opt, value);
 		} else if (opt == "--conn") {
 			o.conn = number<std::uint64_t>(opt, value);
+		} else if (opt == "--conn-range") {
+			o.conn_range = number<std::uint64_t>(opt, value);
+			if (!o.conn_range)
+				throw UsageError("--conn-range must be at least 1");
+		} else if (opt == "--src-port") {
+			o.src_port = number<std::uint16_t>(opt, value);
+			if (!*o.src_port)
+				throw UsageError("--src-port takes a UDP port, 1 to 65535");
+		} else if (opt == "--interval-us") {
+			o.interval_us = number<unsigned long>(opt, value);
 		} else if (opt == "--count") {
 			o.count = number<unsigned long>(opt, value);
 			if (!o.count)
@@ -240,6 +279,10 @@ Options parse_args(int argc, char **argv)
 		throw UsageError("--master-keys FILE is required");
 	if (o.derive && (!o.spi || !o.version))
 		throw UsageError("--derive-key needs --spi and --version");
+	if (o.src_port && !o.to)
+		throw UsageError("--src-port goes with --to");
+	if (o.count_only && !o.listen)
+		throw UsageError("--listen-count-only goes with --listen");
 	return o;
 }
 
@@ -249,12 +292,13 @@ void put_be16(std::uint8_t *p, std::uint16_t v)
 	p[1] = static_cast<std::uint8_t>(v);
 }
 
-// The ILP header and payload of one packet, broken first if @mode says so.
-std::vector<std::uint8_t> plaintext(const Options &o)
+// The ILP header and payload of one packet of connection @conn, broken
+// first if @mode says so.
+std::vector<std::uint8_t> plaintext(const Options &o, std::uint64_t conn)
 {
 	std::vector<std::uint8_t> p(ILPW_HDR_LEN + o.size);
 	std::size_t hlen = 0;
-	if (auto err = ilpw_hdr_build(p.data(), p.size(), 0, o.service, o.conn, nullptr, 0, &hlen))
+	if (auto err = ilpw_hdr_build(p.data(), p.size(), 0, o.service, conn, nullptr, 0, &hlen))
 		throw ilp::Error(EINVAL,
 				 std::string("building the ILP header: ") + ilpw_strerror(err));
 	for (std::size_t i = 0; i < o.size; i++)
@@ -353,11 +397,35 @@ int run_send(const Options &o)
 	Socket sock(socket(o.to->family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	if (sock.get() < 0)
 		throw ilp::Error(errno, std::string("socket: ") + std::strerror(errno));
+	if (o.src_port) {
+		// Any address, port P; other senders may share it.
+		ilp::Endpoint any;
+		any.family = o.to->family;
+		any.port = *o.src_port;
+		sockaddr_storage src;
+		socklen_t srclen = to_sockaddr(any, src);
+		int one = 1;
+		setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(sock.get(), reinterpret_cast<sockaddr *>(&src), srclen) < 0)
+			throw ilp::Error(errno, "binding UDP source port " +
+						    std::to_string(*o.src_port) + ": " +
+						    std::strerror(errno));
+	}
 
-	auto clear = plaintext(o);
+	auto clear = plaintext(o, o.conn);
 	std::vector<std::uint8_t> pkt;
+	using clock = std::chrono::steady_clock;
+	auto next = clock::now();
 	unsigned long sent = 0;
 	for (; sent < o.count; sent++) {
+		if (o.conn_range > 1 && sent)
+			clear = plaintext(o, o.conn + sent % o.conn_range);
+		if (o.interval_us && sent) {
+			// On a schedule, so that the time spent sending does
+			// not slow the rate down.
+			next += std::chrono::microseconds(o.interval_us);
+			std::this_thread::sleep_until(next);
+		}
 		pkt.resize(tx.sealed_size(clear.size()));
 		std::size_t len = 0;
 		if (auto err = tx.seal(clear, pkt, len))
@@ -370,7 +438,8 @@ int run_send(const Options &o)
 						    std::strerror(errno) + " (after " +
 						    std::to_string(sent) + " sent)");
 	}
-	std::printf("sent %lu\n", sent);
+	if (!o.quiet)
+		std::printf("sent %lu\n", sent);
 	return 0;
 }
 
@@ -433,19 +502,26 @@ int run_listen(const Options &o)
 			rx.set_master_key(slot, keys.keys.key[slot]);
 
 	Socket sock(listen_socket(*o.listen));
+	// Room for bursts, best effort (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+	int rcvbuf = 4 << 20;
+	if (setsockopt(sock.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(sock.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	std::fprintf(stderr, "ilp_send: listening on port %u\n", bound_port(sock.get()));
 
 	using clock = std::chrono::steady_clock;
 	auto deadline = clock::now() + std::chrono::milliseconds(o.timeout_ms);
 	std::vector<std::uint8_t> buf(max_datagram + 1);
 	unsigned long got = 0;
+	unsigned long ok = 0;
+	int rc = 0;
 	while (got < o.count) {
 		auto left =
 		    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
 		if (left.count() <= 0) {
 			std::fprintf(stderr, "ilp_send: timed out after %d ms with %lu of %lu\n",
 				     o.timeout_ms, got, o.count);
-			return 1;
+			rc = 1;
+			break;
 		}
 		pollfd pfd{sock.get(), POLLIN, 0};
 		int n = poll(&pfd, 1, static_cast<int>(left.count()));
@@ -468,6 +544,10 @@ int run_listen(const Options &o)
 		if (!err)
 			err = ilpw_hdr_parse(opened.plaintext.data(), opened.plaintext.size(), &hdr,
 					     nullptr, nullptr);
+		if (!err)
+			ok++;
+		if (o.count_only || o.quiet)
+			continue;
 		if (err)
 			std::printf("drop %s\n", ilpw_strerror(err));
 		else
@@ -476,9 +556,13 @@ int run_listen(const Options &o)
 				    opened.plaintext.size() - hdr.hdr_len);
 		std::fflush(stdout);
 	}
+	if (o.count_only) {
+		std::printf("received %lu ok %lu\n", got, ok);
+		std::fflush(stdout);
+	}
 	// The payloads were in clear here.
 	OPENSSL_cleanse(buf.data(), buf.size());
-	return 0;
+	return rc;
 }
 
 int run_derive(const Options &o)

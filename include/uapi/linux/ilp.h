@@ -193,6 +193,51 @@ enum ilp_cmd {
 	/* ILP_CMD_PEER_GET - dump the peers (no keys). */
 	ILP_CMD_PEER_GET,
 
+	/*
+	 * ILP_CMD_LISTEN - make the requesting socket the namespace's
+	 * upcall listener: misses of the decision cache are sent to it as
+	 * ILP_CMD_UPCALL messages.  Closing the socket unregisters it.
+	 * Admin.
+	 */
+	ILP_CMD_LISTEN,
+	/*
+	 * ILP_CMD_UPCALL - kernel to listener: a packet the cache had no
+	 * decision for.  ILP_A_PACKET (nest of ILP_PKT_A_*): the previous
+	 * hop (ILP_PKT_A_PREV_ADDR, _PREV_PORT), ILP_PKT_A_SERVICE,
+	 * ILP_PKT_A_CONN and ILP_PKT_A_DATA (decrypted ILP header and
+	 * payload).
+	 */
+	ILP_CMD_UPCALL,
+	/*
+	 * ILP_CMD_EXECUTE - carry out ILP_A_ACTIONS on the packet in
+	 * ILP_A_PACKET (ILP_PKT_A_DATA and the previous hop, as an upcall
+	 * gave them).  With ILP_A_CACHE also install the decision for the
+	 * packet's (previous hop, service, connection).  Admin.
+	 */
+	ILP_CMD_EXECUTE,
+	/*
+	 * ILP_CMD_CACHE_ADD - install ILP_A_ACTIONS for the flow in
+	 * ILP_A_CACHE (ILP_CACHE_A_PREV_ADDR, _PREV_PORT, _SERVICE, _CONN),
+	 * replacing an entry for the same flow.  Admin.
+	 */
+	ILP_CMD_CACHE_ADD,
+	/* ILP_CMD_CACHE_DEL - remove the entry of the flow in ILP_A_CACHE. Admin. */
+	ILP_CMD_CACHE_DEL,
+	/*
+	 * ILP_CMD_CACHE_GET - do: the entry of one flow; dump: every entry.
+	 * Replies: ILP_A_CACHE with the flow, ILP_CACHE_A_PACKETS,
+	 * _BYTES, _USED_MS (milliseconds since last hit, absent if never)
+	 * and ILP_A_ACTIONS.
+	 */
+	ILP_CMD_CACHE_GET,
+	/* ILP_CMD_CACHE_FLUSH - remove every entry.  Admin. */
+	ILP_CMD_CACHE_FLUSH,
+	/*
+	 * ILP_CMD_CACHE_SET - ILP_CACHE_A_CAPACITY: the most entries the
+	 * cache holds (beyond it, inserting evicts).  Admin.
+	 */
+	ILP_CMD_CACHE_SET,
+
 	__ILP_CMD_MAX,
 };
 #define ILP_CMD_MAX (__ILP_CMD_MAX - 1)
@@ -213,6 +258,9 @@ enum ilp_attr {
 	ILP_A_KEY,		/* nest: ILP_KEY_A_* */
 	ILP_A_SA,		/* nest: ILP_SA_A_* */
 	ILP_A_PEER,		/* nest: ILP_PEER_A_* */
+	ILP_A_PACKET,		/* nest: ILP_PKT_A_* */
+	ILP_A_ACTIONS,		/* nest: ILP_ACT_A_* */
+	ILP_A_CACHE,		/* nest: ILP_CACHE_A_* */
 	__ILP_A_MAX,
 };
 #define ILP_A_MAX (__ILP_A_MAX - 1)
@@ -229,6 +277,13 @@ enum ilp_stats_attr {
 	ILP_STATS_A_RX_PACKETS,		/* u64: packets that authenticated */
 	ILP_STATS_A_RX_BYTES,		/* u64: their PSP payload bytes */
 	ILP_STATS_A_DROPS,		/* nest: one u64 per enum ilp_drop_reason */
+	ILP_STATS_A_CACHE_HIT,		/* u64: packets the cache decided */
+	ILP_STATS_A_CACHE_MISSED,	/* u64: packets sent up to the listener */
+	ILP_STATS_A_CACHE_LOST,		/* u64: misses the listener could not take */
+	ILP_STATS_A_CACHE_EVICTED,	/* u64: entries evicted for room */
+	ILP_STATS_A_TX_PACKETS,		/* u64: packets sealed and sent to peers */
+	ILP_STATS_A_CACHE_ENTRIES,	/* u32 gauge */
+	ILP_STATS_A_CACHE_CAPACITY,	/* u32 */
 	__ILP_STATS_A_MAX,
 };
 #define ILP_STATS_A_MAX (__ILP_STATS_A_MAX - 1)
@@ -290,6 +345,50 @@ enum ilp_peer_attr {
 };
 #define ILP_PEER_A_MAX (__ILP_PEER_A_MAX - 1)
 
+/* Inside ILP_A_PACKET. */
+enum ilp_pkt_attr {
+	ILP_PKT_A_UNSPEC,
+	ILP_PKT_A_PREV_ADDR,	/* binary: 4 or 16 bytes */
+	ILP_PKT_A_PREV_PORT,	/* u16: the UDP source port (a flow hash), information only */
+	ILP_PKT_A_SERVICE,	/* u32 */
+	ILP_PKT_A_CONN,		/* u64 */
+	ILP_PKT_A_DATA,		/* binary: ILP header and payload */
+	ILP_PKT_A_PAD,
+	__ILP_PKT_A_MAX,
+};
+#define ILP_PKT_A_MAX (__ILP_PKT_A_MAX - 1)
+
+/*
+ * Inside ILP_A_ACTIONS: what to do with a packet.  Any number of
+ * ILP_ACT_A_FORWARD (a copy to each, re-sealed with that peer's transmit
+ * SA), or one ILP_ACT_A_DROP.  No action at all also drops.
+ */
+enum ilp_act_attr {
+	ILP_ACT_A_UNSPEC,
+	ILP_ACT_A_FORWARD,	/* nest: ILP_PEER_A_ADDR and ILP_PEER_A_PORT */
+	ILP_ACT_A_DROP,		/* flag */
+	__ILP_ACT_A_MAX,
+};
+#define ILP_ACT_A_MAX (__ILP_ACT_A_MAX - 1)
+#define ILP_MAX_FORWARD	16	/* next hops per decision */
+
+/* Inside ILP_A_CACHE. */
+enum ilp_cache_attr {
+	ILP_CACHE_A_UNSPEC,
+	ILP_CACHE_A_PREV_ADDR,	/* binary: 4 or 16 bytes */
+	ILP_CACHE_A_PREV_PORT,	/* u16: accepted and ignored: flows are keyed by address */
+	ILP_CACHE_A_SERVICE,	/* u32 */
+	ILP_CACHE_A_CONN,	/* u64 */
+	ILP_CACHE_A_PACKETS,	/* u64, in replies */
+	ILP_CACHE_A_BYTES,	/* u64, in replies */
+	ILP_CACHE_A_USED_MS,	/* u64, in replies: ms since the last hit */
+	ILP_CACHE_A_CAPACITY,	/* u32: ILP_CMD_CACHE_SET */
+	ILP_CACHE_A_PAD,
+	__ILP_CACHE_A_MAX,
+};
+#define ILP_CACHE_A_MAX (__ILP_CACHE_A_MAX - 1)
+#define ILP_CACHE_DEFAULT_CAPACITY	65536
+
 /*
  * Why a received packet was dropped: the index of its counter in
  * ILP_STATS_A_DROPS (attribute type = reason + 1).  The first ones are the
@@ -314,6 +413,11 @@ enum ilp_drop_reason {
 	ILP_DROP_TLV_CRITICAL,
 	ILP_DROP_NOMEM,		/* no memory to process the packet */
 	ILP_DROP_NO_LISTENER,	/* a miss with no daemon registered */
+	ILP_DROP_DECIDED,	/* the decision was to drop */
+	ILP_DROP_NO_PEER,	/* a next hop that is not a peer */
+	ILP_DROP_NO_TX_SA,	/* a next hop without a transmit SA */
+	ILP_DROP_NO_ROUTE,	/* no route to a next hop */
+	ILP_DROP_TOO_BIG,	/* the sealed packet would be too big */
 	__ILP_DROP_MAX,
 };
 

@@ -44,6 +44,14 @@ struct Stats {
 	std::uint64_t sockets_refused = 0;
 	std::uint64_t rx_packets = 0; // packets that authenticated
 	std::uint64_t rx_bytes = 0;   // their PSP payload bytes
+	std::uint64_t tx_packets = 0; // packets sealed and sent to peers
+	// The decision cache.
+	std::uint64_t cache_hit = 0;     // packets it decided
+	std::uint64_t cache_missed = 0;  // packets sent up to the listener
+	std::uint64_t cache_lost = 0;    // misses the listener could not take
+	std::uint64_t cache_evicted = 0; // entries evicted for room
+	std::uint32_t cache_entries = 0; // gauge
+	std::uint32_t cache_capacity = 0;
 	// Packets dropped, by enum ilp_drop_reason.
 	std::array<std::uint64_t, __ILP_DROP_MAX> drops{};
 };
@@ -103,6 +111,48 @@ struct PeerInfo {
 	std::optional<TxSa> tx;
 };
 
+// A flow of the decision cache: the packets of one connection of one
+// service that came from one previous hop (address and UDP port).
+struct Flow {
+	Endpoint prev;
+	std::uint32_t service = 0;
+	std::uint64_t conn = 0;
+
+	bool operator==(const Flow &other) const noexcept = default;
+};
+
+// What to do with a packet: a copy to each of @forward (at most
+// ILP_MAX_FORWARD peers, each re-sealed with its transmit SA), or @drop.
+// Neither drops too.
+struct Actions {
+	std::vector<Endpoint> forward;
+	bool drop = false;
+
+	bool operator==(const Actions &other) const noexcept = default;
+};
+
+// A packet the decision cache had no entry for, as the kernel sent it up
+// to the listener (see ilp/listener.hpp).
+struct Upcall {
+	Endpoint prev; // the previous hop
+	std::uint32_t service = 0;
+	std::uint64_t conn = 0;
+	// The decrypted ILP header and payload.
+	std::vector<std::uint8_t> data;
+
+	Flow flow() const { return Flow{prev, service, conn}; }
+};
+
+// An entry of the decision cache.
+struct CacheEntry {
+	Flow flow;
+	Actions actions;
+	std::uint64_t packets = 0; // that hit it
+	std::uint64_t bytes = 0;
+	// Milliseconds since the last hit; none if never hit.
+	std::optional<std::uint64_t> used_ms;
+};
+
 class Control
 {
 public:
@@ -137,8 +187,24 @@ public:
 	void peer_del(const Endpoint &peer);
 	std::vector<PeerInfo> peers();
 
+	// Carries out @actions on the packet of @upcall (its data and
+	// previous hop go back to the kernel) and, when @install, puts the
+	// decision in the cache for the packet's flow as well.
+	void execute(const Upcall &upcall, const Actions &actions, bool install);
+
+	// The decision cache.  cache_add() replaces an entry of the same
+	// flow; cache_get() is nullopt when the flow has none.  A full
+	// cache evicts to make room; cache_set_capacity() sets how many
+	// entries it holds.
+	void cache_add(const Flow &flow, const Actions &actions);
+	void cache_del(const Flow &flow);
+	std::optional<CacheEntry> cache_get(const Flow &flow);
+	std::vector<CacheEntry> cache();
+	void cache_flush();
+	void cache_set_capacity(std::uint32_t capacity);
+
 private:
-	nl::Request request(std::uint8_t cmd, std::uint16_t flags);
+	nl::Request request(std::uint8_t cmd, std::uint16_t flags, std::size_t capacity = 0);
 
 	nl::GenlSocket sock_;
 	nl::FamilyInfo family_;

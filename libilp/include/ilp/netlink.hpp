@@ -5,7 +5,9 @@
 // ilp::NetlinkError carrying the kernel's extack message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,7 +42,12 @@ private:
 class Request
 {
 public:
-	Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version);
+	// @capacity: the most bytes the message may take, at least libmnl's
+	// MNL_SOCKET_BUFFER_SIZE (the default), which every request fits
+	// but those carrying a packet.  An attribute that does not fit
+	// throws NetlinkError(EMSGSIZE).
+	Request(std::uint16_t type, std::uint16_t flags, std::uint8_t cmd, std::uint8_t version,
+		std::size_t capacity = 0);
 	Request(Request &&other) noexcept;
 	Request &operator=(Request &&other) noexcept;
 	Request(const Request &) = delete;
@@ -93,6 +100,8 @@ public:
 	// Every value of a u8 attribute that may repeat, in order (get()
 	// and u8() see only the last one).
 	std::vector<std::uint8_t> u8_all(std::uint16_t type) const;
+	// Every attribute of @type, in order: for repeated nests.
+	std::vector<const nlattr *> all(std::uint16_t type) const;
 
 private:
 	explicit Attrs(std::uint16_t max_type) : table_(max_type + 1u, nullptr) {}
@@ -130,9 +139,41 @@ public:
 	// kernel answers names @what ("adding a peer") when given.
 	void transact(Request &req, const Handler &handler, const std::string &what = {});
 
+	// Reads messages nobody asked for on this socket (upcalls): waits up
+	// to @timeout_ms (-1: no limit) for a datagram from the kernel and
+	// calls @handler for each message in it.  Error and control
+	// messages (NLMSG_ERROR, NLMSG_DONE...) and datagrams from other
+	// sockets than the kernel's are skipped.  Returns false when the
+	// time passed, or a signal interrupted the wait, before anything
+	// came; true otherwise, even when nothing reached @handler.
+	// Unsolicited messages that arrived while transact() waited for a
+	// reply (sequence number and port 0) were kept, and come first.
+	// Socket overruns (ENOBUFS: the kernel dropped messages for this
+	// socket, its receive buffer being full) are not errors: they
+	// return true and count in overruns().  Use a socket for this
+	// alone: its transact() would skip the upcalls in the way.
+	bool receive(const Handler &handler, int timeout_ms);
+
+	// How many times messages for this socket were lost: receive
+	// queue overruns (each may have lost many) and messages too big
+	// to read whole.
+	std::uint64_t overruns() const noexcept { return overruns_; }
+
+	// Sets the socket's receive buffer (SO_RCVBUFFORCE, or SO_RCVBUF
+	// capped at net.core.rmem_max without CAP_NET_ADMIN); the kernel
+	// doubles @bytes for its bookkeeping.  receive_buffer() reads back
+	// what the kernel set.
+	void set_receive_buffer(int bytes);
+	int receive_buffer() const;
+
+	// The file descriptor, to wait on in an event loop, and the port.
+	int fd() const noexcept;
+	std::uint32_t portid() const noexcept { return portid_; }
+
 private:
 	void transact_once(Request &req, const Handler &handler, bool &interrupted,
 			   const std::string &what);
+	void keep_unsolicited(const nlmsghdr *nlh);
 
 	struct MnlClose {
 		void operator()(mnl_socket *s) const noexcept;
@@ -141,6 +182,9 @@ private:
 	std::uint32_t portid_ = 0;
 	std::uint32_t seq_ = 0;
 	std::vector<std::uint8_t> rxbuf_;
+	// Unsolicited messages met by transact(), for receive().
+	std::deque<std::vector<std::uint8_t>> unsolicited_;
+	std::uint64_t overruns_ = 0;
 };
 
 // Decodes an NLMSG_ERROR message: the error code (0 for an ack, else a

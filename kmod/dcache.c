@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcache.c - the decision cache of the pipe-terminus
+ *
+ * Maps (previous hop, service ID, connection ID) to what to do with a
+ * packet.  Lookups are lock-free under RCU; writers (netlink, always in
+ * process context) hold dc->lock.  When full, inserting evicts by second
+ * chance (CLOCK): entries hit since the hand last passed are spared once,
+ * so hot entries stay.  Idle expiry is left to the daemon, which reads
+ * each entry's hit counts and last use (docs/decision-cache.md).
+ */
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "ilp.h"
+
+static const struct rhashtable_params ilp_dc_params = {
+	.key_len = sizeof(struct ilp_flow_key),
+	.key_offset = offsetof(struct ilp_dc_entry, key),
+	.head_offset = offsetof(struct ilp_dc_entry, node),
+	.automatic_shrinking = true,
+};
+
+int ilp_dc_init(struct ilp_dcache *dc)
+{
+	mutex_init(&dc->lock);
+	INIT_LIST_HEAD(&dc->clock);
+	dc->count = 0;
+	dc->capacity = ILP_CACHE_DEFAULT_CAPACITY;
+	return rhashtable_init(&dc->table, &ilp_dc_params);
+}
+
+static void ilp_dc_free_rcu(struct rcu_head *head)
+{
+	struct ilp_dc_entry *e = container_of(head, struct ilp_dc_entry, rcu);
+
+	free_percpu(e->stats);
+	kfree(e);
+}
+
+/* Unlinks @e; readers may still hold it until a grace period passes. */
+static void ilp_dc_remove(struct ilp_dcache *dc, struct ilp_dc_entry *e)
+{
+	lockdep_assert_held(&dc->lock);
+	rhashtable_remove_fast(&dc->table, &e->node, ilp_dc_params);
+	list_del(&e->lru);
+	dc->count--;
+	call_rcu(&e->rcu, ilp_dc_free_rcu);
+}
+
+void ilp_dc_flush(struct ilp_dcache *dc)
+{
+	struct ilp_dc_entry *e, *tmp;
+
+	mutex_lock(&dc->lock);
+	list_for_each_entry_safe(e, tmp, &dc->clock, lru)
+		ilp_dc_remove(dc, e);
+	mutex_unlock(&dc->lock);
+}
+
+void ilp_dc_destroy(struct ilp_dcache *dc)
+{
+	ilp_dc_flush(dc);
+	/* Let the frees queued above run before the module can go. */
+	rcu_barrier();
+	rhashtable_destroy(&dc->table);
+	mutex_destroy(&dc->lock);
+}
+
+/**
+ * ilp_dc_lookup - the decision for a flow, or NULL
+ * @dc: the cache
+ * @key: the flow
+ *
+ * Must be called under rcu_read_lock().
+ */
+struct ilp_dc_entry *ilp_dc_lookup(struct ilp_dcache *dc,
+				   const struct ilp_flow_key *key)
+{
+	return rhashtable_lookup(&dc->table, key, ilp_dc_params);
+}
+
+/* The entry of @key, with dc->lock held; NULL if none. */
+struct ilp_dc_entry *ilp_dc_find_locked(struct ilp_dcache *dc,
+					const struct ilp_flow_key *key)
+{
+	lockdep_assert_held(&dc->lock);
+	return rhashtable_lookup_fast(&dc->table, key, ilp_dc_params);
+}
+
+/**
+ * ilp_dc_hit - account a packet of @len bytes to @e
+ * @e: the entry that decided
+ * @len: bytes of ILP header and payload
+ *
+ * Softirq or process context with BHs off.
+ */
+void ilp_dc_hit(struct ilp_dc_entry *e, unsigned int len)
+{
+	struct ilp_dc_pcpu *s = this_cpu_ptr(e->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->packets);
+	u64_stats_add(&s->bytes, len);
+	u64_stats_update_end(&s->syncp);
+	/* Write the shared fields only when they change. */
+	if (READ_ONCE(e->used) != jiffies)
+		WRITE_ONCE(e->used, jiffies);
+	if (!READ_ONCE(e->referenced))
+		WRITE_ONCE(e->referenced, 1);
+}
+
+void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes)
+{
+	int cpu;
+
+	*packets = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct ilp_dc_pcpu *s = per_cpu_ptr(e->stats, cpu);
+		unsigned int start;
+		u64 p, b;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			p = u64_stats_read(&s->packets);
+			b = u64_stats_read(&s->bytes);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		*packets += p;
+		*bytes += b;
+	}
+}
+
+/* Evicts one entry by second chance; the cache must not be empty. */
+static void ilp_dc_evict_one(struct ilp_net *in, struct ilp_dcache *dc)
+{
+	struct ilp_dc_entry *e;
+	u32 tries = 2 * dc->count;
+
+	while (tries--) {
+		e = list_first_entry(&dc->clock, struct ilp_dc_entry, lru);
+		if (READ_ONCE(e->referenced) && tries) {
+			WRITE_ONCE(e->referenced, 0);
+			list_move_tail(&e->lru, &dc->clock);
+			continue;
+		}
+		ilp_dc_remove(dc, e);
+		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_EVICTED);
+		return;
+	}
+}
+
+/**
+ * ilp_dc_add - install (or replace) the decision for a flow
+ * @in: the namespace, for the eviction counter
+ * @dc: the cache
+ * @key: the flow
+ * @acts: the decision
+ *
+ * Process context.
+ */
+int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
+	       const struct ilp_flow_key *key, const struct ilp_actions *acts)
+{
+	struct ilp_dc_entry *e, *old;
+	int cpu, err = 0;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	e->stats = alloc_percpu(struct ilp_dc_pcpu);
+	if (!e->stats) {
+		kfree(e);
+		return -ENOMEM;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(e->stats, cpu)->syncp);
+	e->key = *key;
+	e->acts = *acts;
+
+	mutex_lock(&dc->lock);
+	old = rhashtable_lookup_fast(&dc->table, key, ilp_dc_params);
+	if (old) {
+		err = rhashtable_replace_fast(&dc->table, &old->node, &e->node,
+					      ilp_dc_params);
+		if (!err) {
+			list_replace(&old->lru, &e->lru);
+			call_rcu(&old->rcu, ilp_dc_free_rcu);
+		}
+		goto out;
+	}
+	while (dc->count >= dc->capacity && dc->count)
+		ilp_dc_evict_one(in, dc);
+	err = rhashtable_insert_fast(&dc->table, &e->node, ilp_dc_params);
+	if (!err) {
+		list_add_tail(&e->lru, &dc->clock);
+		dc->count++;
+	}
+out:
+	mutex_unlock(&dc->lock);
+	if (err) {
+		free_percpu(e->stats);
+		kfree(e);
+	}
+	return err;
+}
+
+int ilp_dc_del(struct ilp_dcache *dc, const struct ilp_flow_key *key)
+{
+	struct ilp_dc_entry *e;
+	int err = 0;
+
+	mutex_lock(&dc->lock);
+	e = rhashtable_lookup_fast(&dc->table, key, ilp_dc_params);
+	if (e)
+		ilp_dc_remove(dc, e);
+	else
+		err = -ENOENT;
+	mutex_unlock(&dc->lock);
+	return err;
+}
+
+int ilp_dc_set_capacity(struct ilp_net *in, struct ilp_dcache *dc, u32 cap)
+{
+	if (!cap)
+		return -EINVAL;
+	mutex_lock(&dc->lock);
+	dc->capacity = cap;
+	while (dc->count > dc->capacity)
+		ilp_dc_evict_one(in, dc);
+	mutex_unlock(&dc->lock);
+	return 0;
+}
