@@ -63,6 +63,15 @@ check_eq "still one miss" 1 "$(stat 'd["cache"]["missed"]')"
 check_eq "11 packets sent to h2" 11 "$(stat 'd["tx"]["packets"]')"
 check_eq "the entry counted its 10 packets" 10 "$(ctl -j cache show | json 'd[0]["packets"]')"
 
+# The listener exited: the kernel forgot it, so a new connection is a
+# no_listener drop, not an upcall lost on a dead socket.
+nl0=$(stat 'd["drops"]["no_listener"]')
+lost0=$(stat 'd["cache"]["lost"]')
+send --conn 4242 --count 1
+check "a closed listener is forgotten: misses become no_listener drops" \
+	busywait 5000 test "$(stat 'd["drops"]["no_listener"]')" = $((nl0 + 1))
+check_eq "... and none is counted lost" "$lost0" "$(stat 'd["cache"]["lost"]')"
+
 # 2. Fan-out: one decision, two next hops, a correct copy to each.
 check "a second peer on h2 (port 1001, PSP v1)" \
 	ctl peer add 10.0.2.1:1001 spi 2 version 1 keyfile "$tmp/to-h2-b.key"

@@ -23,6 +23,10 @@ rx() { ctl -j stats | json 'd["rx"]["packets"]'; }
 
 printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$tmp/sn1.keys"
 check "instance add" ctl instance add
+check_match "sa alloc before any key: refused with a reason" "no master key installed" ctl sa alloc
+check_match "deleting an unknown peer: refused with a reason" "no such peer" ctl peer del 10.9.9.9
+check_match "deleting an unknown cache entry: refused with a reason" "no cache entry for that flow" \
+	ctl cache del 10.9.9.9 service 1 conn 1
 check_match "a second instance is refused with a reason" "already has an ILP instance" ctl instance add
 check "key set 0" ctl key set 0 "$tmp/sn1.keys" active
 check_match "key show names the active slot, never a key" '"active_slot": ?0' ctl -j key show
