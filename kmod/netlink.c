@@ -498,7 +498,6 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	inst = ilp_instance_get_locked(in);
 	if (!inst)
 		goto out;
-	cb->seq = inst->nr_rx_sas + 1;
 	list_for_each_entry(sa, &inst->rx_sa_list, list) {
 		if (idx < skip) {
 			idx++;

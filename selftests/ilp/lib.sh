@@ -167,6 +167,20 @@ link_ns() {
 	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
 }
 
+# setup_pipe: the pipe-terminus topology h1 -- sn1 -- h2, with h1 on
+# 10.0.1.0/24 and h2 on 10.0.2.0/24 (sn1 at .2 on both).
+setup_pipe() {
+	setup_ns h1 sn1 h2 &&
+		link_ns "$h1" 10.0.1.1/24 "$sn1" 10.0.1.2/24 &&
+		link_ns "$sn1" 10.0.2.2/24 "$h2" 10.0.2.1/24
+}
+
+# new_master_key FILE: a fresh random PSP master key in slot 0, in the
+# format ilpctl and ilp_send read.
+new_master_key() {
+	printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$1"
+}
+
 # ---------------------------------------------------------------------
 # The module
 

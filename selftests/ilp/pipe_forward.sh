@@ -13,16 +13,13 @@ ilp_load
 
 tmp=$(mktemp -d)
 defer rm -rf "$tmp"
-setup_ns h1 sn1 h2
-link_ns "$h1" 10.0.1.1/24 "$sn1" 10.0.1.2/24
-link_ns "$sn1" 10.0.2.2/24 "$h2" 10.0.2.1/24
+setup_pipe
 
 ctl() { "$ILPCTL" -n "$sn1" "$@"; }
 stat() { ctl -j stats | json "$1"; }
-newkey() { printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$1"; }
 
 # sn1: instance, master key, a receive SA for h1.
-newkey "$tmp/sn1.keys"
+new_master_key "$tmp/sn1.keys"
 ctl instance add
 ctl key set 0 "$tmp/sn1.keys" active
 sa=$(ctl -j sa alloc version 0)
@@ -30,7 +27,7 @@ spi=$(json 'd["spi"]' <<<"$sa")
 json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 
 # h2: its own master keys; it "allocates" SPI 1 (v0) and 2 (v1) for sn1.
-newkey "$tmp/h2.keys"
+new_master_key "$tmp/h2.keys"
 "$HELPERS/ilp_send" --derive-key --master-keys "$tmp/h2.keys" --spi 1 --version 0 >"$tmp/to-h2.key"
 "$HELPERS/ilp_send" --derive-key --master-keys "$tmp/h2.keys" --spi 2 --version 1 >"$tmp/to-h2-b.key"
 check "sn1 knows h2 as a peer with a transmit SA" \

@@ -21,7 +21,7 @@ ctl() { "$ILPCTL" -n "$sn1" "$@"; }
 drop() { ctl -j stats | json "d[\"drops\"][\"$1\"]"; }
 rx() { ctl -j stats | json 'd["rx"]["packets"]'; }
 
-printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$tmp/sn1.keys"
+new_master_key "$tmp/sn1.keys"
 check "instance add" ctl instance add
 check_match "sa alloc before any key: refused with a reason" "no master key installed" ctl sa alloc
 check_match "deleting an unknown peer: refused with a reason" "no such peer" ctl peer del 10.9.9.9
@@ -61,7 +61,7 @@ check "an unknown ILP version is dropped as ilp_version" bad bad-ilp-version ilp
 check_eq "bad packets never counted as received" 10 "$(rx)"
 
 # Rotation: the old SA keeps working; after a second rotation it stops.
-printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$tmp/k2"
+new_master_key "$tmp/k2"
 check "rotate the master key" ctl key rotate "$tmp/k2"
 check "the old SA still authenticates after one rotation" send --count 1
 check "... counted" busywait 5000 test "$(rx)" = 11

@@ -15,17 +15,14 @@ ilp_load
 
 tmp=$(mktemp -d)
 defer rm -rf "$tmp"
-setup_ns h1 sn1 h2
-link_ns "$h1" 10.0.1.1/24 "$sn1" 10.0.1.2/24
-link_ns "$sn1" 10.0.2.2/24 "$h2" 10.0.2.1/24
+setup_pipe
 
 ctl() { "$ILPCTL" -n "$sn1" "$@"; }
 stat() { ctl -j stats | json "$1"; }
-newkey() { printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | xxd -p -c 64)" >"$1"; }
 derive() { "$HELPERS/ilp_send" --derive-key --master-keys "$tmp/h2.keys" --spi "$1" --version 0; }
 
-newkey "$tmp/sn1.keys"
-newkey "$tmp/h2.keys"
+new_master_key "$tmp/sn1.keys"
+new_master_key "$tmp/h2.keys"
 ctl instance add
 ctl key set 0 "$tmp/sn1.keys" active
 sa=$(ctl -j sa alloc version 0)
@@ -70,7 +67,7 @@ receive 300 "$tmp/rot.out"
 rx_pid=$!
 send --spi "$spi" --keyfile "$tmp/h1.key" --conn 7 --count 150 --interval-us 10000 &
 s_pid=$!
-newkey "$tmp/sn1-next.keys"
+new_master_key "$tmp/sn1-next.keys"
 sleep 0.5
 check "rotate sn1's master key under traffic" ctl key rotate "$tmp/sn1-next.keys"
 derive 2 >"$tmp/to-h2-next.key"
