@@ -132,8 +132,8 @@ Options parse_args(int argc, char **argv)
 			char *end = nullptr;
 			o.seconds = std::strtod(value.c_str(), &end);
 			if (value.empty() || *end || !std::isfinite(o.seconds) || o.seconds <= 0)
-				throw UsageError("--seconds takes a positive number, not '" + value +
-						 "'");
+				throw UsageError("--seconds takes a positive number, not '" +
+						 value + "'");
 		} else if (opt == "--rate") {
 			char *end = nullptr;
 			o.rate = std::strtod(value.c_str(), &end);
@@ -334,16 +334,17 @@ int run(const Options &o)
 
 	using clock = std::chrono::steady_clock;
 	const auto start = clock::now();
-	const auto deadline =
-	    start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o.seconds));
+	const auto deadline = start + std::chrono::duration_cast<clock::duration>(
+					  std::chrono::duration<double>(o.seconds));
 	unsigned long long sent = 0;
 	unsigned long long errors = 0;
 	std::size_t pos = 0;
 	auto now = start;
 	while (now < deadline) {
 		if (o.rate > 0) {
-			auto due = start + std::chrono::duration_cast<clock::duration>(
-					       std::chrono::duration<double>(double(sent) / o.rate));
+			auto due =
+			    start + std::chrono::duration_cast<clock::duration>(
+					std::chrono::duration<double>(double(sent) / o.rate));
 			if (due > now) {
 				std::this_thread::sleep_until(std::min(due, deadline));
 				now = clock::now();
@@ -357,8 +358,7 @@ int run(const Options &o)
 			// A full queue, or an ICMP error (port unreachable...)
 			// reported on the connected socket: go on.
 			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNREFUSED && errno != EHOSTUNREACH &&
-			    errno != ENETUNREACH)
+			    errno != ECONNREFUSED && errno != EHOSTUNREACH && errno != ENETUNREACH)
 				throw ilp::Error(errno, "sending to " + o.to->to_string() + ": " +
 							    std::strerror(errno) + " (after " +
 							    std::to_string(sent) + " sent)");
