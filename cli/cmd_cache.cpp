@@ -216,4 +216,33 @@ int cmd_cache_set_capacity(Context &, Args args)
 	return 0;
 }
 
+int cmd_cache_set(Context &, Args args)
+{
+	ilp::Control::CacheSettings s;
+	if (args.size() % 2)
+		usage_error("cache", "set", "'" + args.back() + "' needs a value");
+	for (std::size_t i = 0; i < args.size(); i += 2) {
+		const auto &key = args[i];
+		auto v = parse_uint<std::uint32_t>(args[i + 1]);
+		if (!v)
+			usage_error("cache", "set",
+				    key + " takes a number, not '" + args[i + 1] + "'");
+		if (key == "capacity" && *v)
+			s.capacity = *v;
+		else if (key == "capacity")
+			usage_error("cache", "set", "capacity takes 1 to 4294967295 entries");
+		else if (key == "upcall-rate")
+			s.upcall_rate = *v;
+		else if (key == "upcall-burst" && *v)
+			s.upcall_burst = *v;
+		else if (key == "upcall-burst")
+			usage_error("cache", "set", "upcall-burst takes 1 or more");
+		else
+			usage_error("cache", "set", "unknown keyword '" + key + "'");
+	}
+	ilp::Control ctl;
+	ctl.cache_set(s);
+	return 0;
+}
+
 } // namespace ilpctl

@@ -2,6 +2,7 @@
 //
 // ilpctl stats show|reset: the counters of the current network namespace.
 #include <iostream>
+#include <string>
 
 #include <ilp/control.hpp>
 
@@ -31,7 +32,10 @@ int cmd_stats_show(Context &ctx, Args)
 			    {"lost", st.cache_lost},
 			    {"evicted", st.cache_evicted},
 			    {"entries", st.cache_entries},
-			    {"capacity", st.cache_capacity}}},
+			    {"capacity", st.cache_capacity},
+			    {"throttled", st.cache_throttled},
+			    {"upcall_rate", st.upcall_rate},
+			    {"upcall_burst", st.upcall_burst}}},
 			  {"drops", drops}});
 		return 0;
 	}
@@ -46,6 +50,11 @@ int cmd_stats_show(Context &ctx, Args)
 		<< "    hit " << st.cache_hit << "  missed " << st.cache_missed << "  lost "
 		<< st.cache_lost << "  evicted " << st.cache_evicted << "  entries "
 		<< st.cache_entries << '/' << st.cache_capacity << '\n'
+		<< "    throttled " << st.cache_throttled << "  upcall bound per CPU "
+		<< (st.upcall_rate ? std::to_string(st.upcall_rate) + "/s burst " +
+					 std::to_string(st.upcall_burst)
+				   : std::string("none"))
+		<< '\n'
 		<< "drops:\n";
 	// Only the reasons that happened, one per line, as "ip -s" would.
 	bool any = false;

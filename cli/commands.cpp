@@ -34,6 +34,9 @@ const Command table[] = {
     {"sa", "alloc", "[version 0|1]", "allocate a receive SA: print its SPI and key for the sender",
      0, 2, true, cmd_sa_alloc},
     {"sa", "show", "", "list the receive SAs (never their keys)", 0, 0, false, cmd_sa_show},
+    // The transmit SA lives with its peer; "sa set" is "peer set" by the SA's name.
+    {"sa", "set", "PEER[:PORT] spi SPI version 0|1 keyfile FILE",
+     "set the transmit SA a peer allocated for us", 7, 7, true, cmd_peer_set},
     {"peer", "add", "ADDR[:PORT] [spi SPI version 0|1 keyfile FILE]",
      "add a peer, with the transmit SA it allocated for us", 1, 7, true, cmd_peer_add},
     {"peer", "set", "ADDR[:PORT] spi SPI version 0|1 keyfile FILE", "replace a peer's transmit SA",
@@ -52,6 +55,9 @@ const Command table[] = {
     {"cache", "flush", "", "remove every entry of the decision cache", 0, 0, true, cmd_cache_flush},
     {"cache", "set-capacity", "N", "hold at most N entries (evicting beyond them)", 1, 1, true,
      cmd_cache_set_capacity},
+    {"cache", "set", "[capacity N] [upcall-rate R] [upcall-burst B]",
+     "set the capacity and each CPU's bound on misses sent up (rate 0: none)", 2, 6, true,
+     cmd_cache_set},
     // Options count as arguments here; the handlers check them.
     {"pcap", "decrypt", "--master-keys FILE [--port N] IN OUT",
      "decrypt the ILP packets of an Ethernet capture", 2, 7, false, cmd_pcap_decrypt},

@@ -66,6 +66,7 @@ int cmd_cache_add(Context &, Args);
 int cmd_cache_del(Context &, Args);
 int cmd_cache_flush(Context &, Args);
 int cmd_cache_set_capacity(Context &, Args);
+int cmd_cache_set(Context &, Args);
 int cmd_pcap_decrypt(Context &, Args);
 int cmd_pcap_encrypt(Context &, Args);
 

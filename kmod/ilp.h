@@ -31,16 +31,26 @@ struct ilp_instance;
  * @cfg_lock: serialises configuration: the instance, keys, SAs, peers
  * @inst: the namespace's instance, or NULL; RCU for the packet path
  * @listener: netlink port of the upcall listener, 0 for none
+ * @upcall_quota: per-CPU token buckets bounding the upcalls of each CPU
+ * @upcall_rate: tokens per second (0: no per-CPU bound); @upcall_burst: most held
  * @sock_lock: protects @socks, @nsocks and @sock_gen
  * @socks: every AF_ILP socket of the namespace (struct ilp_sock.node)
  * @nsocks: number of entries in @socks
  * @sock_gen: bumped on every change of @socks, for consistent dumps
  * @stats: counters, see stats.h
  */
+struct ilp_upcall_quota {
+	unsigned long stamp;
+	u32 tokens;
+};
+
 struct ilp_net {
 	struct mutex cfg_lock;
 	struct ilp_instance __rcu *inst;
 	u32 listener;
+	struct ilp_upcall_quota __percpu *upcall_quota;
+	u32 upcall_rate;
+	u32 upcall_burst;
 	struct mutex sock_lock;
 	struct hlist_head socks;
 	unsigned int nsocks;

@@ -65,6 +65,8 @@ static const struct nla_policy ilp_cache_policy[ILP_CACHE_A_MAX + 1] = {
 	[ILP_CACHE_A_SERVICE] = { .type = NLA_U32 },
 	[ILP_CACHE_A_CONN] = { .type = NLA_U64 },
 	[ILP_CACHE_A_CAPACITY] = NLA_POLICY_MIN(NLA_U32, 1),
+	[ILP_CACHE_A_UPCALL_RATE] = { .type = NLA_U32 },
+	[ILP_CACHE_A_UPCALL_BURST] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {
@@ -155,7 +157,11 @@ static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, ILP_STATS_A_TX_PACKETS,
 			      cnt[ILP_CNT_TX_PACKETS], ILP_STATS_A_PAD) ||
 	    nla_put_u32(msg, ILP_STATS_A_CACHE_ENTRIES, entries) ||
-	    nla_put_u32(msg, ILP_STATS_A_CACHE_CAPACITY, capacity))
+	    nla_put_u32(msg, ILP_STATS_A_CACHE_CAPACITY, capacity) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_THROTTLED,
+			      cnt[ILP_CNT_CACHE_THROTTLED], ILP_STATS_A_PAD) ||
+	    nla_put_u32(msg, ILP_STATS_A_UPCALL_RATE, READ_ONCE(in->upcall_rate)) ||
+	    nla_put_u32(msg, ILP_STATS_A_UPCALL_BURST, READ_ONCE(in->upcall_burst)))
 		goto nla_put_failure;
 	drops = nla_nest_start(msg, ILP_STATS_A_DROPS);
 	if (!drops)
@@ -895,14 +901,24 @@ static int ilp_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
 	err = ilp_nl_nest(info, ILP_A_CACHE, tb, ILP_CACHE_A_MAX, ilp_cache_policy);
 	if (err)
 		return err;
-	if (!tb[ILP_CACHE_A_CAPACITY]) {
-		NL_SET_ERR_MSG(info->extack, "a capacity is required");
+	if (!tb[ILP_CACHE_A_CAPACITY] && !tb[ILP_CACHE_A_UPCALL_RATE] &&
+	    !tb[ILP_CACHE_A_UPCALL_BURST]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to set: give a capacity, an upcall rate or an upcall burst");
 		return -EINVAL;
 	}
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
 		return -ENOENT;
-	err = ilp_dc_set_capacity(in, &inst->dc, nla_get_u32(tb[ILP_CACHE_A_CAPACITY]));
+	err = 0;
+	if (tb[ILP_CACHE_A_CAPACITY])
+		err = ilp_dc_set_capacity(in, &inst->dc,
+					  nla_get_u32(tb[ILP_CACHE_A_CAPACITY]));
+	/* Buckets pick the new values up on their next miss. */
+	if (!err && tb[ILP_CACHE_A_UPCALL_RATE])
+		WRITE_ONCE(in->upcall_rate, nla_get_u32(tb[ILP_CACHE_A_UPCALL_RATE]));
+	if (!err && tb[ILP_CACHE_A_UPCALL_BURST])
+		WRITE_ONCE(in->upcall_burst, nla_get_u32(tb[ILP_CACHE_A_UPCALL_BURST]));
 	mutex_unlock(&in->cfg_lock);
 	return err;
 }

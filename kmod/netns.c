@@ -21,6 +21,7 @@ struct ilp_net *ilp_pernet(const struct net *net)
 static int __net_init ilp_net_init(struct net *net)
 {
 	struct ilp_net *in = ilp_pernet(net);
+	int err;
 
 	mutex_init(&in->cfg_lock);
 	RCU_INIT_POINTER(in->inst, NULL);
@@ -28,7 +29,15 @@ static int __net_init ilp_net_init(struct net *net)
 	INIT_HLIST_HEAD(&in->socks);
 	in->nsocks = 0;
 	in->sock_gen = 1;
-	return ilp_stats_init(&in->stats);
+	in->upcall_rate = ILP_UPCALL_DEFAULT_RATE;
+	in->upcall_burst = ILP_UPCALL_DEFAULT_BURST;
+	in->upcall_quota = alloc_percpu(struct ilp_upcall_quota);
+	if (!in->upcall_quota)
+		return -ENOMEM;
+	err = ilp_stats_init(&in->stats);
+	if (err)
+		free_percpu(in->upcall_quota);
+	return err;
 }
 
 static void __net_exit ilp_net_exit(struct net *net)
@@ -41,6 +50,7 @@ static void __net_exit ilp_net_exit(struct net *net)
 	/* Every socket holds a reference on its namespace. */
 	WARN_ON_ONCE(!hlist_empty(&in->socks));
 	ilp_stats_free(&in->stats);
+	free_percpu(in->upcall_quota);
 	mutex_destroy(&in->sock_lock);
 	mutex_destroy(&in->cfg_lock);
 }

@@ -25,6 +25,7 @@ enum ilp_counter {
 	ILP_CNT_CACHE_MISSED,
 	ILP_CNT_CACHE_LOST,
 	ILP_CNT_CACHE_EVICTED,
+	ILP_CNT_CACHE_THROTTLED,
 	ILP_CNT_TX_PACKETS,
 	/* one counter per enum ilp_drop_reason, in order */
 	ILP_CNT_DROP_FIRST,

@@ -8,6 +8,11 @@
  * and a miss that does not fit is counted as lost, never queued
  * elsewhere.  A flood of new connections thus costs at most one socket
  * buffer and never slows the packets the cache already decides.
+ *
+ * Before that, each CPU spends from its own token bucket (upcall_rate per
+ * second, upcall_burst at most): a flood arriving on one CPU (one RSS
+ * queue, one sender) is cut there, cheaply and before any allocation, and
+ * leaves the socket buffer to the misses of the other CPUs.
  */
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -39,6 +44,34 @@ static int ilp_upcall_fill(struct sk_buff *msg, struct sk_buff *skb,
 	return 0;
 }
 
+/* Softirq (this CPU's bucket is only touched here, with BHs off). */
+static bool ilp_upcall_take(struct ilp_net *in)
+{
+	u32 rate = READ_ONCE(in->upcall_rate);
+	u32 burst = READ_ONCE(in->upcall_burst);
+	struct ilp_upcall_quota *q;
+	unsigned long now, elapsed;
+	u64 tokens;
+
+	if (!rate)
+		return true;
+	q = this_cpu_ptr(in->upcall_quota);
+	now = jiffies;
+	/* Capped so that the product cannot overflow; a minute refills any bucket. */
+	elapsed = min_t(unsigned long, now - q->stamp, 60 * HZ);
+	tokens = (u64)elapsed * rate / HZ;
+	/* Keep the stamp while under one token, or slow rates never refill. */
+	if (tokens)
+		q->stamp = now;
+	tokens = min_t(u64, q->tokens + tokens, burst);
+	if (!tokens) {
+		q->tokens = 0;
+		return false;
+	}
+	q->tokens = tokens - 1;
+	return true;
+}
+
 /**
  * ilp_upcall - send a packet the cache had no decision for to the listener
  * @in: the namespace's ILP state
@@ -58,6 +91,11 @@ void ilp_upcall(struct ilp_net *in, struct net *net, struct sk_buff *skb,
 
 	if (!portid) {
 		ilp_stats_drop(&in->stats, ILP_DROP_NO_LISTENER);
+		goto out;
+	}
+	if (!ilp_upcall_take(in)) {
+		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_THROTTLED);
+		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_LOST);
 		goto out;
 	}
 	msg = genlmsg_new(nla_total_size(skb->len) + 128, GFP_ATOMIC);

@@ -126,6 +126,9 @@ Stats Control::stats()
 		st.cache_evicted = a.u64(ILP_STATS_A_CACHE_EVICTED).value_or(0);
 		st.cache_entries = a.u32(ILP_STATS_A_CACHE_ENTRIES).value_or(0);
 		st.cache_capacity = a.u32(ILP_STATS_A_CACHE_CAPACITY).value_or(0);
+		st.cache_throttled = a.u64(ILP_STATS_A_CACHE_THROTTLED).value_or(0);
+		st.upcall_rate = a.u32(ILP_STATS_A_UPCALL_RATE).value_or(0);
+		st.upcall_burst = a.u32(ILP_STATS_A_UPCALL_BURST).value_or(0);
 		// Attribute type reason + 1: type 0 stays free (padding).
 		auto drops = nl::Attrs::of_nest(a.get(ILP_STATS_A_DROPS), __ILP_DROP_MAX);
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)

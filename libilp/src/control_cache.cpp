@@ -219,13 +219,28 @@ void Control::cache_flush()
 
 void Control::cache_set_capacity(std::uint32_t capacity)
 {
+	CacheSettings s;
+	s.capacity = capacity;
+	cache_set(s);
+}
+
+void Control::cache_set(const CacheSettings &s)
+{
 	auto req = request(ILP_CMD_CACHE_SET, NLM_F_ACK);
 	auto *nest = req.nest_start(ILP_A_CACHE);
-	req.put_u32(ILP_CACHE_A_CAPACITY, capacity);
+	std::string what;
+	auto put = [&](std::uint16_t type, std::optional<std::uint32_t> v, const char *name) {
+		if (!v)
+			return;
+		req.put_u32(type, *v);
+		what += (what.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(*v);
+	};
+	put(ILP_CACHE_A_CAPACITY, s.capacity, "capacity");
+	put(ILP_CACHE_A_UPCALL_RATE, s.upcall_rate, "upcall rate");
+	put(ILP_CACHE_A_UPCALL_BURST, s.upcall_burst, "upcall burst");
 	req.nest_end(nest);
 	sock_.transact(
-	    req, [](const nlmsghdr *) {},
-	    "setting the decision cache's capacity to " + std::to_string(capacity));
+	    req, [](const nlmsghdr *) {}, "setting the decision cache's " + what);
 }
 
 } // namespace ilp

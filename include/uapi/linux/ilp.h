@@ -233,8 +233,10 @@ enum ilp_cmd {
 	/* ILP_CMD_CACHE_FLUSH - remove every entry.  Admin. */
 	ILP_CMD_CACHE_FLUSH,
 	/*
-	 * ILP_CMD_CACHE_SET - ILP_CACHE_A_CAPACITY: the most entries the
-	 * cache holds (beyond it, inserting evicts).  Admin.
+	 * ILP_CMD_CACHE_SET - any of ILP_CACHE_A_CAPACITY: the most entries
+	 * the cache holds (beyond it, inserting evicts);
+	 * ILP_CACHE_A_UPCALL_RATE and _BURST: each CPU's bound on upcalls
+	 * (beyond it, misses count as lost and throttled).  Admin.
 	 */
 	ILP_CMD_CACHE_SET,
 
@@ -284,6 +286,9 @@ enum ilp_stats_attr {
 	ILP_STATS_A_TX_PACKETS,		/* u64: packets sealed and sent to peers */
 	ILP_STATS_A_CACHE_ENTRIES,	/* u32 gauge */
 	ILP_STATS_A_CACHE_CAPACITY,	/* u32 */
+	ILP_STATS_A_CACHE_THROTTLED,	/* u64: misses over a CPU's upcall rate (also in LOST) */
+	ILP_STATS_A_UPCALL_RATE,	/* u32: upcalls per second each CPU may send, 0 = no limit */
+	ILP_STATS_A_UPCALL_BURST,	/* u32: and how many at once */
 	__ILP_STATS_A_MAX,
 };
 #define ILP_STATS_A_MAX (__ILP_STATS_A_MAX - 1)
@@ -384,10 +389,19 @@ enum ilp_cache_attr {
 	ILP_CACHE_A_USED_MS,	/* u64, in replies: ms since the last hit */
 	ILP_CACHE_A_CAPACITY,	/* u32: ILP_CMD_CACHE_SET */
 	ILP_CACHE_A_PAD,
+	ILP_CACHE_A_UPCALL_RATE,	/* u32: ILP_CMD_CACHE_SET: upcalls/s per CPU, 0 = no limit */
+	ILP_CACHE_A_UPCALL_BURST,	/* u32: ILP_CMD_CACHE_SET: burst per CPU, >= 1 */
 	__ILP_CACHE_A_MAX,
 };
 #define ILP_CACHE_A_MAX (__ILP_CACHE_A_MAX - 1)
 #define ILP_CACHE_DEFAULT_CAPACITY	65536
+/*
+ * Misses each CPU may send up to the listener: a token bucket per CPU, so
+ * that a flood of new connections arriving on one CPU cannot take the
+ * listener's whole socket buffer from the others.
+ */
+#define ILP_UPCALL_DEFAULT_RATE		20000
+#define ILP_UPCALL_DEFAULT_BURST	2000
 
 /*
  * Why a received packet was dropped: the index of its counter in

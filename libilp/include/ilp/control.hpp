@@ -52,6 +52,9 @@ struct Stats {
 	std::uint64_t cache_evicted = 0; // entries evicted for room
 	std::uint32_t cache_entries = 0; // gauge
 	std::uint32_t cache_capacity = 0;
+	std::uint64_t cache_throttled = 0; // misses over a CPU's upcall bound (in lost too)
+	std::uint32_t upcall_rate = 0;     // upcalls/s each CPU may send, 0 = no bound
+	std::uint32_t upcall_burst = 0;
 	// Packets dropped, by enum ilp_drop_reason.
 	std::array<std::uint64_t, __ILP_DROP_MAX> drops{};
 };
@@ -195,13 +198,20 @@ public:
 	// The decision cache.  cache_add() replaces an entry of the same
 	// flow; cache_get() is nullopt when the flow has none.  A full
 	// cache evicts to make room; cache_set_capacity() sets how many
-	// entries it holds.
+	// entries it holds; cache_set() sets any of that and the per-CPU
+	// bound on upcalls (rate 0: none).
 	void cache_add(const Flow &flow, const Actions &actions);
 	void cache_del(const Flow &flow);
 	std::optional<CacheEntry> cache_get(const Flow &flow);
 	std::vector<CacheEntry> cache();
 	void cache_flush();
 	void cache_set_capacity(std::uint32_t capacity);
+	struct CacheSettings {
+		std::optional<std::uint32_t> capacity;
+		std::optional<std::uint32_t> upcall_rate;
+		std::optional<std::uint32_t> upcall_burst;
+	};
+	void cache_set(const CacheSettings &settings);
 
 private:
 	nl::Request request(std::uint8_t cmd, std::uint16_t flags, std::size_t capacity = 0);
