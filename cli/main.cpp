@@ -3,11 +3,15 @@
 // ilpctl - configure and inspect ILP, in the manner of ip(8) and wg(8):
 //
 //   ilpctl [-j [-p]] [-n NETNS] OBJECT [COMMAND [ARGS...]]
+//   ilpctl [-j [-p]] [-n NETNS] -b FILE
 //
 // Exit status: 0 success, 1 the operation failed, 2 bad command line.
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,8 @@ void usage(std::ostream &os)
 	      "  -j, --json         print JSON instead of text\n"
 	      "  -p, --pretty       indent the JSON\n"
 	      "  -n, --netns NAME   act in network namespace NAME (as ip -n)\n"
+	      "  -b, --batch FILE   run the commands in FILE (- for stdin), one per\n"
+	      "                     line (# starts a comment); stop at the first error\n"
 	      "  -V, --version      print ilpctl's version and exit\n"
 	      "  -h, --help         print this help and exit\n"
 	      "\n"
@@ -124,12 +130,57 @@ const Command &find_command(std::vector<std::string> &words)
 			 "' for object '" + object + "' (try ilpctl --help)");
 }
 
+int run_words(Context &ctx, std::vector<std::string> words)
+{
+	const Command &cmd = find_command(words);
+	int n = static_cast<int>(words.size());
+	if (n < cmd.min_args || n > cmd.max_args)
+		throw UsageError("wrong number of arguments; usage: ilpctl " +
+				 std::string(cmd.object) + " " + std::string(cmd.verb) + " " +
+				 std::string(cmd.usage));
+	return cmd.run(ctx, words);
+}
+
+// As "ip -batch": one process for many commands (a script adding a
+// thousand peers should not start a thousand programs).  An error names
+// the file and line and ends the batch, so nothing runs past a mistake.
+int run_batch(Context &ctx, const std::string &file)
+{
+	std::ifstream f;
+	if (file != "-") {
+		f.open(file);
+		if (!f)
+			throw ilp::Error(errno, "cannot read " + file + ": " + std::strerror(errno));
+	}
+	std::istream &in = file == "-" ? std::cin : f;
+	const std::string name = file == "-" ? "<stdin>" : file;
+	std::string line;
+	for (unsigned lineno = 1; std::getline(in, line); lineno++) {
+		line = line.substr(0, line.find('#'));
+		std::istringstream ws(line);
+		std::vector<std::string> words{std::istream_iterator<std::string>(ws), {}};
+		if (words.empty())
+			continue;
+		try {
+			if (int rc = run_words(ctx, words))
+				return rc;
+		} catch (const UsageError &e) {
+			throw UsageError(name + ":" + std::to_string(lineno) + ": " + e.what());
+		} catch (const std::system_error &e) {
+			throw ilp::Error(e.code().value(),
+					 name + ":" + std::to_string(lineno) + ": " + e.what());
+		}
+	}
+	return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
 	Context ctx{.out = std::cout};
 	std::string netns;
+	std::string batch;
 	std::vector<std::string> words;
 
 	try {
@@ -144,6 +195,10 @@ int main(int argc, char **argv)
 				if (++i == argc)
 					throw UsageError(opt + " needs a namespace name");
 				netns = argv[i];
+			} else if (opt == "-b" || opt == "--batch") {
+				if (++i == argc)
+					throw UsageError(opt + " needs a file name");
+				batch = argv[i];
 			} else if (opt == "-V" || opt == "--version") {
 				std::cout << "ilpctl " << ilp::version << '\n';
 				return 0;
@@ -156,6 +211,13 @@ int main(int argc, char **argv)
 			}
 		}
 		words.assign(argv + i, argv + argc);
+		if (!batch.empty()) {
+			if (!words.empty())
+				throw UsageError("--batch takes no command on the command line");
+			if (!netns.empty())
+				enter_netns(netns);
+			return run_batch(ctx, batch);
+		}
 		if (words.empty()) {
 			usage(std::cerr);
 			return 2;
@@ -164,15 +226,13 @@ int main(int argc, char **argv)
 			usage(std::cout);
 			return 0;
 		}
-		const Command &cmd = find_command(words);
-		int n = static_cast<int>(words.size());
-		if (n < cmd.min_args || n > cmd.max_args)
-			throw UsageError("wrong number of arguments; usage: ilpctl " +
-					 std::string(cmd.object) + " " + std::string(cmd.verb) +
-					 " " + std::string(cmd.usage));
+		// Look the command up before entering the namespace: a typo is a
+		// usage error whatever the namespace.
+		std::vector<std::string> probe = words;
+		find_command(probe);
 		if (!netns.empty())
 			enter_netns(netns);
-		return cmd.run(ctx, words);
+		return run_words(ctx, words);
 	} catch (const UsageError &e) {
 		std::cerr << "ilpctl: " << e.what() << '\n';
 		return 2;

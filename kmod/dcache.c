@@ -10,6 +10,7 @@
  * each entry's hit counts and last use (docs/decision-cache.md).
  */
 #include <linux/jiffies.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "ilp.h"
@@ -26,6 +27,7 @@ int ilp_dc_init(struct ilp_dcache *dc)
 	mutex_init(&dc->lock);
 	INIT_LIST_HEAD(&dc->clock);
 	dc->count = 0;
+	dc->gen = get_random_u32() | 1;
 	dc->capacity = ILP_CACHE_DEFAULT_CAPACITY;
 	return rhashtable_init(&dc->table, &ilp_dc_params);
 }
@@ -45,6 +47,7 @@ static void ilp_dc_remove(struct ilp_dcache *dc, struct ilp_dc_entry *e)
 	rhashtable_remove_fast(&dc->table, &e->node, ilp_dc_params);
 	list_del(&e->lru);
 	dc->count--;
+	ilp_gen_bump(&dc->gen);
 	call_rcu(&e->rcu, ilp_dc_free_rcu);
 }
 
@@ -142,6 +145,7 @@ static void ilp_dc_evict_one(struct ilp_net *in, struct ilp_dcache *dc)
 		if (READ_ONCE(e->referenced) && tries) {
 			WRITE_ONCE(e->referenced, 0);
 			list_move_tail(&e->lru, &dc->clock);
+			ilp_gen_bump(&dc->gen);
 			continue;
 		}
 		ilp_dc_remove(dc, e);
@@ -185,6 +189,7 @@ int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
 					      ilp_dc_params);
 		if (!err) {
 			list_replace(&old->lru, &e->lru);
+			ilp_gen_bump(&dc->gen);
 			call_rcu(&old->rcu, ilp_dc_free_rcu);
 		}
 		goto out;
@@ -195,6 +200,7 @@ int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
 	if (!err) {
 		list_add_tail(&e->lru, &dc->clock);
 		dc->count++;
+		ilp_gen_bump(&dc->gen);
 	}
 out:
 	mutex_unlock(&dc->lock);

@@ -180,6 +180,7 @@ struct ilp_dc_entry {
  * @lock: serialises writers (all in process context)
  * @clock: every entry, oldest first, for second-chance eviction
  * @count: entries; @capacity: the most it holds
+ * @gen: changes whenever @clock does, for dumps (never 0)
  */
 struct ilp_dcache {
 	struct rhashtable table;
@@ -187,7 +188,19 @@ struct ilp_dcache {
 	struct list_head clock;
 	u32 count;
 	u32 capacity;
+	u32 gen;
 };
+
+/*
+ * Dumps of a list that changes between two parts of the dump mark the
+ * later part NLM_F_DUMP_INTR: the list's generation goes in cb->seq,
+ * which must not be 0 (0 means "not tracked").
+ */
+static inline void ilp_gen_bump(u32 *gen)
+{
+	if (!++*gen)
+		*gen = 1;
+}
 
 /**
  * struct ilp_peer - a node this one exchanges ILP packets with
@@ -215,6 +228,7 @@ struct ilp_peer {
  * @rx_sas: receive SAs by SPI (RCU); @rx_sa_list, @nr_rx_sas: cfg_lock
  * @peers: peers by address and port (RCU); @peer_list: cfg_lock
  * @dc: the decision cache
+ * @gen: changes whenever @rx_sa_list or @peer_list does (cfg_lock), for dumps
  */
 struct ilp_instance {
 	struct net *net;
@@ -231,7 +245,12 @@ struct ilp_instance {
 	struct rhashtable peers;
 	struct list_head peer_list;
 	struct ilp_dcache dc;
+	u32 gen;
 };
+
+/* The configuration of @inst (its SAs, peers, keys) is under cfg_lock. */
+#define ilp_assert_cfg_locked(inst) \
+	lockdep_assert_held(&ilp_pernet((inst)->net)->cfg_lock)
 
 #define ILP_MAX_RX_SAS	65536
 

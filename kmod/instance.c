@@ -6,6 +6,7 @@
  * Like a device, an instance is made and destroyed through netlink, one
  * per namespace.  Received datagrams go to rx.c through encap_rcv.
  */
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <net/udp_tunnel.h>
 
@@ -72,6 +73,8 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 	if (!inst)
 		return -ENOMEM;
 	inst->net = net;
+	/* A random start: a dump spanning a delete and re-create sees a change. */
+	inst->gen = get_random_u32() | 1;
 	inst->port = port;
 	err = ilp_sa_init(inst);
 	if (err)

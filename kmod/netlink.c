@@ -504,6 +504,7 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	inst = ilp_instance_get_locked(in);
 	if (!inst)
 		goto out;
+	cb->seq = inst->gen;
 	list_for_each_entry(sa, &inst->rx_sa_list, list) {
 		if (idx < skip) {
 			idx++;
@@ -514,6 +515,7 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				  NLM_F_MULTI, ILP_CMD_SA_GET);
 		if (!hdr)
 			break;
+		genl_dump_check_consistent(cb, hdr);
 		nest = nla_nest_start(skb, ILP_A_SA);
 		if (!nest || nla_put_u32(skb, ILP_SA_A_SPI, sa->spi) ||
 		    nla_put_u8(skb, ILP_SA_A_VERSION, sa->version)) {
@@ -650,6 +652,7 @@ static int ilp_nl_fill_peer(struct sk_buff *skb, struct netlink_callback *cb,
 			  &ilp_genl_family, NLM_F_MULTI, ILP_CMD_PEER_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	nest = nla_nest_start(skb, ILP_A_PEER);
 	if (!nest)
 		goto cancel;
@@ -679,6 +682,7 @@ static int ilp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_lock(&in->cfg_lock);
 	inst = ilp_instance_get_locked(in);
 	if (inst) {
+		cb->seq = inst->gen;
 		list_for_each_entry(p, &inst->peer_list, list) {
 			if (idx >= skip && ilp_nl_fill_peer(skb, cb, p, in))
 				break;
@@ -1020,6 +1024,7 @@ static int ilp_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!inst)
 		goto out;
 	mutex_lock(&inst->dc.lock);
+	cb->seq = inst->dc.gen;
 	list_for_each_entry(e, &inst->dc.clock, lru) {
 		if (idx < skip) {
 			idx++;
@@ -1030,6 +1035,7 @@ static int ilp_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				  NLM_F_MULTI, ILP_CMD_CACHE_GET);
 		if (!hdr)
 			break;
+		genl_dump_check_consistent(cb, hdr);
 		if (ilp_nl_fill_entry(skb, e)) {
 			genlmsg_cancel(skb, hdr);
 			break;

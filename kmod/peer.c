@@ -83,6 +83,8 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	struct ilp_peer *p;
 	int err;
 
+	ilp_assert_cfg_locked(inst);
+
 	if (ilp_peer_find_locked(inst, key)) {
 		NL_SET_ERR_MSG(extack, "peer already exists");
 		return -EEXIST;
@@ -97,6 +99,7 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		return err;
 	}
 	list_add(&p->list, &inst->peer_list);
+	ilp_gen_bump(&inst->gen);
 	return 0;
 }
 
@@ -106,6 +109,8 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 {
 	struct ilp_tx_sa *tx, *old;
 	struct ilp_peer *p;
+
+	ilp_assert_cfg_locked(inst);
 
 	p = ilp_peer_find_locked(inst, key);
 	if (!p) {
@@ -133,6 +138,7 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	}
 	old = rcu_replace_pointer(p->tx, tx,
 				  lockdep_is_held(&ilp_pernet(inst->net)->cfg_lock));
+	ilp_gen_bump(&inst->gen);
 	if (old) {
 		synchronize_net();
 		ilp_tx_sa_free(old);
@@ -146,6 +152,8 @@ int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	struct ilp_peer *p;
 	LIST_HEAD(gone);
 
+	ilp_assert_cfg_locked(inst);
+
 	p = ilp_peer_find_locked(inst, key);
 	if (!p) {
 		NL_SET_ERR_MSG(extack, "no such peer");
@@ -153,6 +161,7 @@ int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	}
 	rhashtable_remove_fast(&inst->peers, &p->node, ilp_peer_params);
 	list_move(&p->list, &gone);
+	ilp_gen_bump(&inst->gen);
 	ilp_peers_free(&gone);
 	return 0;
 }

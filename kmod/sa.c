@@ -44,6 +44,7 @@ static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 	struct ilp_rx_sa *sa, *tmp;
 	LIST_HEAD(gone);
 
+	ilp_assert_cfg_locked(inst);
 	list_for_each_entry_safe(sa, tmp, &inst->rx_sa_list, list) {
 		if (slot >= 0 && (sa->spi >> 31) != (u32)slot)
 			continue;
@@ -53,6 +54,7 @@ static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 	}
 	if (list_empty(&gone))
 		return;
+	ilp_gen_bump(&inst->gen);
 	/* Packets being decrypted with them finish first. */
 	synchronize_net();
 	list_for_each_entry_safe(sa, tmp, &gone, list) {
@@ -88,6 +90,8 @@ int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
 {
 	struct ilp_psp_master *m;
 
+	ilp_assert_cfg_locked(inst);
+
 	m = ilp_psp_master_new(key);
 	if (IS_ERR(m)) {
 		NL_SET_ERR_MSG(extack, "cannot set up AES-256-CMAC for the master key");
@@ -120,6 +124,8 @@ int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
 	unsigned int slot = inst->active;
 	struct ilp_rx_sa *sa;
 	int err;
+
+	ilp_assert_cfg_locked(inst);
 
 	if (!inst->master[slot]) {
 		NL_SET_ERR_MSG(extack, "no master key installed");
@@ -154,6 +160,7 @@ int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
 	inst->next_spi[slot]++;
 	list_add(&sa->list, &inst->rx_sa_list);
 	inst->nr_rx_sas++;
+	ilp_gen_bump(&inst->gen);
 	*spi = sa->spi;
 	return 0;
 

@@ -2,9 +2,12 @@
 /*
  * ilp_genl_raw - send a hand-built request to the "ilp" genetlink family
  *
- *   ilp_genl_raw [-d] [-r RESERVED] CMD [TYPE=U32 ...]
+ *   ilp_genl_raw [-d [-b SHELL-COMMAND]] [-r RESERVED] CMD [TYPE=U32 ...]
  *
- * -d sends the request as a dump (NLM_F_DUMP).
+ * -d sends the request as a dump (NLM_F_DUMP) and prints "ok N messages"
+ * with ", interrupted" when a part carried NLM_F_DUMP_INTR; -b runs a
+ * shell command once the dump's first part has arrived (to change what
+ * is being dumped halfway).
  * Sends command CMD (a number) with the given u32 attributes, exactly as
  * written: no validation here, so that the tests can check what the
  * kernel accepts.  Prints "ok" and exits 0 when the kernel answered
@@ -41,6 +44,10 @@ static void put_attr(struct nlmsghdr *nlh, uint16_t type, const void *data,
 	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(nla->nla_len);
 }
 
+static const char *between;	/* -b */
+static unsigned int messages;	/* replies of a dump */
+static int interrupted;		/* one had NLM_F_DUMP_INTR */
+
 /* Send one request and read replies up to the ACK or the error. */
 static int transact(int fd, struct nlmsghdr *req, char *reply, uint16_t *family)
 {
@@ -57,6 +64,11 @@ static int transact(int fd, struct nlmsghdr *req, char *reply, uint16_t *family)
 		if (n < 0) {
 			perror("recv");
 			exit(2);
+		}
+		if (between && !family) {
+			if (system(between) != 0)
+				fprintf(stderr, "-b command failed\n");
+			between = NULL;
 		}
 		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n);
 		     nlh = NLMSG_NEXT(nlh, n)) {
@@ -82,8 +94,12 @@ static int transact(int fd, struct nlmsghdr *req, char *reply, uint16_t *family)
 				}
 				return e->error;
 			}
-			if (nlh->nlmsg_type == NLMSG_DONE)
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				interrupted |= !!(nlh->nlmsg_flags & NLM_F_DUMP_INTR);
 				return *(int *)NLMSG_DATA(nlh);
+			}
+			messages++;
+			interrupted |= !!(nlh->nlmsg_flags & NLM_F_DUMP_INTR);
 			if (family && nlh->nlmsg_type == GENL_ID_CTRL) {
 				struct genlmsghdr *g = NLMSG_DATA(nlh);
 				struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
@@ -111,6 +127,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-d")) {
 			dump = 1;
+		} else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
+			between = argv[++i];
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			reserved = atoi(argv[++i]);
 		} else {
@@ -119,7 +137,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: %s [-d] [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-d [-b SHELL-COMMAND]] [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
 		return 2;
 	}
 
@@ -161,11 +179,15 @@ int main(int argc, char **argv)
 		}
 		put_attr(&req.nlh, type, &val, sizeof(uint32_t));
 	}
+	messages = 0;
 	err = transact(fd, &req.nlh, extack, NULL);
 	if (err) {
 		printf("error %s: %s\n", strerrorname_np(-err), extack);
 		return 1;
 	}
-	printf("ok\n");
+	if (dump)
+		printf("ok %u messages%s\n", messages, interrupted ? ", interrupted" : "");
+	else
+		printf("ok\n");
 	return 0;
 }

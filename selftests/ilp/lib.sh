@@ -251,3 +251,24 @@ hold_stop() {
 # json EXPR: evaluate a Python expression over the JSON document on stdin,
 # bound to "d"; e.g. ilpctl -j stats | json 'd["sockets"]["open"]'.
 json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+
+# uapi_enum ENUM NAME: the value of NAME in "enum ENUM" of the uapi header,
+# so that raw netlink tests name commands and attributes, not numbers.
+uapi_enum() {
+	python3 - "$ILP_TOP/include/uapi/linux/ilp.h" "$1" "$2" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+src = re.sub(r"/\*.*?\*/", "", src, flags=re.S)
+body = re.search(r"enum\s+%s\s*\{(.*?)\}" % sys.argv[2], src, re.S).group(1)
+value = -1
+for item in filter(None, (i.strip() for i in body.split(","))):
+    name, _, init = item.partition("=")
+    value = int(init, 0) if init.strip() else value + 1
+    if name.strip() == sys.argv[3]:
+        print(value)
+        sys.exit(0)
+sys.exit("no %s in enum %s" % (sys.argv[3], sys.argv[2]))
+PY
+}
+ilp_cmd() { uapi_enum ilp_cmd "ILP_CMD_$1"; }
+ilp_attr() { uapi_enum ilp_attr "ILP_A_$1"; }
