@@ -150,7 +150,8 @@ int run_batch(Context &ctx, const std::string &file)
 	if (file != "-") {
 		f.open(file);
 		if (!f)
-			throw ilp::Error(errno, "cannot read " + file + ": " + std::strerror(errno));
+			throw ilp::Error(errno,
+					 "cannot read " + file + ": " + std::strerror(errno));
 	}
 	std::istream &in = file == "-" ? std::cin : f;
 	const std::string name = file == "-" ? "<stdin>" : file;
