@@ -57,6 +57,10 @@ static void ilp_close_sockets(struct ilp_instance *inst)
 	inst->sock6 = NULL;
 }
 
+#ifdef ILP_INJECT_LEAK
+#define ILP_INJECTED_LEAK_LEN	96
+#endif
+
 int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 {
 	struct ilp_net *in = ilp_pernet(net);
@@ -69,6 +73,15 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 		return -EEXIST;
 	}
 
+#ifdef ILP_INJECT_LEAK
+	/* Planted for the debug-kernel selftest: kmemleak must report this. */
+	{
+		u8 *lost = kzalloc(ILP_INJECTED_LEAK_LEN, GFP_KERNEL);
+
+		if (lost)
+			WRITE_ONCE(lost[0], 1);
+	}
+#endif
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
 	if (!inst)
 		return -ENOMEM;

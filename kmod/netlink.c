@@ -890,6 +890,17 @@ static int ilp_nl_cache_flush(struct sk_buff *skb, struct genl_info *info)
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
 		return -ENOENT;
+#ifdef ILP_INJECT_LOCK_ORDER
+	/*
+	 * Planted for the debug-kernel selftest: dc.lock before cfg_lock,
+	 * against the documented order; lockdep must report the cycle with
+	 * the flush below.  (genl_mutex keeps the instance alive meanwhile.)
+	 */
+	mutex_unlock(&in->cfg_lock);
+	mutex_lock(&inst->dc.lock);
+	mutex_lock(&in->cfg_lock);
+	mutex_unlock(&inst->dc.lock);
+#endif
 	ilp_dc_flush(&inst->dc);
 	mutex_unlock(&in->cfg_lock);
 	return 0;

@@ -8,9 +8,15 @@
 # tests use the host's own tools (bash, iproute2, kmod) and our built binaries
 # exactly as they are.  A second, writable 9p share carries the results back.
 #
+# With --debug-kernel it boots instead the debug kernel that
+# selftests/debug-kernel/build.sh builds (KASAN, lockdep, kmemleak, UBSAN),
+# builds ilp.ko against that tree and, after the module is unloaded at the
+# end, has kmemleak scan for what it left behind.
+#
 # Exit status: 0 when every test passed or skipped; 1 when a test printed
-# "not ok", the kernel printed an oops, BUG or WARNING, the guest panicked or
-# the run timed out; 2 on a usage or set-up error.
+# "not ok", the kernel printed an oops, BUG, WARNING or a KASAN, UBSAN,
+# lockdep or kmemleak report, the guest panicked or the run timed out; 2 on
+# a usage or set-up error.
 
 set -u
 
@@ -24,28 +30,44 @@ usage: $0 [options] [-- COMMAND...]
   -t NAME      run only test NAME (repeatable; e.g. -t module_load.sh)
   -l           list the tests and exit
   -k KVER      kernel to boot (default: newest Debian 6.12 generic kernel)
-  -T SECONDS   time limit for the whole VM run (default: 900)
+  -d, --debug-kernel
+               boot the debug kernel (built and cached on first use, about
+               20 minutes) and check for kmemleak reports after unload
+  -T SECONDS   time limit for the whole VM run (default: 900; 2400 with -d)
   -o DIR       keep console log, dmesg and TAP output in DIR
-  -m MEM       guest memory (default: 1G)
+  -m MEM       guest memory (default: 1G; 2G with -d)
   -c CPUS      guest CPUs (default: 2)
   -q           quiet: do not echo the console while the VM runs
   -- COMMAND   run COMMAND in the guest instead of the test suite
                (the module is installed but not loaded)
 
-Environment: ILP_BUILD_DIR (default: $top/build) is the CMake build tree.
+Environment: ILP_BUILD_DIR (default: $top/build) is the CMake build tree;
+ILP_INJECT=leak|lock-order boots a module with that planted bug (Kbuild).
 EOF
 }
 
+# getopts knows no long options: spell the long one short.
+args=()
+for a in "$@"; do
+	case $a in
+	--debug-kernel) args+=(-d) ;;
+	*) args+=("$a") ;;
+	esac
+done
+set -- "${args[@]}"
+
 tests=()
 kver=
-time_limit=900
+time_limit=
 outdir=
-mem=1G
+mem=
+debug=0
 cpus=2
 quiet=0
 list=0
-while getopts "t:lk:T:o:m:c:qh" opt; do
+while getopts "t:lk:dT:o:m:c:qh" opt; do
 	case $opt in
+	d) debug=1 ;;
 	t) tests+=("$OPTARG") ;;
 	l) list=1 ;;
 	k) kver=$OPTARG ;;
@@ -73,14 +95,31 @@ for t in "${tests[@]}"; do
 	grep -qx -- "$t" <<<"$all_tests" || die "no test named '$t' (try -l)"
 done
 
-# The newest generic (not cloud: it has no 9p) Debian 6.12 kernel whose
-# headers are installed: the last line of scripts/kernels.
-if [ -z "$kver" ]; then
-	kver=$("$top/scripts/kernels" | tail -n 1)
-	[ -r "/boot/vmlinuz-$kver" ] || kver=
+if [ $debug = 1 ]; then
+	[ -z "$kver" ] || die "-k and --debug-kernel do not go together"
+	dk=$("$top/selftests/debug-kernel/build.sh" | tail -n 1) || die "no debug kernel"
+	kver=$(cat "$dk/kernelrelease")
+	kernel=$dk/bzImage
+	export ILP_KDIR=$dk/src
+	moddir_host=$dk/root/lib/modules/$kver
+	# KASAN's shadow and kmemleak's pool want room; checks slow everything.
+	: "${mem:=2G}" "${time_limit:=2400}"
+	# With 5-level paging visible, TCG's CPU identification once in a while
+	# trips a spurious KASAN wild-access report.
+	cpu=max,la57=off
+else
+	# The newest generic (not cloud: it has no 9p) Debian 6.12 kernel whose
+	# headers are installed: the last line of scripts/kernels.
+	if [ -z "$kver" ]; then
+		kver=$("$top/scripts/kernels" | tail -n 1)
+		[ -r "/boot/vmlinuz-$kver" ] || kver=
+	fi
+	[ -n "$kver" ] || die "no Debian 6.12 kernel with headers installed (run scripts/install-deps)"
+	kernel=/boot/vmlinuz-$kver
+	moddir_host=/lib/modules/$kver
+	cpu=max
 fi
-[ -n "$kver" ] || die "no Debian 6.12 kernel with headers installed (run scripts/install-deps)"
-kernel=/boot/vmlinuz-$kver
+: "${mem:=1G}" "${time_limit:=900}"
 [ -r "$kernel" ] || die "$kernel not readable"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not installed"
 
@@ -90,7 +129,7 @@ case $build in /*) ;; *) build=$top/$build ;; esac
 # Build what the guest runs: the module for this kernel, the userspace
 # binaries and the suite's helper programs.
 "$top/scripts/build-module" "$kver" >&2 || die "module build failed for $kver"
-ko=$build/kmod/$kver/ilp.ko
+ko=$build/kmod/$kver${ILP_INJECT:+-inject-$ILP_INJECT}/ilp.ko
 if [ ! -f "$build/CMakeCache.txt" ]; then
 	cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2 || die "cmake configure failed"
 fi
@@ -113,23 +152,26 @@ mkdir -p "$share" "$work/initramfs"
 	printf 'ILP_TOP=%q\n' "$top"
 	printf 'ILP_BUILD_DIR=%q\n' "$build"
 	printf 'ILP_TESTS=%q\n' "${tests[*]}"
+	printf 'ILP_HOST_MODDIR=%q\n' "$moddir_host"
+	printf 'ILP_KMEMLEAK=%q\n' "$debug"
 	printf 'ILP_COMMAND=('
 	for c in "${command[@]}"; do printf '%q ' "$c"; done
 	printf ')\n'
 } >"$share/config.sh"
 
-# A minimal initramfs: busybox, the 9p modules and an init that mounts the
-# host root and hands over to guest-init.sh.
+# A minimal initramfs: busybox, the 9p modules (none when the kernel has
+# them built in, as the debug kernel does) and an init that mounts the host
+# root and hands over to guest-init.sh.
 ird=$work/initramfs
 mkdir -p "$ird"/{bin,dev,proc,sys,newroot,lib/mod}
 cp /bin/busybox "$ird/bin/busybox" || die "busybox-static not installed"
 for m in fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p; do
-	src=/lib/modules/$kver/kernel/$m.ko
+	src=$moddir_host/kernel/$m.ko
 	if [ -f "$src.xz" ]; then
 		xz -dc "$src.xz" >"$ird/lib/mod/$(basename "$m").ko"
 	elif [ -f "$src" ]; then
 		cp "$src" "$ird/lib/mod/"
-	else
+	elif ! grep -qx "kernel/$m.ko" "$moddir_host/modules.builtin" 2>/dev/null; then
 		die "kernel module $m not found for $kver"
 	fi
 done
@@ -140,6 +182,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in netfs 9pnet 9pnet_virtio 9p; do
+	[ -f /lib/mod/\$m.ko ] || continue
 	insmod /lib/mod/\$m.ko || echo "initramfs: cannot load \$m"
 done
 mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose root /newroot ||
@@ -160,9 +203,9 @@ chmod +x "$ird/init"
 # loads the module through its alias.
 dm=$work/depmod
 mkdir -p "$dm/lib/modules/$kver/updates" "$share/modules"
-ln -s "/lib/modules/$kver/kernel" "$dm/lib/modules/$kver/kernel"
+ln -s "$moddir_host/kernel" "$dm/lib/modules/$kver/kernel"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -f "/lib/modules/$kver/$f" ] && cp "/lib/modules/$kver/$f" "$dm/lib/modules/$kver/"
+	[ -f "$moddir_host/$f" ] && cp "$moddir_host/$f" "$dm/lib/modules/$kver/"
 done
 cp "$ko" "$dm/lib/modules/$kver/updates/ilp.ko"
 depmod -b "$dm" -a "$kver" || die "depmod failed"
@@ -171,7 +214,7 @@ cp -r "$dm/lib/modules/$kver/updates" "$dm/lib/modules/$kver"/modules.* "$share/
 console=$work/console.log
 : >"$console"
 qemu_args=(
-	-accel tcg -cpu max -smp "$cpus" -m "$mem"
+	-accel tcg -cpu "$cpu" -smp "$cpus" -m "$mem"
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=6"
 	-display none -monitor none -no-reboot
@@ -205,7 +248,7 @@ if [ -n "$outdir" ]; then
 	mkdir -p "$outdir"
 	cp "$console" "$outdir/console.log"
 	cp "$work/qemu.out" "$outdir/qemu.out"
-	for f in tap.txt output.txt dmesg.txt rc; do
+	for f in tap.txt output.txt dmesg.txt kmemleak.txt rc; do
 		[ -f "$share/$f" ] && cp "$share/$f" "$outdir/$f"
 	done
 fi
@@ -235,9 +278,17 @@ if [ -f "$tap" ]; then
 		fail=1; reason+=("a test printed 'not ok'")
 	fi
 fi
-oops_re='Kernel panic|BUG:|WARNING:|Oops|general protection fault|UBSAN:|KASAN:|kernel BUG at|unreferenced object|possible circular locking|RCU stall|Call Trace:'
+oops_re='Kernel panic|BUG:|WARNING:|Oops|general protection fault|UBSAN:|KASAN:|kernel BUG at|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|RCU stall|Call Trace:'
 kmsg=$console
 [ -f "$share/dmesg.txt" ] && kmsg="$console $share/dmesg.txt"
+# The guest writes kmemleak.txt (empty when clean) after its last scan.
+if [ $debug = 1 ] && [ -f "$share/rc" ] && [ ! -f "$share/kmemleak.txt" ]; then
+	fail=1; reason+=("no kmemleak scan was made")
+fi
+if [ -s "$share/kmemleak.txt" ]; then
+	fail=1; reason+=("kmemleak found leaks after the module was unloaded:")
+	head -n 80 "$share/kmemleak.txt" >&2
+fi
 # shellcheck disable=SC2086
 if grep -hE "$oops_re" $kmsg >/dev/null; then
 	fail=1; reason+=("the kernel reported a problem:")
@@ -258,5 +309,7 @@ if [ $fail = 1 ]; then
 	echo "run-vm: FAIL: ${reason[*]}" >&2
 	exit 1
 fi
-echo "run-vm: PASS ($kver)" >&2
+clean=
+[ $debug = 1 ] && clean=", kmemleak clean"
+echo "run-vm: PASS ($kver${ILP_INJECT:+, planted bug $ILP_INJECT}$clean)" >&2
 exit 0
