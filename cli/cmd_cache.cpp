@@ -44,7 +44,7 @@ struct CacheArgs {
 };
 
 // PREV[:PORT] service S conn C, then with @with_actions one or more
-// "forward ADDR[:PORT]" or "drop".
+// "forward ADDR[:PORT]" and "deliver", or "drop".
 CacheArgs parse_cache_args(std::string_view verb, Args args, bool with_actions)
 {
 	CacheArgs c;
@@ -54,6 +54,13 @@ CacheArgs parse_cache_args(std::string_view verb, Args args, bool with_actions)
 	bool drop = false;
 	for (std::size_t i = 1; i < args.size();) {
 		const std::string &name = args[i];
+		if (with_actions && name == "deliver") {
+			if (c.actions.deliver)
+				usage_error("cache", verb, "'deliver' given twice");
+			c.actions.deliver = true;
+			i++;
+			continue;
+		}
 		if (with_actions && name == "drop") {
 			if (drop)
 				usage_error("cache", verb, "'drop' given twice");
@@ -93,10 +100,11 @@ CacheArgs parse_cache_args(std::string_view verb, Args args, bool with_actions)
 	c.flow.conn = *conn;
 	if (!with_actions)
 		return c;
-	if (drop && !c.actions.forward.empty())
-		usage_error("cache", verb, "forward and drop do not go together");
-	if (!drop && c.actions.forward.empty())
-		usage_error("cache", verb, "give forward ADDR[:PORT] (one or more) or drop");
+	if (drop && (!c.actions.forward.empty() || c.actions.deliver))
+		usage_error("cache", verb, "forward or deliver and drop do not go together");
+	if (!drop && c.actions.forward.empty() && !c.actions.deliver)
+		usage_error("cache", verb,
+			    "give forward ADDR[:PORT] (one or more), deliver, or drop");
 	if (c.actions.forward.size() > ILP_MAX_FORWARD)
 		usage_error("cache", verb,
 			    "at most " + std::to_string(ILP_MAX_FORWARD) + " forward next hops");
@@ -109,12 +117,12 @@ nlohmann::json endpoint_json(const ilp::Endpoint &ep)
 	return {{"address", ep.addr_string()}, {"port", ep.port}};
 }
 
-// "forward(A),forward(B)" or "drop" (no action at all drops too).
+// "forward(A),forward(B),deliver" or "drop" (no action at all drops too).
 std::string actions_string(const ilp::Actions &a)
 {
-	if (a.forward.empty())
+	if (a.forward.empty() && !a.deliver)
 		return "drop";
-	std::string s;
+	std::string s = a.deliver ? "deliver" : "";
 	for (const auto &hop : a.forward) {
 		if (!s.empty())
 			s += ',';
@@ -169,7 +177,9 @@ int cmd_cache_show(Context &ctx, Args)
 			     {"used_ms", e.used_ms ? nlohmann::json(*e.used_ms) : nullptr},
 			     {"actions",
 			      {{"forward", forward},
-			       {"drop", e.actions.drop || e.actions.forward.empty()}}}});
+			       {"deliver", e.actions.deliver},
+			       {"drop", e.actions.drop ||
+					    (e.actions.forward.empty() && !e.actions.deliver)}}}});
 		}
 		ctx.emit(arr);
 		return 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// ilpctl instance add|del|show: the network namespace's ILP instance, the
-// UDP sockets on which it sends and receives PSP.
+// ilpctl instance add|del|show|set: the network namespace's ILP instance,
+// the UDP sockets on which it sends and receives PSP, and the default SN
+// of the host's sockets.
 #include <iostream>
 
 #include <ilp/control.hpp>
@@ -39,13 +40,40 @@ int cmd_instance_show(Context &ctx, Args)
 	ilp::Control ctl;
 	auto inst = ctl.instance();
 	if (ctx.json) {
-		ctx.emit(inst ? nlohmann::json{{"port", inst->port}} : nlohmann::json(nullptr));
+		nlohmann::json j = nullptr;
+		if (inst) {
+			j = {{"port", inst->port}, {"sn", nullptr}};
+			if (inst->default_sn)
+				j["sn"] = {{"address", inst->default_sn->addr_string()},
+					   {"port", inst->default_sn->port}};
+		}
+		ctx.emit(j);
 		return 0;
 	}
-	if (inst)
-		ctx.out << "instance port " << inst->port << '\n';
-	else
+	if (inst) {
+		ctx.out << "instance port " << inst->port;
+		if (inst->default_sn)
+			ctx.out << " sn " << inst->default_sn->to_string();
+		ctx.out << '\n';
+	} else
 		ctx.out << "no instance\n";
+	return 0;
+}
+
+int cmd_instance_set(Context &, Args args)
+{
+	if (args[0] != "sn")
+		usage_error("instance", "set", "unknown argument '" + args[0] + "'");
+	std::optional<ilp::Endpoint> sn;
+	if (args[1] != "none") {
+		try {
+			sn = ilp::Endpoint::parse(args[1]);
+		} catch (const ilp::Error &e) {
+			usage_error("instance", "set", e.what());
+		}
+	}
+	ilp::Control ctl;
+	ctl.instance_set_sn(sn);
 	return 0;
 }
 

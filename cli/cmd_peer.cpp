@@ -33,13 +33,23 @@ ilp::Endpoint parse_peer(std::string_view verb, const std::string &text)
 struct PeerArgs {
 	ilp::Endpoint peer;
 	std::optional<ilp::TxSaSpec> tx;
+	std::optional<bool> direct;
 };
 
+// "set" needs a transmit SA or "direct on|off"; "add" needs neither.
 PeerArgs parse_peer_args(std::string_view verb, Args args, bool required)
 {
-	PeerArgs p{parse_peer(verb, args[0]), std::nullopt};
-	auto kw = keyword_args("peer", verb, args.subspan(1), {"spi", "version", "keyfile"});
-	if (kw.empty() && !required)
+	PeerArgs p{parse_peer(verb, args[0]), std::nullopt, std::nullopt};
+	auto kw =
+	    keyword_args("peer", verb, args.subspan(1), {"spi", "version", "keyfile", "direct"});
+	if (auto it = kw.find("direct"); it != kw.end()) {
+		if (it->second != "on" && it->second != "off")
+			usage_error("peer", verb,
+				    "direct takes on or off, not '" + it->second + "'");
+		p.direct = it->second == "on";
+		kw.erase(it);
+	}
+	if (kw.empty() && (!required || p.direct))
 		return p;
 	if (kw.size() != 3)
 		usage_error("peer", verb, "spi, version and keyfile go together");
@@ -83,6 +93,8 @@ int cmd_peer_add(Context &, Args args)
 	auto p = parse_peer_args("add", args, false);
 	ilp::Control ctl;
 	ctl.peer_add(p.peer, p.tx);
+	if (p.direct)
+		ctl.peer_set_direct(p.peer, *p.direct);
 	return 0;
 }
 
@@ -90,7 +102,10 @@ int cmd_peer_set(Context &, Args args)
 {
 	auto p = parse_peer_args("set", args, true);
 	ilp::Control ctl;
-	ctl.peer_set(p.peer, *p.tx);
+	if (p.tx)
+		ctl.peer_set(p.peer, *p.tx);
+	if (p.direct)
+		ctl.peer_set_direct(p.peer, *p.direct);
 	return 0;
 }
 
@@ -115,7 +130,8 @@ int cmd_peer_show(Context &ctx, Args)
 				      {"version", version_number(p.tx->version)}};
 			arr.push_back({{"address", p.endpoint.addr_string()},
 				       {"port", p.endpoint.port},
-				       {"tx", tx}});
+				       {"tx", tx},
+				       {"direct", p.direct}});
 		}
 		ctx.emit(arr);
 		return 0;
@@ -127,6 +143,8 @@ int cmd_peer_show(Context &ctx, Args)
 				<< version_number(p.tx->version);
 		else
 			ctx.out << " tx none";
+		if (p.direct)
+			ctx.out << " direct";
 		ctx.out << '\n';
 	}
 	return 0;

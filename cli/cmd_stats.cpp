@@ -23,7 +23,9 @@ int cmd_stats_show(Context &ctx, Args)
 		ctx.emit({{"sockets",
 			   {{"open", st.sockets_open},
 			    {"created", st.sockets_created},
-			    {"refused", st.sockets_refused}}},
+			    {"refused", st.sockets_refused},
+			    {"delivered", st.delivered},
+			    {"sent", st.sent}}},
 			  {"rx", {{"packets", st.rx_packets}, {"bytes", st.rx_bytes}}},
 			  {"tx", {{"packets", st.tx_packets}}},
 			  {"cache",
@@ -41,7 +43,8 @@ int cmd_stats_show(Context &ctx, Args)
 	}
 	ctx.out << "sockets:\n"
 		<< "    open " << st.sockets_open << "  created " << st.sockets_created
-		<< "  refused " << st.sockets_refused << '\n'
+		<< "  refused " << st.sockets_refused << "  delivered " << st.delivered << "  sent "
+		<< st.sent << '\n'
 		<< "rx:\n"
 		<< "    packets " << st.rx_packets << "  bytes " << st.rx_bytes << '\n'
 		<< "tx:\n"

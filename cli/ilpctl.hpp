@@ -52,6 +52,7 @@ int cmd_socket_show(Context &, Args);
 int cmd_instance_add(Context &, Args);
 int cmd_instance_del(Context &, Args);
 int cmd_instance_show(Context &, Args);
+int cmd_instance_set(Context &, Args);
 int cmd_key_set(Context &, Args);
 int cmd_key_rotate(Context &, Args);
 int cmd_key_show(Context &, Args);

@@ -5,7 +5,9 @@
  * Applications reach ILP services through socket(AF_ILP, SOCK_DGRAM, 0).
  * This file owns the socket life cycle: creation, the per-namespace list
  * of sockets (for "ilpctl socket show") and release.  Every open socket
- * holds a reference on the module through its proto_ops owner.
+ * holds a reference on the module through its proto_ops owner.  The
+ * operations are in sock.c (addresses, options), sock_send.c and
+ * sock_recv.c.
  */
 #include <linux/module.h>
 #include <linux/net.h>
@@ -57,6 +59,9 @@ static int ilp_release(struct socket *sock)
 	ilp_sock_unlink(ilp_pernet(sock_net(sk)), ilp_sk(sk));
 
 	lock_sock(sk);
+	/* No new packet finds it; one already found holds a reference. */
+	ilp_sock_unbind(ilp_sk(sk));
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	sock_orphan(sk);
 	sock->sk = NULL;
 	release_sock(sk);
@@ -70,17 +75,19 @@ static int ilp_release(struct socket *sock)
 static struct proto_ops ilp_dgram_ops __ro_after_init = {
 	.owner = THIS_MODULE,
 	.release = ilp_release,
-	.bind = sock_no_bind,
-	.connect = sock_no_connect,
+	.bind = ilp_sock_bind,
+	.connect = ilp_sock_connect,
 	.socketpair = sock_no_socketpair,
 	.accept = sock_no_accept,
-	.getname = sock_no_getname,
+	.getname = ilp_sock_getname,
 	.poll = datagram_poll,
 	.ioctl = sock_no_ioctl,
 	.listen = sock_no_listen,
-	.shutdown = sock_no_shutdown,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
+	.shutdown = ilp_sock_shutdown,
+	.setsockopt = ilp_sock_setsockopt,
+	.getsockopt = ilp_sock_getsockopt,
+	.sendmsg = ilp_sock_sendmsg,
+	.recvmsg = ilp_sock_recvmsg,
 	.mmap = sock_no_mmap,
 };
 
@@ -114,6 +121,9 @@ static int ilp_create(struct net *net, struct socket *sock, int protocol,
 	sock->ops = &ilp_dgram_ops;
 	sock_init_data(sock, sk);
 	sk->sk_protocol = protocol;
+	sk->sk_destruct = ilp_sock_destruct;
+	/* The receive path finds bound sockets under RCU only. */
+	sock_set_flag(sk, SOCK_RCU_FREE);
 	INIT_HLIST_NODE(&ilp_sk(sk)->node);
 
 	ilp_sock_link(in, ilp_sk(sk));

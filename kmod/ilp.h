@@ -33,7 +33,8 @@ struct ilp_instance;
  * @listener: netlink port of the upcall listener, 0 for none
  * @upcall_quota: per-CPU token buckets bounding the upcalls of each CPU
  * @upcall_rate: tokens per second (0: no per-CPU bound); @upcall_burst: most held
- * @sock_lock: protects @socks, @nsocks and @sock_gen
+ * @sock_lock: protects @socks, @nsocks and @sock_gen, and changes of @binds
+ * @binds: bound AF_ILP sockets by (service, connection); RCU for receive
  * @socks: every AF_ILP socket of the namespace (struct ilp_sock.node)
  * @nsocks: number of entries in @socks
  * @sock_gen: bumped on every change of @socks, for consistent dumps
@@ -52,21 +53,45 @@ struct ilp_net {
 	u32 upcall_rate;
 	u32 upcall_burst;
 	struct mutex sock_lock;
+	struct rhashtable binds;
 	struct hlist_head socks;
 	unsigned int nsocks;
 	unsigned int sock_gen;
 	struct ilp_stats stats;
 };
 
+/* What a bound socket is found by; compared with memcmp(). */
+struct ilp_bind_key {
+	u32 service;
+	u32 pad;
+	u64 conn;	/* ILP_CONN_ANY: every connection of @service */
+};
+
 /**
  * struct ilp_sock - an AF_ILP socket
  * @sk: the socket; must stay first (sk_alloc allocates ilp_sock)
  * @node: entry in ilp_net->socks
+ * @bind_node: entry in ilp_net->binds while @bound
+ * @bound, @bkey: the (service, connection) the socket receives
+ * @connected, @dest: the default destination (connect())
+ * @recv_metadata: ILP_SO_RECVMETADATA
+ * @metadata, @metadata_len: sticky TLVs (ILP_SO_METADATA); socket lock
+ *
+ * @bound and @bkey change under the socket lock and sock_lock both.
  */
 struct ilp_sock {
 	struct sock sk;
 	struct hlist_node node;
+	struct rhash_head bind_node;
+	struct ilp_bind_key bkey;
+	bool bound;
+	bool connected;
+	bool recv_metadata;
+	struct sockaddr_ilp dest;
+	u8 *metadata;
+	u16 metadata_len;
 };
+
 
 static inline struct ilp_sock *ilp_sk(const struct sock *sk)
 {
@@ -134,14 +159,28 @@ struct ilp_flow_key {
 	u64 conn;
 };
 
+/*
+ * What the receive path leaves in skb->cb for recvmsg: the previous hop
+ * (the outer source) and where the payload starts.  Data is the ILP
+ * header and payload.
+ */
+struct ilp_skb_cb {
+	struct ilp_peer_key prev;
+	u16 hdr_len;
+};
+
+#define ILP_SKB_CB(skb) ((struct ilp_skb_cb *)(skb)->cb)
+
 /**
  * struct ilp_actions - a decision
- * @drop: drop the packet (and ignore @fwd)
+ * @drop: drop the packet (and ignore @fwd and @deliver)
+ * @deliver: also deliver it to the local socket bound to its flow
  * @n_fwd: number of next hops in @fwd; none and no @drop also drops
  * @fwd: next hops; each gets a copy sealed with its transmit SA
  */
 struct ilp_actions {
 	bool drop;
+	bool deliver;
 	u8 n_fwd;
 	struct ilp_peer_key fwd[ILP_MAX_FORWARD];
 };
@@ -206,12 +245,14 @@ static inline void ilp_gen_bump(u32 *gen)
  * struct ilp_peer - a node this one exchanges ILP packets with
  * @node: in ilp_instance->peers
  * @key: address and port
+ * @direct: a host that local sockets may send to without an SN
  * @tx: transmit SA or NULL; replaced under RCU
  * @list: for removal in bulk, under cfg_lock
  */
 struct ilp_peer {
 	struct rhash_head node;
 	struct ilp_peer_key key;
+	bool direct;
 	struct ilp_tx_sa __rcu *tx;
 	struct list_head list;
 };
@@ -229,6 +270,7 @@ struct ilp_peer {
  * @peers: peers by address and port (RCU); @peer_list: cfg_lock
  * @dc: the decision cache
  * @gen: changes whenever @rx_sa_list or @peer_list does (cfg_lock), for dumps
+ * @sn: the host's default SN (its association), or NULL; RCU, cfg_lock
  */
 struct ilp_instance {
 	struct net *net;
@@ -246,6 +288,13 @@ struct ilp_instance {
 	struct list_head peer_list;
 	struct ilp_dcache dc;
 	u32 gen;
+	struct ilp_assoc __rcu *sn;
+};
+
+/* A host's association with an SN: where its sockets send by default. */
+struct ilp_assoc {
+	struct ilp_peer_key sn;
+	struct rcu_head rcu;
 };
 
 /* The configuration of @inst (its SAs, peers, keys) is under cfg_lock. */
@@ -259,6 +308,7 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack);
 int ilp_instance_del(struct net *net, struct netlink_ext_ack *extack);
 void ilp_instance_destroy(struct ilp_net *in);
 struct ilp_instance *ilp_instance_get_locked(struct ilp_net *in);
+int ilp_instance_set_sn(struct ilp_instance *inst, const struct ilp_peer_key *sn);
 
 /* sa.c */
 int ilp_sa_init(struct ilp_instance *inst);
@@ -280,6 +330,8 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		 struct netlink_ext_ack *extack);
 
+int ilp_peer_set_direct(struct ilp_instance *inst, const struct ilp_peer_key *key,
+			bool direct, struct netlink_ext_ack *extack);
 struct ilp_peer *ilp_peer_lookup(struct ilp_instance *inst,
 				 const struct ilp_peer_key *key);
 
@@ -325,6 +377,34 @@ void ilp_netns_exit(void);
 /* af_ilp.c */
 int ilp_af_init(void);
 void ilp_af_exit(void);
+
+/* sock.c: bind, connect, names, options */
+int ilp_sock_bind(struct socket *sock, struct sockaddr *uaddr, int len);
+int ilp_sock_connect(struct socket *sock, struct sockaddr *uaddr, int len,
+		     int flags);
+int ilp_sock_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int ilp_sock_shutdown(struct socket *sock, int how);
+int ilp_sock_setsockopt(struct socket *sock, int level, int optname,
+			sockptr_t optval, unsigned int optlen);
+int ilp_sock_getsockopt(struct socket *sock, int level, int optname,
+			char __user *optval, int __user *optlen);
+int ilp_sock_autobind(struct ilp_sock *isk, u32 service, u64 conn);
+void ilp_sock_unbind(struct ilp_sock *isk);
+void ilp_sock_destruct(struct sock *sk);
+int ilp_sockaddr_check(const struct sockaddr *uaddr, int len);
+struct ilp_sock *ilp_sock_lookup(struct ilp_net *in, u32 service, u64 conn);
+int ilp_binds_init(struct ilp_net *in);
+void ilp_binds_destroy(struct ilp_net *in);
+
+/* sock_send.c: from sendmsg() to the first hop */
+int ilp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int ilp_metadata_check(const u8 *tlv, size_t len);
+
+/* sock_recv.c: local delivery and recvmsg() */
+bool ilp_deliver(struct ilp_net *in, struct sk_buff *skb,
+		 const struct ilp_flow_key *key, u16 hdr_len);
+int ilp_sock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		     int flags);
 
 /* netlink.c */
 extern struct genl_family ilp_genl_family;

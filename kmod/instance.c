@@ -133,8 +133,9 @@ err_free:
 /* Must be called with cfg_lock held (or the namespace going away). */
 void ilp_instance_destroy(struct ilp_net *in)
 {
-	struct ilp_instance *inst = rcu_dereference_protected(in->inst, 1);
+	struct ilp_instance *inst;
 
+	inst = rcu_dereference_protected(in->inst, lockdep_is_held(&in->cfg_lock));
 	if (!inst)
 		return;
 	RCU_INIT_POINTER(in->inst, NULL);
@@ -144,7 +145,33 @@ void ilp_instance_destroy(struct ilp_net *in)
 	ilp_dc_destroy(&inst->dc);
 	ilp_peer_destroy(inst);
 	ilp_sa_destroy(inst);
+	kfree(rcu_dereference_protected(inst->sn, 1));	/* after synchronize_net() */
 	kfree(inst);
+}
+
+/**
+ * ilp_instance_set_sn - set or clear the host's default SN
+ * @inst: the instance (cfg_lock held)
+ * @sn: the SN's address and port, or NULL to clear
+ *
+ * Sockets sending meanwhile use the old or the new one, never neither.
+ */
+int ilp_instance_set_sn(struct ilp_instance *inst, const struct ilp_peer_key *sn)
+{
+	struct ilp_assoc *a = NULL, *old;
+
+	ilp_assert_cfg_locked(inst);
+	if (sn) {
+		a = kzalloc(sizeof(*a), GFP_KERNEL);
+		if (!a)
+			return -ENOMEM;
+		a->sn = *sn;
+	}
+	old = rcu_replace_pointer(inst->sn, a,
+				  lockdep_is_held(&ilp_pernet(inst->net)->cfg_lock));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
 }
 
 int ilp_instance_del(struct net *net, struct netlink_ext_ack *extack)

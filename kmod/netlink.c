@@ -21,6 +21,8 @@
  */
 static const struct nla_policy ilp_instance_policy[ILP_INSTANCE_A_MAX + 1] = {
 	[ILP_INSTANCE_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[ILP_INSTANCE_A_SN_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[ILP_INSTANCE_A_SN_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
 static const struct nla_policy ilp_key_policy[ILP_KEY_A_MAX + 1] = {
@@ -39,6 +41,7 @@ static const struct nla_policy ilp_peer_policy[ILP_PEER_A_MAX + 1] = {
 	[ILP_PEER_A_TX_SPI] = { .type = NLA_U32 },
 	[ILP_PEER_A_TX_VERSION] = NLA_POLICY_MAX(NLA_U8, 1),
 	[ILP_PEER_A_TX_KEY] = { .type = NLA_BINARY, .len = ILP_PSP_MAX_KEY_LEN },
+	[ILP_PEER_A_DIRECT] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy ilp_pkt_policy[ILP_PKT_A_MAX + 1] = {
@@ -57,6 +60,7 @@ static const struct nla_policy ilp_fwd_policy[ILP_PEER_A_MAX + 1] = {
 static const struct nla_policy ilp_act_policy[ILP_ACT_A_MAX + 1] = {
 	[ILP_ACT_A_FORWARD] = NLA_POLICY_NESTED(ilp_fwd_policy),
 	[ILP_ACT_A_DROP] = { .type = NLA_FLAG },
+	[ILP_ACT_A_DELIVER] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy ilp_cache_policy[ILP_CACHE_A_MAX + 1] = {
@@ -161,7 +165,11 @@ static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, ILP_STATS_A_CACHE_THROTTLED,
 			      cnt[ILP_CNT_CACHE_THROTTLED], ILP_STATS_A_PAD) ||
 	    nla_put_u32(msg, ILP_STATS_A_UPCALL_RATE, READ_ONCE(in->upcall_rate)) ||
-	    nla_put_u32(msg, ILP_STATS_A_UPCALL_BURST, READ_ONCE(in->upcall_burst)))
+	    nla_put_u32(msg, ILP_STATS_A_UPCALL_BURST, READ_ONCE(in->upcall_burst)) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_DELIVERED,
+			      cnt[ILP_CNT_DELIVERED], ILP_STATS_A_PAD) ||
+	    nla_put_u64_64bit(msg, ILP_STATS_A_SENT, cnt[ILP_CNT_SENT],
+			      ILP_STATS_A_PAD))
 		goto nla_put_failure;
 	drops = nla_nest_start(msg, ILP_STATS_A_DROPS);
 	if (!drops)
@@ -310,6 +318,48 @@ static int ilp_nl_instance_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int ilp_nl_instance_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_INSTANCE_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_peer_key sn = {};
+	struct nlattr *addr;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_INSTANCE, tb, ILP_INSTANCE_A_MAX,
+			  ilp_instance_policy);
+	if (err)
+		return err;
+	if (tb[ILP_INSTANCE_A_PORT]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_INSTANCE_A_PORT],
+				    "the port of an instance cannot change; delete and add it");
+		return -EINVAL;
+	}
+	addr = tb[ILP_INSTANCE_A_SN_ADDR];
+	if (!addr) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set: give the default SN's address");
+		return -EINVAL;
+	}
+	if (nla_len(addr) == 4 || nla_len(addr) == 16) {
+		sn.family = nla_len(addr) == 4 ? AF_INET : AF_INET6;
+		memcpy(&sn.addr, nla_data(addr), nla_len(addr));
+		sn.port = htons(tb[ILP_INSTANCE_A_SN_PORT] ?
+				nla_get_u16(tb[ILP_INSTANCE_A_SN_PORT]) :
+				ILP_UDP_PORT);
+	} else if (nla_len(addr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, addr,
+				    "an address is 4 (IPv4) or 16 (IPv6) bytes, or empty to clear");
+		return -EINVAL;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_instance_set_sn(inst, sn.family ? &sn : NULL);
+	mutex_unlock(&in->cfg_lock);
+	return err;
+}
+
 /* Starts a reply to @info; NULL when out of memory. */
 static void *ilp_nl_reply(struct genl_info *info, struct sk_buff **msgp)
 {
@@ -331,6 +381,7 @@ static void *ilp_nl_reply(struct genl_info *info, struct sk_buff **msgp)
 static int ilp_nl_instance_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_instance *inst;
+	struct ilp_assoc *sn;
 	struct sk_buff *msg;
 	struct ilp_net *in;
 	struct nlattr *nest;
@@ -346,7 +397,11 @@ static int ilp_nl_instance_get(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	nest = nla_nest_start(msg, ILP_A_INSTANCE);
-	if (!nest || nla_put_u16(msg, ILP_INSTANCE_A_PORT, inst->port)) {
+	sn = rcu_dereference_protected(inst->sn, lockdep_is_held(&in->cfg_lock));
+	if (!nest || nla_put_u16(msg, ILP_INSTANCE_A_PORT, inst->port) ||
+	    (sn && (nla_put(msg, ILP_INSTANCE_A_SN_ADDR,
+			    sn->sn.family == AF_INET ? 4 : 16, &sn->sn.addr) ||
+		    nla_put_u16(msg, ILP_INSTANCE_A_SN_PORT, ntohs(sn->sn.port))))) {
 		nlmsg_free(msg);
 		goto out;
 	}
@@ -601,7 +656,9 @@ static int ilp_nl_peer_change(struct genl_info *info, u8 cmd)
 	if (err)
 		return err;
 	if (cmd != ILP_CMD_PEER_DEL) {
-		has_tx = ilp_nl_tx_sa(tb, cmd == ILP_CMD_PEER_SET, info->extack);
+		/* A set changes the SA, or only whether the peer is direct. */
+		has_tx = ilp_nl_tx_sa(tb, cmd == ILP_CMD_PEER_SET &&
+				      !tb[ILP_PEER_A_DIRECT], info->extack);
 		if (has_tx < 0)
 			return has_tx;
 	}
@@ -619,6 +676,10 @@ static int ilp_nl_peer_change(struct genl_info *info, u8 cmd)
 					      nla_get_u8(tb[ILP_PEER_A_TX_VERSION]),
 					      nla_data(tb[ILP_PEER_A_TX_KEY]),
 					      info->extack);
+		if (!err && tb[ILP_PEER_A_DIRECT])
+			err = ilp_peer_set_direct(inst, &key,
+						  nla_get_u8(tb[ILP_PEER_A_DIRECT]),
+						  info->extack);
 		if (err && cmd == ILP_CMD_PEER_NEW && err != -EEXIST)
 			ilp_peer_del(inst, &key, NULL);
 	}
@@ -659,6 +720,8 @@ static int ilp_nl_fill_peer(struct sk_buff *skb, struct netlink_callback *cb,
 	if (nla_put(skb, ILP_PEER_A_ADDR, p->key.family == AF_INET ? 4 : 16,
 		    &p->key.addr) ||
 	    nla_put_u16(skb, ILP_PEER_A_PORT, ntohs(p->key.port)))
+		goto cancel;
+	if (p->direct && nla_put_u8(skb, ILP_PEER_A_DIRECT, 1))
 		goto cancel;
 	tx = rcu_dereference_protected(p->tx, lockdep_is_held(&in->cfg_lock));
 	if (tx && (nla_put_u32(skb, ILP_PEER_A_TX_SPI, tx->spi) ||
@@ -712,6 +775,9 @@ static int ilp_nl_actions(struct genl_info *info, struct ilp_actions *acts)
 		case ILP_ACT_A_DROP:
 			acts->drop = true;
 			break;
+		case ILP_ACT_A_DELIVER:
+			acts->deliver = true;
+			break;
 		case ILP_ACT_A_FORWARD:
 			if (acts->n_fwd == ILP_MAX_FORWARD) {
 				NL_SET_ERR_MSG_ATTR(info->extack, a, "too many next hops");
@@ -728,8 +794,8 @@ static int ilp_nl_actions(struct genl_info *info, struct ilp_actions *acts)
 			break;
 		}
 	}
-	if (acts->drop && acts->n_fwd) {
-		NL_SET_ERR_MSG(info->extack, "a decision either drops or forwards");
+	if (acts->drop && (acts->n_fwd || acts->deliver)) {
+		NL_SET_ERR_MSG(info->extack, "a decision either drops or forwards and delivers");
 		return -EINVAL;
 	}
 	return 0;
@@ -965,7 +1031,8 @@ static int ilp_nl_fill_entry(struct sk_buff *msg, struct ilp_dc_entry *e)
 	acts = nla_nest_start(msg, ILP_A_ACTIONS);
 	if (!acts)
 		return -EMSGSIZE;
-	if (e->acts.drop && nla_put_flag(msg, ILP_ACT_A_DROP))
+	if ((e->acts.drop && nla_put_flag(msg, ILP_ACT_A_DROP)) ||
+	    (e->acts.deliver && nla_put_flag(msg, ILP_ACT_A_DELIVER)))
 		return -EMSGSIZE;
 	for (i = 0; i < e->acts.n_fwd; i++) {
 		const struct ilp_peer_key *p = &e->acts.fwd[i];
@@ -1087,6 +1154,11 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_INSTANCE_DEL,
 		.doit = ilp_nl_instance_del,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_INSTANCE_SET,
+		.doit = ilp_nl_instance_set,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{

@@ -36,7 +36,16 @@ static int __net_init ilp_net_init(struct net *net)
 		return -ENOMEM;
 	err = ilp_stats_init(&in->stats);
 	if (err)
-		free_percpu(in->upcall_quota);
+		goto err_quota;
+	err = ilp_binds_init(in);
+	if (err)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	ilp_stats_free(&in->stats);
+err_quota:
+	free_percpu(in->upcall_quota);
 	return err;
 }
 
@@ -49,6 +58,7 @@ static void __net_exit ilp_net_exit(struct net *net)
 	mutex_unlock(&in->cfg_lock);
 	/* Every socket holds a reference on its namespace. */
 	WARN_ON_ONCE(!hlist_empty(&in->socks));
+	ilp_binds_destroy(in);
 	ilp_stats_free(&in->stats);
 	free_percpu(in->upcall_quota);
 	mutex_destroy(&in->sock_lock);

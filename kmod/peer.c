@@ -165,3 +165,20 @@ int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	ilp_peers_free(&gone);
 	return 0;
 }
+
+/* Whether local sockets may send to the peer without an SN. */
+int ilp_peer_set_direct(struct ilp_instance *inst, const struct ilp_peer_key *key,
+			bool direct, struct netlink_ext_ack *extack)
+{
+	struct ilp_peer *p;
+
+	ilp_assert_cfg_locked(inst);
+	p = ilp_peer_find_locked(inst, key);
+	if (!p) {
+		NL_SET_ERR_MSG(extack, "no such peer");
+		return -ENOENT;
+	}
+	WRITE_ONCE(p->direct, direct);
+	ilp_gen_bump(&inst->gen);
+	return 0;
+}

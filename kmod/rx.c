@@ -81,6 +81,20 @@ static void ilp_rx_prev(struct sk_buff *skb, struct ilp_peer_key *prev)
 	}
 }
 
+/*
+ * Length of the ILP header at skb->data, which both callers of
+ * ilp_execute() have parsed and made linear; 0 if it somehow is not.
+ */
+static unsigned int ilp_hdr_len(const struct sk_buff *skb)
+{
+	unsigned int n;
+
+	if (skb_headlen(skb) < ILPW_HDR_LEN)
+		return 0;
+	n = 4 * ((unsigned int)skb->data[2] << 8 | skb->data[3]);
+	return n >= ILPW_HDR_LEN && n <= skb_headlen(skb) ? n : 0;
+}
+
 /**
  * ilp_execute - carry out a decision on a packet
  * @in: the namespace's ILP state
@@ -103,9 +117,23 @@ void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
 	unsigned int i;
 	int reason;
 
-	if (acts->drop || !acts->n_fwd) {
+	if (acts->drop || (!acts->n_fwd && !acts->deliver)) {
 		ilp_rx_drop(in, skb, ILP_DROP_DECIDED);
 		return;
+	}
+	if (acts->deliver) {
+		unsigned int hl;
+
+		copy = acts->n_fwd ? skb_clone(skb, GFP_ATOMIC) : skb;
+		hl = copy ? ilp_hdr_len(copy) : 0;
+		if (!copy)
+			ilp_stats_drop(&in->stats, ILP_DROP_NOMEM);
+		else if (!hl)
+			ilp_rx_drop(in, copy, ILP_DROP_ILP_HDRLEN);
+		else if (!ilp_deliver(in, copy, key, hl))
+			ilp_rx_drop(in, copy, ILP_DROP_NO_SOCKET);
+		if (!acts->n_fwd)
+			return;
 	}
 	for (i = 0; i < acts->n_fwd; i++) {
 		bool last = i + 1 == acts->n_fwd;
@@ -203,7 +231,8 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_HIT);
 		ilp_dc_hit(e, skb->len);
 		ilp_execute(in, inst, skb, &key, &e->acts);
-	} else {
+	} else if (!ilp_deliver(in, skb, &key, hdr.hdr_len)) {
+		/* Not for a local socket: the daemon decides. */
 		ilp_upcall(in, inst->net, skb, &key, sport);
 	}
 	return 0;

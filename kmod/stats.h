@@ -27,6 +27,8 @@ enum ilp_counter {
 	ILP_CNT_CACHE_EVICTED,
 	ILP_CNT_CACHE_THROTTLED,
 	ILP_CNT_TX_PACKETS,
+	ILP_CNT_DELIVERED,
+	ILP_CNT_SENT,
 	/* one counter per enum ilp_drop_reason, in order */
 	ILP_CNT_DROP_FIRST,
 	ILP_CNT_MAX = ILP_CNT_DROP_FIRST + __ILP_DROP_MAX,

@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checks that run-vm.sh fails when it must: a kernel crash, a command that
-# fails, a run past its time limit.  A runner that always passed would make
-# every selftest meaningless.
+# fails, a run past its time limit; with -d also that the debug kernel's
+# checkers catch the bugs Kbuild can plant in ilp.ko (a leaked allocation,
+# two locks taken against their order) and that the report is shown.  A
+# runner that always passed would make every selftest meaningless.
+#
+# usage: selftests/run-vm-selftest.sh [-d]
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 failed=0
@@ -31,5 +35,16 @@ expect_fail "a failing guest command fails the run" "the command exited with 3" 
 	-T 120 -- bash -c 'exit 3'
 expect_fail "a run past its time limit fails" "timed out after 8s" \
 	-T 8 -- sleep 600
+if [ "${1:-}" = -d ]; then
+	# instance add allocates the planted leak; cache flush takes the
+	# planted lock order.
+	use='modprobe ilp && ilpctl instance add && ilpctl cache flush && ilpctl instance del'
+	ILP_INJECT=leak expect_fail "kmemleak reports a leaked allocation, with its backtrace" \
+		"unreferenced object 0x[0-9a-f]+ \(size 96\)" \
+		-d -T 600 -- bash -c "$use"
+	ILP_INJECT=lock-order expect_fail "lockdep reports locks taken against their order" \
+		"possible circular locking dependency detected" \
+		-d -T 600 -- bash -c "$use"
+fi
 echo "1..$n"
 exit $failed

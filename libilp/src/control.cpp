@@ -49,7 +49,8 @@ constexpr ReasonName other_reasons[] = {
     {ILP_DROP_NOMEM, "nomem"},       {ILP_DROP_NO_LISTENER, "no_listener"},
     {ILP_DROP_DECIDED, "decided"},   {ILP_DROP_NO_PEER, "no_peer"},
     {ILP_DROP_NO_TX_SA, "no_tx_sa"}, {ILP_DROP_NO_ROUTE, "no_route"},
-    {ILP_DROP_TOO_BIG, "too_big"},
+    {ILP_DROP_TOO_BIG, "too_big"},   {ILP_DROP_NO_SOCKET, "no_socket"},
+    {ILP_DROP_RCVBUF, "rcvbuf"},
 };
 static_assert(std::size(other_reasons) == __ILP_DROP_MAX - ILP_DROP_NOMEM,
 	      "a drop reason without a name here");
@@ -129,6 +130,8 @@ Stats Control::stats()
 		st.cache_throttled = a.u64(ILP_STATS_A_CACHE_THROTTLED).value_or(0);
 		st.upcall_rate = a.u32(ILP_STATS_A_UPCALL_RATE).value_or(0);
 		st.upcall_burst = a.u32(ILP_STATS_A_UPCALL_BURST).value_or(0);
+		st.delivered = a.u64(ILP_STATS_A_DELIVERED).value_or(0);
+		st.sent = a.u64(ILP_STATS_A_SENT).value_or(0);
 		// Attribute type reason + 1: type 0 stays free (padding).
 		auto drops = nl::Attrs::of_nest(a.get(ILP_STATS_A_DROPS), __ILP_DROP_MAX);
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)

@@ -54,8 +54,8 @@ Endpoint endpoint_attr(const nl::Attrs &a, std::uint16_t addr_type, std::uint16_
 
 void put_actions(nl::Request &req, const Actions &actions)
 {
-	if (actions.drop && !actions.forward.empty())
-		throw Error(EINVAL, "a decision either forwards or drops, not both");
+	if (actions.drop && (!actions.forward.empty() || actions.deliver))
+		throw Error(EINVAL, "a decision either forwards and delivers or drops, not both");
 	if (actions.forward.size() > ILP_MAX_FORWARD)
 		throw Error(EINVAL, std::to_string(actions.forward.size()) +
 					" next hops (at most " + std::to_string(ILP_MAX_FORWARD) +
@@ -69,6 +69,8 @@ void put_actions(nl::Request &req, const Actions &actions)
 	}
 	if (actions.drop)
 		req.put_flag(ILP_ACT_A_DROP);
+	if (actions.deliver)
+		req.put_flag(ILP_ACT_A_DELIVER);
 	req.nest_end(nest);
 }
 
@@ -90,6 +92,7 @@ Actions parse_actions(const nlattr *nest)
 		}
 	}
 	out.drop = a.flag(ILP_ACT_A_DROP);
+	out.deliver = a.flag(ILP_ACT_A_DELIVER);
 	return out;
 }
 

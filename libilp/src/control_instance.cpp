@@ -44,6 +44,9 @@ std::optional<InstanceInfo> Control::instance()
 				nl::Attrs::of_nest(top.get(ILP_A_INSTANCE), ILP_INSTANCE_A_MAX);
 			    InstanceInfo i;
 			    i.port = a.u16(ILP_INSTANCE_A_PORT).value_or(ILP_UDP_PORT);
+			    if (auto sn = a.bytes(ILP_INSTANCE_A_SN_ADDR))
+				    i.default_sn = Endpoint::from_bytes(
+					*sn, a.u16(ILP_INSTANCE_A_SN_PORT).value_or(ILP_UDP_PORT));
 			    info = i;
 		    },
 		    "reading the ILP instance");
@@ -53,6 +56,22 @@ std::optional<InstanceInfo> Control::instance()
 		throw;
 	}
 	return info;
+}
+
+void Control::instance_set_sn(const std::optional<Endpoint> &sn)
+{
+	auto req = request(ILP_CMD_INSTANCE_SET, NLM_F_ACK);
+	auto *nest = req.nest_start(ILP_A_INSTANCE);
+	if (sn) {
+		req.put_bytes(ILP_INSTANCE_A_SN_ADDR, sn->addr_bytes());
+		req.put_u16(ILP_INSTANCE_A_SN_PORT, sn->port);
+	} else {
+		req.put_bytes(ILP_INSTANCE_A_SN_ADDR, {});
+	}
+	req.nest_end(nest);
+	sock_.transact(
+	    req, [](const nlmsghdr *) {},
+	    sn ? "making " + sn->to_string() + " the default SN" : "removing the default SN");
 }
 
 } // namespace ilp

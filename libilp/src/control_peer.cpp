@@ -73,6 +73,19 @@ void Control::peer_del(const Endpoint &peer)
 	    req, [](const nlmsghdr *) {}, "removing peer " + peer.to_string());
 }
 
+void Control::peer_set_direct(const Endpoint &peer, bool direct)
+{
+	auto req = request(ILP_CMD_PEER_SET, NLM_F_ACK);
+	auto *nest = req.nest_start(ILP_A_PEER);
+	put_endpoint(req, peer);
+	req.put_u8(ILP_PEER_A_DIRECT, direct ? 1 : 0);
+	req.nest_end(nest);
+	sock_.transact(
+	    req, [](const nlmsghdr *) {},
+	    std::string(direct ? "allowing" : "disallowing") + " direct sending to peer " +
+		peer.to_string());
+}
+
 std::vector<PeerInfo> Control::peers()
 {
 	auto req = request(ILP_CMD_PEER_GET, NLM_F_DUMP);
@@ -100,6 +113,7 @@ std::vector<PeerInfo> Control::peers()
 							      psp::Version::AesGcm128);
 			    p.tx = tx;
 		    }
+		    p.direct = a.u8(ILP_PEER_A_DIRECT).value_or(0) != 0;
 		    out.push_back(p);
 	    },
 	    "listing the peers");

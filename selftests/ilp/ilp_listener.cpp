@@ -3,8 +3,8 @@
  * ilp_listener - the namespace's upcall listener, with one fixed decision,
  * for the selftests
  *
- *   ilp_listener [--forward ADDR[:PORT]]... [--drop] [--install]
- *		  [--delay-ms N] [--count N] [--rcvbuf BYTES] [--quiet]
+ *   ilp_listener [--forward ADDR[:PORT]]... [--drop] [--to-dst-host]
+ *		  [--install] [--delay-ms N] [--count N] [--rcvbuf BYTES] [--quiet]
  *
  * Registers as the listener (ILP_CMD_LISTEN), prints "listening" once it
  * is, then for each packet the kernel sends up: waits N ms when --delay-ms
@@ -14,7 +14,9 @@
  * them; no line with --quiet), and has the kernel execute the decision
  * (ILP_CMD_EXECUTE): forward a copy to each --forward peer (port default
  * 1000), or drop with --drop (ILP_ACT_A_DROP); with neither, no action at
- * all (which drops too).  --install also puts the decision in the cache
+ * all (which drops too).  --to-dst-host forwards instead to the host that
+ * the packet's ILP_TLV_DST_HOST names (drops without one), as a relay
+ * serving AF_ILP hosts would.  --install also puts the decision in the cache
  * for the packet's flow.  An EXECUTE the kernel refuses is printed on
  * stderr and counted, and the listener goes on.
  *
@@ -53,6 +55,7 @@ struct UsageError : std::runtime_error {
 struct Options {
 	ilp::Actions actions;
 	bool install = false;
+	bool to_dst_host = false;
 	unsigned delay_ms = 0;
 	unsigned long count = 0; // 0: no limit
 	int rcvbuf = 0;
@@ -60,7 +63,7 @@ struct Options {
 };
 
 const char usage_text[] =
-    "usage: ilp_listener [--forward ADDR[:PORT]]... [--drop] [--install]\n"
+    "usage: ilp_listener [--forward ADDR[:PORT]]... [--drop] [--to-dst-host] [--install]\n"
     "                    [--delay-ms N] [--count N] [--rcvbuf BYTES] [--quiet]\n";
 
 // How long to wait for upcalls between looks at the signal flag.
@@ -103,6 +106,10 @@ Options parse_args(int argc, char **argv)
 			o.actions.drop = true;
 			continue;
 		}
+		if (opt == "--to-dst-host") {
+			o.to_dst_host = true;
+			continue;
+		}
 		if (opt == "--install") {
 			o.install = true;
 			continue;
@@ -140,6 +147,27 @@ Options parse_args(int argc, char **argv)
 	if (o.actions.forward.size() > ILP_MAX_FORWARD)
 		throw UsageError("at most " + std::to_string(ILP_MAX_FORWARD) + " --forward");
 	return o;
+}
+
+// Forward to the ILP_TLV_DST_HOST of @data, or drop.
+ilp::Actions dst_host_actions(const std::vector<std::uint8_t> &data)
+{
+	ilp::Actions a;
+	ilpw_hdr hdr;
+	if (ilpw_hdr_parse(data.data(), data.size(), &hdr, nullptr, nullptr))
+		return a;
+	ilpw_tlv_iter it;
+	ilpw_tlv t;
+	ilpw_tlv_iter_init(&it, &hdr);
+	while (ilpw_tlv_next(&it, &t) > 0) {
+		if (t.type != ILP_TLV_DST_HOST || (t.len != 6 && t.len != 18))
+			continue;
+		std::uint16_t port =
+		    static_cast<std::uint16_t>(t.val[t.len - 2] << 8 | t.val[t.len - 1]);
+		a.forward.push_back(ilp::Endpoint::from_bytes({t.val, t.len - 2u}, port));
+		break;
+	}
+	return a;
 }
 
 // Sleeps @ms, or less when a signal asks us to stop.
@@ -196,7 +224,9 @@ int run(const Options &o)
 			if (o.delay_ms)
 				sleep_ms(o.delay_ms);
 			try {
-				ctl.execute(up, o.actions, o.install);
+				ctl.execute(up,
+					    o.to_dst_host ? dst_host_actions(up.data) : o.actions,
+					    o.install);
 			} catch (const std::exception &e) {
 				errors++;
 				std::fprintf(stderr, "ilp_listener: %s\n", e.what());

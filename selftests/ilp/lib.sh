@@ -272,3 +272,32 @@ PY
 }
 ilp_cmd() { uapi_enum ilp_cmd "ILP_CMD_$1"; }
 ilp_attr() { uapi_enum ilp_attr "ILP_A_$1"; }
+
+# scaled N: N divided by ILP_LOAD_DIVISOR (set on the debug kernel, where
+# everything is several times slower), for the size of floods.
+scaled() { echo $(($1 / ${ILP_LOAD_DIVISOR:-1})); }
+
+# ilp_node NS DIR: an ILP instance with a fresh master key in namespace NS
+# (the key file goes in DIR); nothing if NS has one already.
+ilp_node() {
+	"$ILPCTL" -n "$1" instance show 2>/dev/null | grep -q '^instance' && return 0
+	new_master_key "$2/$1.keys" &&
+		"$ILPCTL" -n "$1" instance add &&
+		"$ILPCTL" -n "$1" key set 0 "$2/$1.keys" active
+}
+
+# ilp_pair NS_A ADDR_A NS_B ADDR_B DIR: make A and B peers of each other,
+# each with the transmit SA the other allocated for it, as ilpd's key
+# exchange will.  Creates the instances as needed.
+ilp_pair() {
+	local a=$1 aaddr=$2 b=$3 baddr=$4 dir=$5 sa
+	ilp_node "$a" "$dir" && ilp_node "$b" "$dir" || return 1
+	sa=$("$ILPCTL" -n "$b" -j sa alloc version 0) || return 1
+	json 'd["key"]' <<<"$sa" >"$dir/$a-to-$b.key"
+	"$ILPCTL" -n "$a" peer add "$baddr" spi "$(json 'd["spi"]' <<<"$sa")" version 0 \
+		keyfile "$dir/$a-to-$b.key" || return 1
+	sa=$("$ILPCTL" -n "$a" -j sa alloc version 0) || return 1
+	json 'd["key"]' <<<"$sa" >"$dir/$b-to-$a.key"
+	"$ILPCTL" -n "$b" peer add "$aaddr" spi "$(json 'd["spi"]' <<<"$sa")" version 0 \
+		keyfile "$dir/$b-to-$a.key"
+}

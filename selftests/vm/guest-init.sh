@@ -91,6 +91,12 @@ if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
 fi
 
 export ILP_TOP ILP_BUILD_DIR
+# On the debug kernel: more time per test, and lighter loads (lib.sh's
+# "scaled"); it is there to catch memory and locking bugs, not to carry
+# floods at emulated speed.
+if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
+	export ILP_TIMEOUT_FACTOR=5 ILP_LOAD_DIVISOR=10
+fi
 export PATH=$ILP_BUILD_DIR/cli:$ILP_BUILD_DIR/daemon:$PATH
 
 echo "guest-init: kernel $kver ready"

@@ -7,6 +7,9 @@
 # Unlike the kernel's runner this exits non-zero when any test failed.
 #
 # usage: run-suite.sh SUITE_DIR OUTPUT_DIR [TEST...]
+#
+# ILP_TIMEOUT_FACTOR multiplies the suite's time limit per test (a debug
+# kernel under emulation runs several times slower).
 
 suite_dir=$1
 output=$2
@@ -24,6 +27,7 @@ if [ -f "$suite_dir/settings" ]; then
 	t=$(sed -n 's/^timeout=//p' "$suite_dir/settings")
 	[ -n "$t" ] && timeout=$t
 fi
+timeout=$((timeout * ${ILP_TIMEOUT_FACTOR:-1}))
 
 export PATH=$output:$suite_dir:$PATH
 export ILP_SELFTEST_OUTPUT=$output
@@ -40,12 +44,14 @@ for t in "${tests[@]}"; do
 	else
 		prog=$suite_dir/$t
 	fi
+	start=$SECONDS
 	(cd "$suite_dir" && timeout --foreground -k 5 "$timeout" "$prog" 2>&1) | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	echo "# $t: $((SECONDS - start)) s"
 	case $rc in
 	0) echo "ok $n selftests: $suite: $t" ;;
 	4) echo "ok $n selftests: $suite: $t # SKIP" ;;
-	124) echo "not ok $n selftests: $suite: $t # TIMEOUT ${timeout} seconds"; failed=1 ;;
+	124 | 137) echo "not ok $n selftests: $suite: $t # TIMEOUT ${timeout} seconds"; failed=1 ;;
 	*) echo "not ok $n selftests: $suite: $t # exit=$rc"; failed=1 ;;
 	esac
 done

@@ -70,6 +70,9 @@ struct sockaddr_ilp {
 
 #define ILP_CONN_ANY		0ULL
 
+/* Services 1..ILP_SERVICE_RESERVED_MAX need CAP_NET_BIND_SERVICE to bind. */
+#define ILP_SERVICE_RESERVED_MAX	1023
+
 /* Socket options, at level SOL_ILP. */
 #define SOL_ILP			300
 
@@ -94,6 +97,18 @@ enum {
 #define ILP_UDP_PORT		1000	/* PSP's UDP port */
 #define ILP_PSP_NEXTHDR		253	/* PSP Next Header naming ILP (RFC 3692) */
 #define ILP_WIRE_VERSION	0	/* ILP header version this module speaks */
+
+/*
+ * ILP's own TLVs (types 0x0001-0x00ff; docs/protocol.md).  Their value is
+ * an address, 4 (IPv4) or 16 (IPv6) bytes, then a 2-byte port, both in
+ * network order.  The sending host's kernel adds them; an application
+ * cannot set them in its metadata.
+ */
+#define ILP_TLV_SRC_HOST	0x0001	/* the host that sent the packet */
+#define ILP_TLV_DST_HOST	0x0002	/* the host it is for, when the first hop is an SN */
+#define ILP_TLV_OWN_MAX		0x00ff
+#define ILP_TLV_CRITICAL	0x8000	/* type bit: drop the packet if unknown */
+#define ILP_METADATA_MAX	1024	/* bytes of TLVs a socket may send */
 
 /* ------------------------------------------------------------------ */
 /* Generic netlink                                                     */
@@ -240,6 +255,13 @@ enum ilp_cmd {
 	 */
 	ILP_CMD_CACHE_SET,
 
+	/*
+	 * ILP_CMD_INSTANCE_SET - the host's association: ILP_INSTANCE_A_SN_ADDR
+	 * and _SN_PORT name the default SN (a peer) that AF_ILP sockets send
+	 * through; an empty ILP_INSTANCE_A_SN_ADDR removes it.  Admin.
+	 */
+	ILP_CMD_INSTANCE_SET,
+
 	__ILP_CMD_MAX,
 };
 #define ILP_CMD_MAX (__ILP_CMD_MAX - 1)
@@ -289,6 +311,8 @@ enum ilp_stats_attr {
 	ILP_STATS_A_CACHE_THROTTLED,	/* u64: misses over a CPU's upcall rate (also in LOST) */
 	ILP_STATS_A_UPCALL_RATE,	/* u32: upcalls per second each CPU may send, 0 = no limit */
 	ILP_STATS_A_UPCALL_BURST,	/* u32: and how many at once */
+	ILP_STATS_A_DELIVERED,		/* u64: packets queued to AF_ILP sockets */
+	ILP_STATS_A_SENT,		/* u64: packets AF_ILP sockets sent */
 	__ILP_STATS_A_MAX,
 };
 #define ILP_STATS_A_MAX (__ILP_STATS_A_MAX - 1)
@@ -310,6 +334,8 @@ enum ilp_sock_attr {
 enum ilp_instance_attr {
 	ILP_INSTANCE_A_UNSPEC,
 	ILP_INSTANCE_A_PORT,	/* u16: UDP port, host order */
+	ILP_INSTANCE_A_SN_ADDR,	/* binary: 4, 16 or (to clear) 0 bytes: the default SN */
+	ILP_INSTANCE_A_SN_PORT,	/* u16: its port, default ILP_UDP_PORT */
 	__ILP_INSTANCE_A_MAX,
 };
 #define ILP_INSTANCE_A_MAX (__ILP_INSTANCE_A_MAX - 1)
@@ -346,6 +372,7 @@ enum ilp_peer_attr {
 	ILP_PEER_A_TX_SPI,	/* u32 */
 	ILP_PEER_A_TX_VERSION,	/* u8: 0 or 1 */
 	ILP_PEER_A_TX_KEY,	/* binary: 16 (version 0) or 32 (version 1) bytes; write-only */
+	ILP_PEER_A_DIRECT,	/* u8: 1 = a host that AF_ILP sockets may reach directly */
 	__ILP_PEER_A_MAX,
 };
 #define ILP_PEER_A_MAX (__ILP_PEER_A_MAX - 1)
@@ -372,6 +399,7 @@ enum ilp_act_attr {
 	ILP_ACT_A_UNSPEC,
 	ILP_ACT_A_FORWARD,	/* nest: ILP_PEER_A_ADDR and ILP_PEER_A_PORT */
 	ILP_ACT_A_DROP,		/* flag */
+	ILP_ACT_A_DELIVER,	/* flag: to the AF_ILP socket bound to the flow */
 	__ILP_ACT_A_MAX,
 };
 #define ILP_ACT_A_MAX (__ILP_ACT_A_MAX - 1)
@@ -432,6 +460,8 @@ enum ilp_drop_reason {
 	ILP_DROP_NO_TX_SA,	/* a next hop without a transmit SA */
 	ILP_DROP_NO_ROUTE,	/* no route to a next hop */
 	ILP_DROP_TOO_BIG,	/* the sealed packet would be too big */
+	ILP_DROP_NO_SOCKET,	/* for local delivery, but no socket is bound */
+	ILP_DROP_RCVBUF,	/* the socket's receive buffer is full */
 	__ILP_DROP_MAX,
 };
 

@@ -55,6 +55,8 @@ struct Stats {
 	std::uint64_t cache_throttled = 0; // misses over a CPU's upcall bound (in lost too)
 	std::uint32_t upcall_rate = 0;     // upcalls/s each CPU may send, 0 = no bound
 	std::uint32_t upcall_burst = 0;
+	std::uint64_t delivered = 0; // packets queued to AF_ILP sockets
+	std::uint64_t sent = 0;      // packets AF_ILP sockets sent
 	// Packets dropped, by enum ilp_drop_reason.
 	std::array<std::uint64_t, __ILP_DROP_MAX> drops{};
 };
@@ -75,6 +77,8 @@ struct SocketInfo {
 // The namespace's ILP instance.
 struct InstanceInfo {
 	std::uint16_t port = ILP_UDP_PORT;
+	// The host's association: the SN its AF_ILP sockets send through.
+	std::optional<Endpoint> default_sn;
 };
 
 // The master-key slots: never the keys themselves.
@@ -112,6 +116,7 @@ struct PeerInfo {
 	};
 	Endpoint endpoint;
 	std::optional<TxSa> tx;
+	bool direct = false; // a host local sockets reach without an SN
 };
 
 // A flow of the decision cache: the packets of one connection of one
@@ -125,11 +130,12 @@ struct Flow {
 };
 
 // What to do with a packet: a copy to each of @forward (at most
-// ILP_MAX_FORWARD peers, each re-sealed with its transmit SA), or @drop.
-// Neither drops too.
+// ILP_MAX_FORWARD peers, each re-sealed with its transmit SA) and, with
+// @deliver, one to the local socket; or @drop.  None of them drops too.
 struct Actions {
 	std::vector<Endpoint> forward;
 	bool drop = false;
+	bool deliver = false; // to the local AF_ILP socket bound to the flow
 
 	bool operator==(const Actions &other) const noexcept = default;
 };
@@ -172,6 +178,8 @@ public:
 	void instance_add(std::optional<std::uint16_t> port);
 	void instance_del();
 	std::optional<InstanceInfo> instance();
+	// The default SN of this host's sockets (nullopt: none).
+	void instance_set_sn(const std::optional<Endpoint> &sn);
 
 	// Master keys.  key_set() installs @key in @slot (0 or 1), and
 	// makes it the slot new SPIs come from when @make_active;
@@ -188,6 +196,8 @@ public:
 	void peer_add(const Endpoint &peer, const std::optional<TxSaSpec> &tx);
 	void peer_set(const Endpoint &peer, const TxSaSpec &tx);
 	void peer_del(const Endpoint &peer);
+	// Whether local AF_ILP sockets may send to @peer directly.
+	void peer_set_direct(const Endpoint &peer, bool direct);
 	std::vector<PeerInfo> peers();
 
 	// Carries out @actions on the packet of @upcall (its data and
