@@ -60,6 +60,8 @@ public:
 		    "no_tx_sa",
 		    "no_route",
 		    "too_big",
+		    "no_socket",
+		    "rcvbuf",
 		};
 		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), std::size(want));
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)
