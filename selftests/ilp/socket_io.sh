@@ -167,4 +167,18 @@ check_fail "nobody cannot change the default SN" \
 
 check "sockets counted what they sent and got" \
 	test "$(stat "$h1" 'd["sockets"]["sent"]')" -ge 10 -a "$(stat "$h2" 'd["sockets"]["delivered"]')" -ge 10
+
+# 7. Close with packets queued, then unload once every socket is closed.
+inns "$h2" "$op" recv 7300 1 1 100 nodrain 60000 >"$tmp/q.out" 2>&1 &
+q=$!
+busywait 5000 grep -q bound "$tmp/q.out"
+d0=$(stat "$h2" 'd["sockets"]["delivered"]')
+inns "$h1" "$op" send 7300 1 10.0.2.1 20 >/dev/null
+check "20 packets wait in a socket that does not read" \
+	busywait 5000 test "$(($(stat "$h2" 'd["sockets"]["delivered"]') - d0))" -eq 20
+kill $q; wait $q 2>/dev/null
+kill $l_pid; wait $l_pid 2>/dev/null
+check "unload the module once every socket is closed" ilp_unload
+dmesg | grep -qE "WARNING|BUG|Oops"
+tap_result $((1 - $?)) "kernel log clean"
 finish
