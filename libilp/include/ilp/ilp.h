@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ilp/ilp.h - AF_ILP sockets from C: libilp's C-callable surface
+ *
+ * The socket calls themselves are the ordinary ones (bind, connect,
+ * sendto, sendmsg, recvmsg, setsockopt on the descriptor ilp_socket()
+ * returns; see <linux/ilp.h>).  These helpers do what C makes tedious: find
+ * the run-time address family, fill a struct sockaddr_ilp, and write and
+ * read the TLVs of ILP_CMSG_METADATA and ILP_SO_METADATA.
+ *
+ *	struct sockaddr_ilp to;
+ *	int fd = ilp_socket(SOCK_CLOEXEC);
+ *	ilp_addr_init(&to, 4242, 0);
+ *	ilp_addr_set_host(&to, "192.0.2.7", 0);
+ *	sendto(fd, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to));
+ *
+ * Every function that can fail returns -1 and sets errno.  Usable from C99
+ * and C++; link with -lilp (a C++ library: with the static one, link with
+ * a C++ compiler or add -lstdc++).
+ */
+#ifndef ILP_ILP_H
+#define ILP_ILP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/ilp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Enough room for ilp_addr_format()'s longest text, NUL included. */
+#define ILP_ADDRSTRLEN 160
+
+/*
+ * The address family number of the loaded module, read from
+ * ILP_AF_SYSFS_PATH.  -1 with errno EAFNOSUPPORT when the module is not
+ * loaded, EINVAL when the file does not hold a number.
+ */
+int ilp_family(void);
+
+/*
+ * socket(AF_ILP, SOCK_DGRAM, 0) with the loaded module's family number, or
+ * the default one (ILP_AF_DEFAULT), for which the kernel may load the
+ * module.  @flags: 0 or any of SOCK_NONBLOCK and SOCK_CLOEXEC (others:
+ * EINVAL).  Returns the descriptor; -1 and errno EAFNOSUPPORT when the
+ * kernel has no such family (is ilp.ko loaded?).
+ */
+int ilp_socket(int flags);
+
+/*
+ * Zeroes @sa and sets its family (the run-time one, as ilp_socket()
+ * chooses it), @service and @conn (ILP_CONN_ANY: when binding, every
+ * connection; when sending, the one the socket is bound to).
+ */
+void ilp_addr_init(struct sockaddr_ilp *sa, uint32_t service, uint64_t conn);
+
+/*
+ * Sets @sa's host (ilp_addr_set_host) or the SN to go through
+ * (ilp_addr_set_sn) to the IPv4 or IPv6 address @ip ("192.0.2.1",
+ * "2001:db8::1": an address alone, no brackets, no port, no name) and UDP
+ * @port in host order (0: ILP_UDP_PORT).  -1 and EINVAL when @ip is not an
+ * address.  ilp_addr_set_sn(sa, NULL, 0) removes the SN.
+ */
+int ilp_addr_set_host(struct sockaddr_ilp *sa, const char *ip, uint16_t port);
+int ilp_addr_set_sn(struct sockaddr_ilp *sa, const char *ip, uint16_t port);
+
+/*
+ * Parses an endpoint, "ADDR", "ADDR:PORT", "[V6ADDR]" or "[V6ADDR]:PORT",
+ * into @out (for &sa.silp_host or &sa.silp_sn).  -1 and EINVAL if it is
+ * not one.
+ */
+int ilp_endpoint_parse(struct ilp_inaddr *out, const char *text);
+
+/*
+ * Parses a whole address, "SERVICE[/CONN][@HOST[:PORT]][ via SN[:PORT]]"
+ * (e.g. "4242@192.0.2.7 via 198.51.100.1"), into @sa, family set as
+ * ilp_addr_init() sets it.  -1 and EINVAL if it is not one.
+ */
+int ilp_addr_parse(struct sockaddr_ilp *sa, const char *text);
+
+/*
+ * Writes @sa in the text form ilp_addr_parse() reads to @buf (@size bytes,
+ * ILP_ADDRSTRLEN is always enough).  -1 and ENOSPC when it does not fit,
+ * EINVAL when silp_host or silp_sn has an unknown family.
+ */
+int ilp_addr_format(const struct sockaddr_ilp *sa, char *buf, size_t size);
+
+/*
+ * Appends one TLV (@type, then @len bytes of @val, zero-padded to 4 bytes)
+ * at offset *@off of @buf, which has room for @cap bytes, and advances
+ * *@off.  -1 and ENOSPC when it does not fit (*@off unchanged).  A raw
+ * encoder: it takes any type, but a socket refuses ILP's own
+ * (0x0001-ILP_TLV_OWN_MAX) with EINVAL, and type 0 is padding.
+ */
+int ilp_tlv_put(void *buf, size_t cap, size_t *off, uint16_t type, const void *val, uint16_t len);
+
+/*
+ * Reads the TLV at offset *@off of the @len bytes at @buf (start with
+ * *@off = 0), skipping padding (type 0), and advances *@off past it.
+ * Returns 1 with *@type (critical bit included), *@val (pointing into
+ * @buf) and *@vlen set; 0 at the end; -1 and EINVAL when the TLV runs past
+ * @len (malformed), *@off then at the TLV.
+ */
+int ilp_tlv_next(const void *buf, size_t len, size_t *off, uint16_t *type, const void **val,
+		 uint16_t *vlen);
+
+/*
+ * Decodes the value of ILP_TLV_SRC_HOST or ILP_TLV_DST_HOST (4 or 16
+ * address bytes then a port, network order) into @out.  -1 and EINVAL for
+ * any other length.
+ */
+int ilp_tlv_host(const void *val, uint16_t vlen, struct ilp_inaddr *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ILP_ILP_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The C-callable surface of ilp/ilp.h, on the C++ API.  No exception
+// crosses into C: each becomes -1 and errno.
+#include "ilp/ilp.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <system_error>
+
+#include "ilp/family.hpp"
+#include "ilp/socket.hpp"
+
+namespace
+{
+
+// Runs @f, turning what it throws into errno and -1.
+template <typename F>
+int guard(F f) noexcept
+{
+	try {
+		return f();
+	} catch (const std::system_error &e) {
+		errno = e.code().value() ? e.code().value() : EINVAL;
+	} catch (const std::bad_alloc &) {
+		errno = ENOMEM;
+	} catch (...) {
+		errno = EINVAL;
+	}
+	return -1;
+}
+
+int fail(int err) noexcept
+{
+	errno = err;
+	return -1;
+}
+
+// The family ilp_socket() uses: the loaded module's, else the default.
+int run_time_family() noexcept
+{
+	try {
+		return ilp::af_ilp();
+	} catch (...) {
+		return ILP_AF_DEFAULT;
+	}
+}
+
+std::uint16_t get_be16(const unsigned char *p)
+{
+	return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+
+int set_inaddr(ilp_inaddr *a, const char *ip, std::uint16_t port)
+{
+	ilp_inaddr out{};
+	if (!ip)
+		return fail(EINVAL);
+	if (inet_pton(AF_INET, ip, &out.addr.v4) == 1)
+		out.family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, out.addr.v6) == 1)
+		out.family = AF_INET6;
+	else
+		return fail(EINVAL);
+	out.port = htons(port ? port : std::uint16_t(ILP_UDP_PORT));
+	*a = out;
+	return 0;
+}
+
+} // namespace
+
+extern "C" {
+
+int ilp_family(void)
+{
+	return guard([] {
+		auto af = ilp::loaded_af(ILP_AF_SYSFS_PATH);
+		return af ? *af : fail(EAFNOSUPPORT);
+	});
+}
+
+int ilp_socket(int flags)
+{
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(EINVAL);
+	return ::socket(run_time_family(), SOCK_DGRAM | flags, ILP_PROTO_DGRAM);
+}
+
+void ilp_addr_init(struct sockaddr_ilp *sa, uint32_t service, uint64_t conn)
+{
+	std::memset(sa, 0, sizeof(*sa));
+	sa->silp_family = static_cast<__kernel_sa_family_t>(run_time_family());
+	sa->silp_service = service;
+	sa->silp_conn = conn;
+}
+
+int ilp_addr_set_host(struct sockaddr_ilp *sa, const char *ip, uint16_t port)
+{
+	if (!sa)
+		return fail(EINVAL);
+	return set_inaddr(&sa->silp_host, ip, port);
+}
+
+int ilp_addr_set_sn(struct sockaddr_ilp *sa, const char *ip, uint16_t port)
+{
+	if (!sa)
+		return fail(EINVAL);
+	if (!ip) {
+		std::memset(&sa->silp_sn, 0, sizeof(sa->silp_sn));
+		return 0;
+	}
+	return set_inaddr(&sa->silp_sn, ip, port);
+}
+
+int ilp_endpoint_parse(struct ilp_inaddr *out, const char *text)
+{
+	if (!out || !text)
+		return fail(EINVAL);
+	return guard([&] {
+		ilp::Address a;
+		a.host = ilp::Endpoint::parse(text);
+		*out = a.to_sockaddr(0).silp_host;
+		return 0;
+	});
+}
+
+int ilp_addr_parse(struct sockaddr_ilp *sa, const char *text)
+{
+	if (!sa || !text)
+		return fail(EINVAL);
+	return guard([&] {
+		*sa = ilp::Address::parse(text).to_sockaddr(run_time_family());
+		return 0;
+	});
+}
+
+int ilp_addr_format(const struct sockaddr_ilp *sa, char *buf, size_t size)
+{
+	if (!sa || (!buf && size))
+		return fail(EINVAL);
+	return guard([&] {
+		auto s = ilp::Address::from_sockaddr(*sa).to_string();
+		if (s.size() >= size)
+			return fail(ENOSPC);
+		std::memcpy(buf, s.c_str(), s.size() + 1);
+		return 0;
+	});
+}
+
+int ilp_tlv_put(void *buf, size_t cap, size_t *off, uint16_t type, const void *val, uint16_t len)
+{
+	if ((!buf && cap) || !off || (!val && len))
+		return fail(EINVAL);
+	std::size_t need = 4 + ((std::size_t(len) + 3) & ~std::size_t(3));
+	if (*off > cap || cap - *off < need)
+		return fail(ENOSPC);
+	auto *p = static_cast<unsigned char *>(buf) + *off;
+	p[0] = static_cast<unsigned char>(type >> 8);
+	p[1] = static_cast<unsigned char>(type & 0xff);
+	p[2] = static_cast<unsigned char>(len >> 8);
+	p[3] = static_cast<unsigned char>(len & 0xff);
+	if (len)
+		std::memcpy(p + 4, val, len);
+	std::memset(p + 4 + len, 0, need - 4 - len);
+	*off += need;
+	return 0;
+}
+
+int ilp_tlv_next(const void *buf, size_t len, size_t *off, uint16_t *type, const void **val,
+		 uint16_t *vlen)
+{
+	if ((!buf && len) || !off || !type || !val || !vlen || *off > len)
+		return fail(EINVAL);
+	const auto *base = static_cast<const unsigned char *>(buf);
+	for (;;) {
+		std::size_t rem = len - *off;
+		if (rem == 0)
+			return 0;
+		if (rem < 4)
+			return fail(EINVAL);
+		const auto *p = base + *off;
+		std::uint16_t t = get_be16(p);
+		std::uint16_t l = get_be16(p + 2);
+		std::size_t need = 4 + ((std::size_t(l) + 3) & ~std::size_t(3));
+		if (need > rem)
+			return fail(EINVAL);
+		*off += need;
+		if (t == 0)
+			continue;
+		*type = t;
+		*val = p + 4;
+		*vlen = l;
+		return 1;
+	}
+}
+
+int ilp_tlv_host(const void *val, uint16_t vlen, struct ilp_inaddr *out)
+{
+	if (!val || !out || (vlen != 6 && vlen != 18))
+		return fail(EINVAL);
+	const auto *p = static_cast<const unsigned char *>(val);
+	ilp_inaddr a{};
+	a.family = vlen == 6 ? AF_INET : AF_INET6;
+	if (vlen == 6)
+		std::memcpy(&a.addr.v4, p, 4);
+	else
+		std::memcpy(a.addr.v6, p, 16);
+	std::memcpy(&a.port, p + vlen - 2, 2);
+	*out = a;
+	return 0;
+}
+
+} // extern "C"
