@@ -78,10 +78,11 @@ void usage(std::ostream &os)
 	      "version 1.\n"
 	      "\n"
 	      "cache: a flow is the packets of connection C of service S that came from\n"
-	      "the previous hop PREV (ADDR[:PORT] as for peer; the port is its UDP source\n"
-	      "port, default 1000).  Its decision forwards a copy to each next hop (at\n"
-	      "most 16, each a peer with a transmit SA) or drops.  S and C are decimal\n"
-	      "or hex (0x...).\n";
+	      "the previous hop PREV (ADDR[:PORT] as for peer; a port is accepted but\n"
+	      "not matched: flows are keyed by PREV's address alone, since senders put a\n"
+	      "flow hash in their UDP source port).  Its decision forwards a copy to each\n"
+	      "next hop (at most 16, each a peer with a transmit SA), delivers to a local\n"
+	      "socket, or drops.  S and C are decimal or hex (0x...).\n";
 }
 
 // Moves this process into the named network namespace, as "ip -n" does.
