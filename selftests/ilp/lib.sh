@@ -196,7 +196,12 @@ ilp_load() {
 ilp_unload() {
 	ilp_loaded || return 0
 	busywait 5000 modprobe -r ilp 2>/dev/null
-	! ilp_loaded
+	ilp_loaded || return 0
+	# Say what still holds it, for the log.
+	echo "# ilp.ko refcnt $(cat /sys/module/ilp/refcnt)"
+	grep -i '^ilp' /proc/net/protocols | sed 's/^/# /'
+	ps -eo pid,comm,args | grep -v grep | grep ilp | sed 's/^/# /'
+	return 1
 }
 
 ilp_family() { cat /sys/module/ilp/parameters/family; }

@@ -32,18 +32,18 @@ check "h1's default SN is sn1" "$ILPCTL" -n "$h1" instance set sn 10.0.1.2
 check "h2's default SN is sn1" "$ILPCTL" -n "$h2" instance set sn 10.0.2.2
 check_match "instance show names it" "instance port 1000 sn 10.0.1.2:1000" \
 	"$ILPCTL" -n "$h1" instance show
-inns "$sn1" "$HELPERS/ilp_listener" --to-dst-host --install --quiet >"$tmp/l.out" 2>&1 &
+ip netns exec "$sn1" "$HELPERS/ilp_listener" --to-dst-host --install --quiet >"$tmp/l.out" 2>&1 &
 l_pid=$!
 defer kill $l_pid
 busywait 5000 grep -q listening "$tmp/l.out"
 
 # 1. Round trips through sn1, both ways, with metadata.
-inns "$h2" "$op" reflect 5000 1 >"$tmp/r2.out" 2>&1 &
+ip netns exec "$h2" "$op" reflect 5000 1 >"$tmp/r2.out" 2>&1 &
 busywait 5000 grep -q bound "$tmp/r2.out"
 check_match "h1 -> h2 -> h1 through sn1: the reply, from h2 via sn1, with h2's metadata types" \
 	"^reply ping\|1,2,256 from 5000/myconn host 10.0.2.1:1000 sn 10.0.1.2:1000 md 1,2$" \
 	inns "$h1" "$op" roundtrip 5000 10.0.2.1 md 256=hello
-inns "$h1" "$op" reflect 6000 1 >"$tmp/r1.out" 2>&1 &
+ip netns exec "$h1" "$op" reflect 6000 1 >"$tmp/r1.out" 2>&1 &
 busywait 5000 grep -q bound "$tmp/r1.out"
 check_match "h2 -> h1 -> h2 as well" \
 	"^reply ping\|1,2,300,301 from 6000/myconn host 10.0.1.1:1000 sn 10.0.2.2:1000 md 1,2$" \
@@ -54,14 +54,14 @@ check "sn1's listener installed the four decisions" \
 # 2. Many sockets on distinct connections of one service.
 rx=()
 for c in 11 12 13 14 15 16 17 18; do
-	inns "$h2" "$op" recv 7000 "$c" "$c" 20000 >"$tmp/conn$c.out" 2>&1 &
+	ip netns exec "$h2" "$op" recv 7000 "$c" "$c" 20000 >"$tmp/conn$c.out" 2>&1 &
 	rx+=($!)
 done
 for c in 11 12 13 14 15 16 17 18; do
 	busywait 5000 grep -q bound "$tmp/conn$c.out"
 done
 for c in 11 12 13 14 15 16 17 18; do
-	inns "$h1" "$op" send 7000 "$c" 10.0.2.1 "$c" >/dev/null &
+	ip netns exec "$h1" "$op" send 7000 "$c" 10.0.2.1 "$c" >/dev/null &
 	rx+=($!)
 done
 wait "${rx[@]}"
@@ -79,7 +79,7 @@ check "h1 may reach h3 directly" "$ILPCTL" -n "$h1" peer set 10.0.3.2 direct on
 check "h3 may reach h1 directly" "$ILPCTL" -n "$h3" peer set 10.0.3.1 direct on
 check_match "peer show says so" "peer 10.0.3.2:1000 tx spi .* direct" "$ILPCTL" -n "$h1" peer show
 relayed=$(stat "$sn1" 'd["tx"]["packets"]')
-inns "$h3" "$op" reflect 8000 1 >"$tmp/r3.out" 2>&1 &
+ip netns exec "$h3" "$op" reflect 8000 1 >"$tmp/r3.out" 2>&1 &
 r3=$!
 busywait 5000 grep -q bound "$tmp/r3.out"
 check_match "h1 <-> h3 directly: the reply names h3 and no SN, without DST_HOST" \
@@ -90,7 +90,7 @@ wait $r3
 
 # 4. Receive buffer full: a socket that does not read drops, counted.
 drops0=$(stat "$h2" 'd["drops"]["rcvbuf"]')
-inns "$h2" "$op" recv 7100 1 1000 3000 rcvbuf 4096 nodrain 2500 >"$tmp/full.out" 2>&1 &
+ip netns exec "$h2" "$op" recv 7100 1 1000 3000 rcvbuf 4096 nodrain 2500 >"$tmp/full.out" 2>&1 &
 rx=$!
 busywait 5000 grep -q bound "$tmp/full.out"
 check "h1 sends 200 x 1000 bytes to a socket that is not reading" \
@@ -105,7 +105,7 @@ check "the rest were dropped and counted as rcvbuf" \
 # socket's send buffer fills, then let them drain.
 tc -n "$h1" qdisc add dev "${sn1%-*}" root handle 1: htb default 1
 tc -n "$h1" class add dev "${sn1%-*}" parent 1: classid 1:1 htb rate 2mbit
-inns "$h2" "$op" recv 7200 1 100 60000 >"$tmp/slow.out" 2>&1 &
+ip netns exec "$h2" "$op" recv 7200 1 100 60000 >"$tmp/slow.out" 2>&1 &
 rx=$!
 busywait 5000 grep -q bound "$tmp/slow.out"
 check_match "a sender with a 16 KiB send buffer blocks on a slow link, and wakes to finish" \
@@ -150,7 +150,7 @@ misuse "an instance but no SN and no direct peer: ENETUNREACH" ENETUNREACH send 
 misuse "a default SN without a transmit SA: ENOKEY" ENOKEY send "$lone"
 
 # 6. Unprivileged: sockets yes, configuration no.
-inns "$h2" "$op" reflect 5000 1 >"$tmp/r4.out" 2>&1 &
+ip netns exec "$h2" "$op" reflect 5000 1 >"$tmp/r4.out" 2>&1 &
 r4=$!
 busywait 5000 grep -q bound "$tmp/r4.out"
 check_match "nobody on h1 sends and receives through sn1" "^reply ping" \
@@ -169,7 +169,7 @@ check "sockets counted what they sent and got" \
 	test "$(stat "$h1" 'd["sockets"]["sent"]')" -ge 10 -a "$(stat "$h2" 'd["sockets"]["delivered"]')" -ge 10
 
 # 7. Close with packets queued, then unload once every socket is closed.
-inns "$h2" "$op" recv 7300 1 1 100 nodrain 60000 >"$tmp/q.out" 2>&1 &
+ip netns exec "$h2" "$op" recv 7300 1 1 100 nodrain 60000 >"$tmp/q.out" 2>&1 &
 q=$!
 busywait 5000 grep -q bound "$tmp/q.out"
 d0=$(stat "$h2" 'd["sockets"]["delivered"]')
