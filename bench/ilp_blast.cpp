@@ -56,7 +56,7 @@
 #include <ilp/psp.hpp>
 #include <ilp_wire.h>
 
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 
 namespace
 {
@@ -237,7 +237,7 @@ struct Ring {
 
 Ring sealed_ring(const Options &o)
 {
-	auto key = ilpctl::read_sa_key(o.keyfile);
+	auto key = ilp::read_sa_key(o.keyfile);
 	if (key.size != psp::key_size(*o.version))
 		throw ilp::Error(EINVAL, o.keyfile + ": a " + std::to_string(key.size) +
 					     "-byte key for PSP version " +

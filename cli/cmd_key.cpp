@@ -11,7 +11,7 @@
 
 #include "args.hpp"
 #include "ilpctl.hpp"
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 
 namespace ilpctl
 {
@@ -33,7 +33,7 @@ int cmd_key_set(Context &, Args args)
 		active = true;
 	}
 	const std::string &path = args[1];
-	auto file = read_master_keys(path);
+	auto file = ilp::read_master_keys(path);
 	if (!file.present[slot])
 		throw ilp::Error(ENOKEY, path + " sets no key" + std::to_string(slot));
 	ilp::Control ctl;
@@ -44,7 +44,7 @@ int cmd_key_set(Context &, Args args)
 int cmd_key_rotate(Context &, Args args)
 {
 	const std::string &path = args[0];
-	auto file = read_master_keys(path);
+	auto file = ilp::read_master_keys(path);
 	// The kernel picks the slot (the inactive one): a file naming both
 	// would leave it unclear which key is meant.
 	if (file.present[0] && file.present[1])

@@ -26,7 +26,7 @@
 
 #include "args.hpp"
 #include "ilpctl.hpp"
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 #include "pcap_io.hpp"
 
 namespace ilpctl
@@ -199,7 +199,7 @@ void report(const Context &ctx, const PcapOptions &o, const char *done_name, con
 int cmd_pcap_decrypt(Context &ctx, Args args)
 {
 	auto o = parse_args("decrypt", args);
-	auto keys = read_master_keys(o.master_keys);
+	auto keys = ilp::read_master_keys(o.master_keys);
 	// Any SPI opens: a tool holds the keys, not the node's SPI state.
 	psp::Receiver rx(false);
 	// Each set_master_key() makes its slot the active one, which only
@@ -231,7 +231,7 @@ int cmd_pcap_decrypt(Context &ctx, Args args)
 int cmd_pcap_encrypt(Context &ctx, Args args)
 {
 	auto o = parse_args("encrypt", args);
-	auto keys = read_master_keys(o.master_keys);
+	auto keys = ilp::read_master_keys(o.master_keys);
 	unsigned slot = *o.spi >> 31;
 	if (!keys.present[slot]) {
 		throw ilp::Error(ENOKEY, "SPI " + spi_string(*o.spi) + " is under master key " +

@@ -12,7 +12,7 @@
 
 #include "args.hpp"
 #include "ilpctl.hpp"
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 
 namespace ilpctl
 {
@@ -71,7 +71,7 @@ PeerArgs parse_peer_args(std::string_view verb, Args args, bool required)
 				"'");
 	tx.version = *v;
 	const auto &path = kw.find("keyfile")->second;
-	tx.key = read_sa_key(path);
+	tx.key = ilp::read_sa_key(path);
 	if (tx.key.size != ilp::psp::key_size(tx.version))
 		throw ilp::Error(EINVAL,
 				 path + ": a " + std::to_string(tx.key.size) +

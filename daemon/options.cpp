@@ -28,21 +28,59 @@ po::options_description config_keys()
 	    "log-level", po::value<std::string>()->default_value("info"),
 	    "error, warn, info or debug")("state-dir",
 					  po::value<std::string>()->default_value("/var/lib/ilp"),
-					  "where checkpointed service state is kept");
+					  "where checkpointed service state is kept")(
+	    "run-dir", po::value<std::string>()->default_value("/run/ilp"),
+	    "where the control socket (ilpd.sock) and the applications' socket "
+	    "(apps.sock) are made")("plugin-dir",
+				    po::value<std::string>()->default_value(ILPD_PLUGIN_DIR),
+				    "where service modules are found")(
+	    "service", po::value<std::vector<std::string>>()->composing(),
+	    "a service module to load at start, by name (repeatable; none given: all "
+	    "in plugin-dir)")("service-config", po::value<std::vector<std::string>>()->composing(),
+			      "NAME KEY=VALUE: a service's configuration (repeatable)")(
+	    "handler-threads", po::value<unsigned>()->default_value(2),
+	    "threads reading misses from the datapath (1 to 64)")(
+	    "idle-timeout-ms", po::value<std::uint32_t>()->default_value(30000),
+	    "idle time after which a cache entry goes, unless its service says")(
+	    "revalidate-ms", po::value<std::uint32_t>()->default_value(1000),
+	    "how often the revalidator looks for idle cache entries")(
+	    "port", po::value<unsigned>()->default_value(1000),
+	    "UDP port of the userspace datapath")(
+	    "master-keys", po::value<std::string>(),
+	    "the userspace datapath's master-keys file (as ilpctl key set reads)")(
+	    "peer", po::value<std::vector<std::string>>()->composing(),
+	    "ADDR[:PORT] spi SPI version V keyfile FILE [direct]: a peer of the "
+	    "userspace datapath with its transmit SA (repeatable)")(
+	    "sn", po::value<std::string>(), "the host's default SN, ADDR[:PORT]")(
+	    "cache-capacity", po::value<std::uint32_t>()->default_value(65536),
+	    "entries of the userspace datapath's decision cache");
 	return d;
 }
 
 // Where each key was set in the file, to name the line in errors.
 struct FileKeys {
 	std::string file;
-	std::map<std::string, int> line_of;
+	// Lines of each key; several only for repeatable keys.
+	std::map<std::string, std::vector<int>> lines_of;
 
 	std::string where(const std::string &key) const
 	{
-		auto it = line_of.find(key);
-		if (it == line_of.end())
+		auto it = lines_of.find(key);
+		if (it == lines_of.end())
 			return "--" + key;
-		return file + ":" + std::to_string(it->second);
+		return file + ":" + std::to_string(it->second.front());
+	}
+
+	// Where value @index of the @total values of repeatable @key came
+	// from: the command line's come first, then the file's.
+	std::string where(const std::string &key, std::size_t index, std::size_t total) const
+	{
+		auto it = lines_of.find(key);
+		std::size_t from_file = it == lines_of.end() ? 0 : it->second.size();
+		std::size_t from_flags = total - from_file;
+		if (index < from_flags)
+			return "--" + key;
+		return file + ":" + std::to_string(it->second[index - from_flags]);
 	}
 };
 
@@ -73,14 +111,16 @@ po::parsed_options read_config(const std::string &file, const po::options_descri
 					  ": expected 'key = value', got '" + line + "'");
 		std::string key = trim(line.substr(0, eq));
 		std::string value = trim(line.substr(eq + 1));
-		if (!desc.find_nothrow(key, false))
+		const auto *opt_desc = desc.find_nothrow(key, false);
+		if (!opt_desc)
 			throw ConfigError(file + ":" + std::to_string(n) + ": unknown key '" + key +
 					  "'");
-		if (keys.line_of.count(key))
+		bool repeatable = opt_desc->semantic()->is_composing();
+		if (!repeatable && keys.lines_of.count(key))
 			throw ConfigError(file + ":" + std::to_string(n) + ": '" + key +
 					  "' already set on line " +
-					  std::to_string(keys.line_of[key]));
-		keys.line_of[key] = n;
+					  std::to_string(keys.lines_of[key].front()));
+		keys.lines_of[key].push_back(n);
 		po::option opt(key, {value});
 		opt.original_tokens = {key, value};
 		parsed.options.push_back(opt);
@@ -104,7 +144,83 @@ T pick(const std::string &value, const std::map<std::string, T> &choices, const 
 			  "' (one of: " + allowed + ")");
 }
 
+std::vector<std::string> split_words(const std::string &text)
+{
+	std::istringstream in(text);
+	std::vector<std::string> words;
+	for (std::string w; in >> w;)
+		words.push_back(w);
+	return words;
+}
+
 } // namespace
+
+PeerConfig parse_peer(const std::string &text, const std::string &where)
+{
+	auto fail = [&](const std::string &why) {
+		throw ConfigError(where + ": 'peer': " + why +
+				  " (ADDR[:PORT] spi SPI version V keyfile FILE [direct])");
+	};
+	auto words = split_words(text);
+	if (words.empty())
+		fail("no address");
+	PeerConfig peer;
+	peer.where = where;
+	try {
+		peer.endpoint = ilp::Endpoint::parse(words[0]);
+	} catch (const std::exception &e) {
+		fail(e.what());
+	}
+	bool have_spi = false, have_key = false;
+	for (std::size_t i = 1; i < words.size(); i++) {
+		const std::string &w = words[i];
+		if (w == "direct") {
+			peer.direct = true;
+			continue;
+		}
+		if (i + 1 >= words.size())
+			fail("'" + w + "' needs a value");
+		const std::string &v = words[++i];
+		if (w == "spi") {
+			std::size_t end = 0;
+			unsigned long spi = 0;
+			try {
+				spi = std::stoul(v, &end, 0);
+			} catch (const std::exception &) {
+				end = 0;
+			}
+			if (end != v.size() || spi == 0 || spi > 0xffffffffUL)
+				fail("bad SPI '" + v + "'");
+			peer.spi = static_cast<std::uint32_t>(spi);
+			have_spi = true;
+		} else if (w == "version") {
+			if (v == "0")
+				peer.version = ilp::psp::Version::AesGcm128;
+			else if (v == "1")
+				peer.version = ilp::psp::Version::AesGcm256;
+			else
+				fail("version must be 0 or 1, not '" + v + "'");
+		} else if (w == "keyfile") {
+			peer.keyfile = v;
+			have_key = true;
+		} else {
+			fail("unknown word '" + w + "'");
+		}
+	}
+	if (!have_spi || !have_key)
+		fail("spi and keyfile are required");
+	return peer;
+}
+
+ServiceSetting parse_service_setting(const std::string &text, const std::string &where)
+{
+	auto words = split_words(text);
+	auto eq = words.size() == 2 ? words[1].find('=') : std::string::npos;
+	if (eq == std::string::npos || eq == 0)
+		throw ConfigError(where + ": 'service-config': expected 'NAME KEY=VALUE', got '" +
+				  text + "'");
+	return {words[0], words[1].substr(0, eq), words[1].substr(eq + 1), where};
+}
 
 const char *to_string(Datapath d)
 {
@@ -185,9 +301,67 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 					 {"info", LogLevel::Info},
 					 {"debug", LogLevel::Debug}},
 					where("log-level"), "log-level");
-	opts.state_dir = vm["state-dir"].as<std::string>();
-	if (opts.state_dir.empty() || opts.state_dir.is_relative())
-		throw ConfigError(where("state-dir") + ": 'state-dir' must be an absolute path");
+	auto absolute = [&](const std::string &key) {
+		std::filesystem::path p = vm[key].as<std::string>();
+		if (p.empty() || p.is_relative())
+			throw ConfigError(where(key) + ": '" + key + "' must be an absolute path");
+		return p;
+	};
+	opts.state_dir = absolute("state-dir");
+	opts.run_dir = absolute("run-dir");
+	opts.plugin_dir = absolute("plugin-dir");
+
+	auto in_range = [&](const std::string &key, unsigned long v, unsigned long lo,
+			    unsigned long hi) {
+		if (v < lo || v > hi)
+			throw ConfigError(where(key) + ": '" + key + "' must be from " +
+					  std::to_string(lo) + " to " + std::to_string(hi));
+		return v;
+	};
+	opts.handler_threads =
+	    in_range("handler-threads", vm["handler-threads"].as<unsigned>(), 1, 64);
+	opts.idle_timeout_ms =
+	    in_range("idle-timeout-ms", vm["idle-timeout-ms"].as<std::uint32_t>(), 1, 86400000);
+	opts.revalidate_ms =
+	    in_range("revalidate-ms", vm["revalidate-ms"].as<std::uint32_t>(), 10, 3600000);
+	opts.port = in_range("port", vm["port"].as<unsigned>(), 1, 65535);
+	opts.cache_capacity =
+	    in_range("cache-capacity", vm["cache-capacity"].as<std::uint32_t>(), 1, 1u << 24);
+
+	// Relative key files are found next to the configuration file.
+	auto beside_config = [&](const std::filesystem::path &p, const std::string &from) {
+		if (p.is_absolute() || from.starts_with("--"))
+			return p;
+		return std::filesystem::absolute(opts.config).parent_path() / p;
+	};
+	if (vm.count("master-keys"))
+		opts.master_keys =
+		    beside_config(vm["master-keys"].as<std::string>(), where("master-keys"));
+	if (vm.count("sn")) {
+		try {
+			opts.sn = ilp::Endpoint::parse(vm["sn"].as<std::string>());
+		} catch (const std::exception &e) {
+			throw ConfigError(where("sn") + ": 'sn': " + e.what());
+		}
+	}
+	if (vm.count("peer")) {
+		const auto &list = vm["peer"].as<std::vector<std::string>>();
+		for (std::size_t i = 0; i < list.size(); i++) {
+			std::string at = file_keys.where("peer", i, list.size());
+			PeerConfig peer = parse_peer(list[i], at);
+			peer.keyfile = beside_config(peer.keyfile, at);
+			opts.peers.push_back(std::move(peer));
+		}
+	}
+	if (vm.count("service"))
+		opts.services = vm["service"].as<std::vector<std::string>>();
+	if (vm.count("service-config")) {
+		const auto &list = vm["service-config"].as<std::vector<std::string>>();
+		for (std::size_t i = 0; i < list.size(); i++) {
+			std::string at = file_keys.where("service-config", i, list.size());
+			opts.service_config.push_back(parse_service_setting(list[i], at));
+		}
+	}
 	return Parsed::Run;
 }
 

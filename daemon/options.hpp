@@ -5,16 +5,39 @@
 // are errors that name the file and line.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <ilp/endpoint.hpp>
+#include <ilp/psp_kdf.hpp>
 
 namespace ilpd
 {
 
 enum class Datapath { Auto, Kernel, User };
 enum class LogLevel { Error, Warn, Info, Debug };
+
+// A peer of the userspace datapath ("peer = ADDR[:PORT] spi SPI version V
+// keyfile FILE [direct]"): its transmit SA, as "ilpctl peer add" gives the
+// kernel's.  The kernel datapath takes its peers from ilpctl instead.
+struct PeerConfig {
+	ilp::Endpoint endpoint;
+	std::uint32_t spi = 0;
+	ilp::psp::Version version = ilp::psp::Version::AesGcm128;
+	std::filesystem::path keyfile;
+	bool direct = false; // a host that may be reached without an SN
+	std::string where;   // "FILE:LINE" or "--peer", for messages
+};
+
+// "service-config = NAME KEY=VALUE": a service's configuration at start.
+struct ServiceSetting {
+	std::string service, key, value;
+	std::string where;
+};
 
 struct Options {
 	bool role_host = false;
@@ -23,6 +46,21 @@ struct Options {
 	LogLevel log_level = LogLevel::Info;
 	std::filesystem::path state_dir = "/var/lib/ilp";
 	std::filesystem::path config = "/etc/ilp/ilpd.conf";
+	// Sockets: the control socket (ilpctl) and the applications' socket
+	// of the userspace datapath.
+	std::filesystem::path run_dir = "/run/ilp";
+	std::filesystem::path plugin_dir = ILPD_PLUGIN_DIR;
+	std::vector<std::string> services; // loaded at start; empty: all
+	std::vector<ServiceSetting> service_config;
+	unsigned handler_threads = 2;
+	std::uint32_t idle_timeout_ms = 30000; // of cache entries, by default
+	std::uint32_t revalidate_ms = 1000;    // how often the revalidator runs
+	// The userspace datapath.
+	std::uint16_t port = 1000;
+	std::filesystem::path master_keys; // a master-keys file, as ilpctl key reads
+	std::vector<PeerConfig> peers;
+	std::optional<ilp::Endpoint> sn; // the host's default SN
+	std::uint32_t cache_capacity = 65536;
 };
 
 // What the caller should do after parsing.
@@ -38,5 +76,9 @@ struct ConfigError : std::runtime_error {
 Parsed parse_options(const std::vector<std::string> &args, Options &opts);
 
 const char *to_string(Datapath d);
+
+// One "peer" or "service-config" value; @where names its origin in errors.
+PeerConfig parse_peer(const std::string &text, const std::string &where);
+ServiceSetting parse_service_setting(const std::string &text, const std::string &where);
 
 } // namespace ilpd

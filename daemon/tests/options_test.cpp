@@ -26,6 +26,12 @@ class OptionsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__bad_flag_names_flag);
 	CPPUNIT_TEST(parse__relative_state_dir_refused);
 	CPPUNIT_TEST(parse__missing_explicit_file_refused);
+	CPPUNIT_TEST(parse__peers_repeat_and_keyfiles_beside_the_file);
+	CPPUNIT_TEST(parse__bad_peer_names_its_own_line);
+	CPPUNIT_TEST(parse__peer_flag_and_file_lines);
+	CPPUNIT_TEST(parse__out_of_range_names_line);
+	CPPUNIT_TEST(parse__service_config);
+	CPPUNIT_TEST(parse__bad_sn_names_line);
 	CPPUNIT_TEST_SUITE_END();
 
 	TempDir dir_;
@@ -127,6 +133,89 @@ public:
 	{
 		auto f = (dir_.path() / "nope.conf").string();
 		CPPUNIT_ASSERT_EQUAL(f + ": cannot open", error_of({"-c", f}));
+	}
+
+	void parse__peers_repeat_and_keyfiles_beside_the_file()
+	{
+		Options o;
+		auto f = conf("datapath = user\nmaster-keys = node.keys\n"
+			      "peer = 10.0.1.2 spi 0x80000001 version 0 keyfile sn1.key\n"
+			      "peer = [2001:db8::2]:1200 spi 7 version 1 keyfile /k/h2.key direct\n"
+			      "sn = 10.0.1.2\n");
+		parse_options({"-c", f}, o);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), o.peers.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("10.0.1.2:1000"), o.peers[0].endpoint.to_string());
+		CPPUNIT_ASSERT_EQUAL(0x80000001u, o.peers[0].spi);
+		CPPUNIT_ASSERT((dir_.path() / "sn1.key") == o.peers[0].keyfile);
+		CPPUNIT_ASSERT(!o.peers[0].direct);
+		CPPUNIT_ASSERT_EQUAL(std::string("[2001:db8::2]:1200"),
+				     o.peers[1].endpoint.to_string());
+		CPPUNIT_ASSERT(o.peers[1].version == ilp::psp::Version::AesGcm256);
+		CPPUNIT_ASSERT_EQUAL(std::string("/k/h2.key"), o.peers[1].keyfile.string());
+		CPPUNIT_ASSERT(o.peers[1].direct);
+		CPPUNIT_ASSERT_EQUAL(f + ":4", o.peers[1].where);
+		CPPUNIT_ASSERT((dir_.path() / "node.keys") == o.master_keys);
+		CPPUNIT_ASSERT(o.sn && o.sn->to_string() == "10.0.1.2:1000");
+	}
+
+	void parse__bad_peer_names_its_own_line()
+	{
+		auto f = conf("peer = 10.0.1.2 spi 1 keyfile a.key\n"
+			      "# the next one has no SPI\n"
+			      "peer = 10.0.2.2 keyfile b.key\n");
+		CPPUNIT_ASSERT_EQUAL(f + ":3: 'peer': spi and keyfile are required "
+					 "(ADDR[:PORT] spi SPI version V keyfile FILE [direct])",
+				     error_of({"-c", f}));
+		f = conf("peer = 10.0.1.2 spi 1 version 2 keyfile a.key\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(
+		    f + ":1: 'peer': version must be 0 or 1, not '2'"));
+		f = conf("peer = 10.0.1.300 spi 1 keyfile a.key\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":1: 'peer': "));
+	}
+
+	void parse__peer_flag_and_file_lines()
+	{
+		auto f = conf("\npeer = 10.0.1.2 spi 0 keyfile a.key\n");
+		// The flag's peer is fine; the file's, second in order, is not.
+		CPPUNIT_ASSERT(error_of({"-c", f, "--peer", "10.0.9.9 spi 5 keyfile /x"})
+				   .starts_with(f + ":2: 'peer': bad SPI '0'"));
+		CPPUNIT_ASSERT(
+		    error_of({"-c", conf(""), "--peer", "10.0.9.9 spi 5 keyfile /x bogus 1"})
+			.starts_with("--peer: 'peer': unknown word 'bogus'"));
+	}
+
+	void parse__out_of_range_names_line()
+	{
+		auto f = conf("role = sn\nhandler-threads = 0\n");
+		CPPUNIT_ASSERT_EQUAL(f + ":2: 'handler-threads' must be from 1 to 64",
+				     error_of({"-c", f}));
+		f = conf("port = 70000\n");
+		CPPUNIT_ASSERT_EQUAL(f + ":1: 'port' must be from 1 to 65535", error_of({"-c", f}));
+		f = conf("cache-capacity = many\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ": "));
+	}
+
+	void parse__service_config()
+	{
+		Options o;
+		auto f = conf("service-config = relay next-hop=10.0.2.1\n"
+			      "service-config = relay idle-timeout-ms=500\nservice = relay\n");
+		parse_options({"-c", f}, o);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), o.service_config.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("relay"), o.service_config[1].service);
+		CPPUNIT_ASSERT_EQUAL(std::string("idle-timeout-ms"), o.service_config[1].key);
+		CPPUNIT_ASSERT_EQUAL(std::string("500"), o.service_config[1].value);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), o.services.size());
+		f = conf("service-config = relay\n");
+		CPPUNIT_ASSERT_EQUAL(
+		    f + ":1: 'service-config': expected 'NAME KEY=VALUE', got 'relay'",
+		    error_of({"-c", f}));
+	}
+
+	void parse__bad_sn_names_line()
+	{
+		auto f = conf("role = host\nsn = nowhere\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":2: 'sn': "));
 	}
 };
 

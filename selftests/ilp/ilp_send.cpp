@@ -76,7 +76,7 @@
 #include <ilp/psp.hpp>
 #include <ilp_wire.h>
 
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 
 namespace
 {
@@ -380,7 +380,7 @@ private:
 
 int run_send(const Options &o)
 {
-	auto key = ilpctl::read_sa_key(o.keyfile);
+	auto key = ilp::read_sa_key(o.keyfile);
 	if (key.size != psp::key_size(*o.version))
 		throw ilp::Error(EINVAL,
 				 o.keyfile + ": a " + std::to_string(key.size) +
@@ -493,7 +493,7 @@ std::uint16_t bound_port(int fd)
 
 int run_listen(const Options &o)
 {
-	auto keys = ilpctl::read_master_keys(o.master_keys);
+	auto keys = ilp::read_master_keys(o.master_keys);
 	// Any SPI opens, as for "ilpctl pcap decrypt": the sender's SPIs
 	// were allocated elsewhere (by the kernel, or made up by the test).
 	psp::Receiver rx(false);
@@ -567,7 +567,7 @@ int run_listen(const Options &o)
 
 int run_derive(const Options &o)
 {
-	auto keys = ilpctl::read_master_keys(o.master_keys);
+	auto keys = ilp::read_master_keys(o.master_keys);
 	unsigned slot = *o.spi >> 31;
 	if (!keys.present[slot])
 		throw ilp::Error(ENOKEY, o.master_keys + " sets no key" + std::to_string(slot) +

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The key files of ilpctl (and of the selftest helper ilp_send).  Keys come
 // from files, never from the command line, where ps(1) and shell history
@@ -20,7 +20,7 @@
 
 #include <ilp/psp_kdf.hpp>
 
-namespace ilpctl
+namespace ilp
 {
 
 struct MasterKeyFile {
@@ -43,4 +43,4 @@ MasterKeyFile parse_master_keys(std::string_view text, const std::string &name);
 ilp::psp::SaKey read_sa_key(const std::string &path);
 ilp::psp::SaKey parse_sa_key(std::string_view text, const std::string &name);
 
-} // namespace ilpctl
+} // namespace ilp

@@ -1,5 +1,5 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
-#include "master_keys.hpp"
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ilp/key_files.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -10,7 +10,7 @@
 
 #include <ilp/error.hpp>
 
-namespace ilpctl
+namespace ilp
 {
 
 namespace
@@ -222,4 +222,4 @@ ilp::psp::SaKey read_sa_key(const std::string &path)
 	return read_key_file(path, "SA key", parse_sa_key);
 }
 
-} // namespace ilpctl
+} // namespace ilp

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The master-keys file of "ilpctl pcap": what it accepts, and errors that
 // name the file and line without quoting key material.
@@ -9,10 +9,10 @@
 
 #include <ilp/error.hpp>
 
-#include "master_keys.hpp"
+#include <ilp/key_files.hpp>
 #include "temp_dir.hpp"
 
-using namespace ilpctl;
+using namespace ilp;
 
 namespace
 {
@@ -49,7 +49,7 @@ bool all_zero(const ilp::psp::MasterKey &k)
 std::string sa_key_error_of(const std::string &text)
 {
 	try {
-		parse_sa_key(text, "sa.key");
+		ilp::parse_sa_key(text, "sa.key");
 	} catch (const ilp::Error &e) {
 		return e.what();
 	}
@@ -59,7 +59,7 @@ std::string sa_key_error_of(const std::string &text)
 std::string error_of(const std::string &text)
 {
 	try {
-		parse_master_keys(text, "keys.conf");
+		ilp::parse_master_keys(text, "keys.conf");
 	} catch (const ilp::Error &e) {
 		return e.what();
 	}
@@ -89,7 +89,7 @@ public:
 	void parse__both_keys_comments_blank_lines_crlf()
 	{
 		auto f =
-		    parse_master_keys("# node sn1, rotated 2024-05-01\n"
+		    ilp::parse_master_keys("# node sn1, rotated 2024-05-01\n"
 				      "\n"
 				      "  key1 =" +
 					  hex1 + "   # the new one\r\n" + "key0=" + hex0 + "\n",
@@ -101,7 +101,7 @@ public:
 
 	void parse__one_key_is_enough()
 	{
-		auto f = parse_master_keys("key1 = " + hex1, "k"); // no final newline
+		auto f = ilp::parse_master_keys("key1 = " + hex1, "k"); // no final newline
 		CPPUNIT_ASSERT(!f.present[0] && f.present[1]);
 		CPPUNIT_ASSERT(all_zero(f.keys.key[0]));
 		CPPUNIT_ASSERT(is_hex1(f.keys.key[1]));
@@ -153,13 +153,13 @@ public:
 	void read__file()
 	{
 		auto p = dir_.write("master.keys", "key0 = " + hex0 + "\n");
-		auto f = read_master_keys(p.string());
+		auto f = ilp::read_master_keys(p.string());
 		CPPUNIT_ASSERT(f.present[0] && !f.present[1]);
 		CPPUNIT_ASSERT(is_hex0(f.keys.key[0]));
 
 		auto bad = dir_.write("bad.keys", "# one\n# two\nkey0 = 12\n");
 		try {
-			read_master_keys(bad.string());
+			ilp::read_master_keys(bad.string());
 			CPPUNIT_FAIL("no error");
 		} catch (const ilp::Error &e) {
 			CPPUNIT_ASSERT(std::string(e.what()).starts_with(bad.string() + ":3: "));
@@ -170,7 +170,7 @@ public:
 	{
 		auto p = (dir_.path() / "absent.keys").string();
 		try {
-			read_master_keys(p);
+			ilp::read_master_keys(p);
 			CPPUNIT_FAIL("no error");
 		} catch (const ilp::Error &e) {
 			CPPUNIT_ASSERT_EQUAL(
@@ -183,13 +183,13 @@ public:
 	void sa_key__16_or_32_bytes()
 	{
 		// As "ilpctl sa alloc" prints it, with a comment around.
-		auto k = parse_sa_key("# from sn1\n" + hex0 + "\n", "k");
+		auto k = ilp::parse_sa_key("# from sn1\n" + hex0 + "\n", "k");
 		CPPUNIT_ASSERT_EQUAL(std::size_t(32), k.size);
 		auto b = k.bytes();
 		for (std::size_t i = 0; i < b.size(); i++)
 			CPPUNIT_ASSERT_EQUAL(std::uint8_t(i), b[i]);
 
-		auto short_key = parse_sa_key("  " + hex1.substr(0, 32) + "  \r\n\n", "k");
+		auto short_key = ilp::parse_sa_key("  " + hex1.substr(0, 32) + "  \r\n\n", "k");
 		CPPUNIT_ASSERT_EQUAL(std::size_t(16), short_key.size);
 		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0xff), short_key.bytes()[0]);
 		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0x00), short_key.bytes()[15]);
@@ -222,10 +222,10 @@ public:
 	void sa_key__read_file()
 	{
 		auto p = dir_.write("sa.key", hex1.substr(0, 32) + "\n");
-		CPPUNIT_ASSERT_EQUAL(std::size_t(16), read_sa_key(p.string()).size);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(16), ilp::read_sa_key(p.string()).size);
 		auto absent = (dir_.path() / "absent.key").string();
 		try {
-			read_sa_key(absent);
+			ilp::read_sa_key(absent);
 			CPPUNIT_FAIL("no error");
 		} catch (const ilp::Error &e) {
 			CPPUNIT_ASSERT_EQUAL(
