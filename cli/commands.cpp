@@ -69,6 +69,16 @@ const Command table[] = {
     {"pcap", "encrypt", "--master-keys FILE --spi SPI [--version 0|1] [--port N] IN OUT",
      "encrypt a capture's UDP payloads to the ILP port as one PSP SA", 2, 11, false,
      cmd_pcap_encrypt},
+    // ilpd's, over its control socket (-S): root or ilpd's user, not CAP_NET_ADMIN.
+    {"service", "list", "", "list ilpd's services, their counters and configuration", 0, 0, false,
+     cmd_service_list},
+    {"service", "load", "PATH", "load the service module at PATH into ilpd", 1, 1, false,
+     cmd_service_load},
+    {"service", "unload", "NAME", "unload service NAME from ilpd", 1, 1, false, cmd_service_unload},
+    {"service", "config", "NAME [KEY=VALUE]...", "set keys of a service's configuration; show it",
+     1, 1 + 256, false, cmd_service_config},
+    {"daemon", "status", "", "show ilpd's uptime, datapath, roles and services", 0, 0, false,
+     cmd_daemon_status},
 };
 
 } // namespace

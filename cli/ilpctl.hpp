@@ -19,6 +19,7 @@ struct Context {
 	bool json = false;   // -j: JSON on stdout instead of text
 	bool pretty = false; // -p: indent the JSON
 	std::ostream &out;
+	std::string socket{}; // -S: ilpd's control socket; empty: the default
 
 	// Prints @j as one JSON document (for -j).
 	void emit(const nlohmann::json &j) const;
@@ -70,5 +71,10 @@ int cmd_cache_set_capacity(Context &, Args);
 int cmd_cache_set(Context &, Args);
 int cmd_pcap_decrypt(Context &, Args);
 int cmd_pcap_encrypt(Context &, Args);
+int cmd_service_list(Context &, Args);
+int cmd_service_load(Context &, Args);
+int cmd_service_unload(Context &, Args);
+int cmd_service_config(Context &, Args);
+int cmd_daemon_status(Context &, Args);
 
 } // namespace ilpctl

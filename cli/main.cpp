@@ -2,8 +2,8 @@
 //
 // ilpctl - configure and inspect ILP, in the manner of ip(8) and wg(8):
 //
-//   ilpctl [-j [-p]] [-n NETNS] OBJECT [COMMAND [ARGS...]]
-//   ilpctl [-j [-p]] [-n NETNS] -b FILE
+//   ilpctl [-j [-p]] [-n NETNS] [-S SOCKET] OBJECT [COMMAND [ARGS...]]
+//   ilpctl [-j [-p]] [-n NETNS] [-S SOCKET] -b FILE
 //
 // Exit status: 0 success, 1 the operation failed, 2 bad command line.
 #include <cerrno>
@@ -37,6 +37,8 @@ void usage(std::ostream &os)
 	      "  -j, --json         print JSON instead of text\n"
 	      "  -p, --pretty       indent the JSON\n"
 	      "  -n, --netns NAME   act in network namespace NAME (as ip -n)\n"
+	      "  -S, --socket PATH  ilpd's control socket, for service and daemon (default:\n"
+	      "                     $ILPD_SOCKET, else /run/ilp/ilpd.sock)\n"
 	      "  -b, --batch FILE   run the commands in FILE (- for stdin), one per\n"
 	      "                     line (# starts a comment); stop at the first error\n"
 	      "  -V, --version      print ilpctl's version and exit\n"
@@ -82,7 +84,11 @@ void usage(std::ostream &os)
 	      "not matched: flows are keyed by PREV's address alone, since senders put a\n"
 	      "flow hash in their UDP source port).  Its decision forwards a copy to each\n"
 	      "next hop (at most 16, each a peer with a transmit SA), delivers to a local\n"
-	      "socket, or drops.  S and C are decimal or hex (0x...).\n";
+	      "socket, or drops.  S and C are decimal or hex (0x...).\n"
+	      "\n"
+	      "service, daemon: ask ilpd, over its control socket (-S), which root and\n"
+	      "ilpd's user alone may use.  PATH is a service module (.so); \"service\n"
+	      "config\" sets each KEY to VALUE, then prints the configuration.\n";
 }
 
 // Moves this process into the named network namespace, as "ip -n" does.
@@ -197,6 +203,10 @@ int main(int argc, char **argv)
 				if (++i == argc)
 					throw UsageError(opt + " needs a namespace name");
 				netns = argv[i];
+			} else if (opt == "-S" || opt == "--socket") {
+				if (++i == argc || !*argv[i])
+					throw UsageError(opt + " needs a socket path");
+				ctx.socket = argv[i];
 			} else if (opt == "-b" || opt == "--batch") {
 				if (++i == argc)
 					throw UsageError(opt + " needs a file name");

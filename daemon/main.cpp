@@ -22,19 +22,19 @@ namespace
 {
 
 // Picks the datapath: "auto" means the kernel's when ilp.ko is loaded.
-Datapath choose_datapath(Datapath wanted, std::string &detail)
+DatapathKind choose_datapath(DatapathKind wanted, std::string &detail)
 {
-	if (wanted == Datapath::User)
-		return Datapath::User;
+	if (wanted == DatapathKind::User)
+		return DatapathKind::User;
 	try {
 		ilp::Control ctl;
 		detail = "ilp.ko " + ctl.version().version;
-		return Datapath::Kernel;
+		return DatapathKind::Kernel;
 	} catch (const ilp::ModuleNotLoaded &) {
-		if (wanted == Datapath::Kernel)
+		if (wanted == DatapathKind::Kernel)
 			throw;
 		detail = "ilp.ko not loaded";
-		return Datapath::User;
+		return DatapathKind::User;
 	}
 }
 
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 
 	try {
 		std::string detail;
-		Datapath dp = choose_datapath(opts.datapath, detail);
+		DatapathKind dp = choose_datapath(opts.datapath, detail);
 		std::string roles = opts.role_host && opts.role_sn ? "host,sn"
 				    : opts.role_sn                 ? "sn"
 								   : "host";

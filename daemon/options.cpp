@@ -222,14 +222,14 @@ ServiceSetting parse_service_setting(const std::string &text, const std::string 
 	return {words[0], words[1].substr(0, eq), words[1].substr(eq + 1), where};
 }
 
-const char *to_string(Datapath d)
+const char *to_string(DatapathKind d)
 {
 	switch (d) {
-	case Datapath::Auto:
+	case DatapathKind::Auto:
 		return "auto";
-	case Datapath::Kernel:
+	case DatapathKind::Kernel:
 		return "kernel";
-	case Datapath::User:
+	case DatapathKind::User:
 		return "user";
 	}
 	return "?";
@@ -291,10 +291,11 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 	}
 	if (!opts.role_host && !opts.role_sn)
 		throw ConfigError(where("role") + ": 'role' is empty (host, sn or host,sn)");
-	opts.datapath = pick<Datapath>(
-	    vm["datapath"].as<std::string>(),
-	    {{"auto", Datapath::Auto}, {"kernel", Datapath::Kernel}, {"user", Datapath::User}},
-	    where("datapath"), "datapath");
+	opts.datapath = pick<DatapathKind>(vm["datapath"].as<std::string>(),
+					   {{"auto", DatapathKind::Auto},
+					    {"kernel", DatapathKind::Kernel},
+					    {"user", DatapathKind::User}},
+					   where("datapath"), "datapath");
 	opts.log_level = pick<LogLevel>(vm["log-level"].as<std::string>(),
 					{{"error", LogLevel::Error},
 					 {"warn", LogLevel::Warn},

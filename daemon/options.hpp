@@ -18,7 +18,7 @@
 namespace ilpd
 {
 
-enum class Datapath { Auto, Kernel, User };
+enum class DatapathKind { Auto, Kernel, User };
 enum class LogLevel { Error, Warn, Info, Debug };
 
 // A peer of the userspace datapath ("peer = ADDR[:PORT] spi SPI version V
@@ -42,7 +42,7 @@ struct ServiceSetting {
 struct Options {
 	bool role_host = false;
 	bool role_sn = false;
-	Datapath datapath = Datapath::Auto;
+	DatapathKind datapath = DatapathKind::Auto;
 	LogLevel log_level = LogLevel::Info;
 	std::filesystem::path state_dir = "/var/lib/ilp";
 	std::filesystem::path config = "/etc/ilp/ilpd.conf";
@@ -75,7 +75,7 @@ struct ConfigError : std::runtime_error {
 // Prints --help and --version output to stdout and returns ExitOk.
 Parsed parse_options(const std::vector<std::string> &args, Options &opts);
 
-const char *to_string(Datapath d);
+const char *to_string(DatapathKind d);
 
 // One "peer" or "service-config" value; @where names its origin in errors.
 PeerConfig parse_peer(const std::string &text, const std::string &where);

@@ -56,7 +56,7 @@ public:
 		o.config = dir_.path() / "absent.conf"; // default path, absent: fine
 		CPPUNIT_ASSERT(parse_options({}, o) == Parsed::Run);
 		CPPUNIT_ASSERT(o.role_host && !o.role_sn);
-		CPPUNIT_ASSERT(o.datapath == Datapath::Auto);
+		CPPUNIT_ASSERT(o.datapath == DatapathKind::Auto);
 		CPPUNIT_ASSERT(o.log_level == LogLevel::Info);
 	}
 
@@ -68,7 +68,7 @@ public:
 			 "state-dir = /srv/ilp\n");
 		parse_options({"--config", f}, o);
 		CPPUNIT_ASSERT(o.role_sn && !o.role_host);
-		CPPUNIT_ASSERT(o.datapath == Datapath::User);
+		CPPUNIT_ASSERT(o.datapath == DatapathKind::User);
 		CPPUNIT_ASSERT(o.log_level == LogLevel::Debug);
 		CPPUNIT_ASSERT_EQUAL(std::string("/srv/ilp"), o.state_dir.string());
 	}
@@ -78,7 +78,7 @@ public:
 		Options o;
 		auto f = conf("datapath = user\n");
 		parse_options({"--config", f, "--datapath", "kernel"}, o);
-		CPPUNIT_ASSERT(o.datapath == Datapath::Kernel);
+		CPPUNIT_ASSERT(o.datapath == DatapathKind::Kernel);
 	}
 
 	void parse__both_roles()

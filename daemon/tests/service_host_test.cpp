@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// ServiceHost: the execution environment of one module, with real modules
+// of modules/ and a fake datapath.  Isolation: a module that throws is
+// counted and goes on; a module that blocks fills only its own queue while
+// another module's packets keep flowing; the watchdog marks it stalled.
+// And the env calls: timers on the worker, checkpoints written atomically
+// and restored, configuration.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <cppunit/extensions/HelperMacros.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "environment/service_host.hpp"
+#include "fake_datapath.hpp"
+#include "temp_dir.hpp"
+#include "test_modules.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace ilpd;
+
+namespace
+{
+
+const char *const sender = "192.0.2.1:1234";
+
+std::string slurp(const fs::path &p)
+{
+	std::ifstream in(p);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+} // namespace
+
+class ServiceHostTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(ServiceHostTest);
+	CPPUNIT_TEST(status__describes_the_module);
+	CPPUNIT_TEST(handle__decision_goes_to_the_datapath);
+	CPPUNIT_TEST(handle__install_records_idle_timeout);
+	CPPUNIT_TEST(handle__drop_and_failure_counted);
+	CPPUNIT_TEST(isolation__throwing_module_counted_and_goes_on);
+	CPPUNIT_TEST(isolation__blocked_module_fills_only_its_own_queue);
+	CPPUNIT_TEST(watchdog__marks_stalled_and_recovered);
+	CPPUNIT_TEST(timers__fire_on_the_worker_and_cancel);
+	CPPUNIT_TEST(checkpoint__written_atomically_and_restored);
+	CPPUNIT_TEST(config__admin_module_and_persistence);
+	CPPUNIT_TEST(cache__other_services_flows_refused);
+	CPPUNIT_TEST_SUITE_END();
+
+	TempDir modules_, state_;
+	FakeDatapath dp_;
+
+	std::unique_ptr<ServiceHost> host(const std::string &module, HostOptions opts = {},
+					  const std::map<std::string, std::string> &config = {})
+	{
+		ModuleLoader loader;
+		return std::make_unique<ServiceHost>(loader.load(install_module(modules_, module)),
+						     dp_, state_.path(), opts, config);
+	}
+
+	// Sends the command @cmd to the good module and returns its answer.
+	std::string ask(ServiceHost &h, const std::string &cmd)
+	{
+		auto n = dp_.sent().size();
+		CPPUNIT_ASSERT(h.submit(make_miss(sender, h.id(), 1, cmd)));
+		CPPUNIT_ASSERT_MESSAGE("no answer to " + cmd, dp_.wait_sent(n + 1));
+		return dp_.sent().at(n).text();
+	}
+
+public:
+	void status__describes_the_module()
+	{
+		auto h = host("good", {}, {{"color", "blue"}});
+		ServiceStatus s = h->status();
+		CPPUNIT_ASSERT_EQUAL(std::string("good"), s.name);
+		CPPUNIT_ASSERT_EQUAL(100u, s.id);
+		CPPUNIT_ASSERT_EQUAL(std::string("a module for the tests"), s.description);
+		CPPUNIT_ASSERT(s.path == modules_.path() / "good.so");
+		CPPUNIT_ASSERT(!s.stalled);
+		CPPUNIT_ASSERT_EQUAL(std::string("blue"), s.config.at("color"));
+	}
+
+	void handle__decision_goes_to_the_datapath()
+	{
+		auto h = host("good");
+		CPPUNIT_ASSERT(h->submit(make_miss(sender, 100, 5, "hello")));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		auto e = dp_.executed().at(0);
+		CPPUNIT_ASSERT_EQUAL(5ul, e.miss.conn);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), e.actions.forward.size());
+		CPPUNIT_ASSERT_EQUAL(std::string(sender), e.actions.forward[0].to_string());
+		CPPUNIT_ASSERT(!e.actions.drop && !e.install);
+		CPPUNIT_ASSERT(e.thread != std::this_thread::get_id());
+		CPPUNIT_ASSERT_EQUAL(1ul, h->status().counters.packets);
+	}
+
+	void handle__install_records_idle_timeout()
+	{
+		HostOptions o;
+		o.default_idle_timeout = 777ms;
+		auto h = host("good", o);
+		h->submit(make_miss(sender, 100, 5, "install 1234"));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		CPPUNIT_ASSERT(dp_.executed().at(0).install);
+		CPPUNIT_ASSERT_EQUAL(1ul, h->status().counters.installed);
+
+		Flow flow{ilp::Endpoint::parse(sender), 100, 5};
+		CPPUNIT_ASSERT(h->idle_timeout(flow) == 1234ms);
+		// The cache ignores the previous hop's port; so does this.
+		flow.prev.port = 999;
+		CPPUNIT_ASSERT(h->idle_timeout(flow) == 1234ms);
+		CPPUNIT_ASSERT(h->idle_timeout({flow.prev, 100, 6}) == 777ms);
+		CPPUNIT_ASSERT(!h->own_idle_timeout({flow.prev, 100, 6}));
+		h->forget(flow);
+		CPPUNIT_ASSERT(h->idle_timeout(flow) == 777ms);
+	}
+
+	void handle__drop_and_failure_counted()
+	{
+		auto h = host("good");
+		h->submit(make_miss(sender, 100, 1, "drop"));
+		h->submit(make_miss(sender, 100, 2, "fail"));
+		h->submit(make_miss(sender, 100, 3, "after"));
+		CPPUNIT_ASSERT(dp_.wait_executed(2));
+		auto e = dp_.executed();
+		CPPUNIT_ASSERT(e.at(0).actions.drop);
+		CPPUNIT_ASSERT_EQUAL(3ul, e.at(1).miss.conn); // the failed one: no execute
+		auto c = h->status().counters;
+		CPPUNIT_ASSERT_EQUAL(3ul, c.packets);
+		CPPUNIT_ASSERT_EQUAL(1ul, c.dropped);
+		CPPUNIT_ASSERT_EQUAL(1ul, c.errors);
+	}
+
+	void isolation__throwing_module_counted_and_goes_on()
+	{
+		auto h = host("throws");
+		for (int i = 0; i < 3; i++) {
+			h->submit(make_miss(sender, 400, 10 + i, "throw"));
+			h->submit(make_miss(sender, 400, 20 + i, "fine"));
+		}
+		CPPUNIT_ASSERT(dp_.wait_executed(3));
+		for (const auto &e : dp_.executed())
+			CPPUNIT_ASSERT(e.miss.conn >= 20); // the thrown ones were dropped
+		CPPUNIT_ASSERT(eventually([&] { return h->status().counters.packets == 6; }));
+		CPPUNIT_ASSERT_EQUAL(3ul, h->status().counters.errors);
+	}
+
+	void isolation__blocked_module_fills_only_its_own_queue()
+	{
+		HostOptions o;
+		o.queue_depth = 16;
+		auto sleepy = host("sleepy", o);
+		auto good = host("good");
+
+		// The datapath's thread is never held up by the blocked module.
+		const int n = 200;
+		int accepted = 0;
+		auto t0 = std::chrono::steady_clock::now();
+		for (int i = 0; i < n; i++)
+			accepted += sleepy->submit(make_miss(sender, 500, i, "zzz"));
+		auto took = std::chrono::steady_clock::now() - t0;
+		CPPUNIT_ASSERT_MESSAGE("submit() waited for the module", took < 500ms);
+		auto c = sleepy->status().counters;
+		CPPUNIT_ASSERT(c.queue_full > 0);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(n), c.queue_full + accepted);
+		CPPUNIT_ASSERT(c.queued <= 16);
+
+		// Meanwhile the other module answers at once, not after 2 s.
+		t0 = std::chrono::steady_clock::now();
+		for (int i = 0; i < 10; i++)
+			CPPUNIT_ASSERT(good->submit(make_miss(sender, 100, i, "ping")));
+		CPPUNIT_ASSERT_MESSAGE("the healthy module waited for the blocked one",
+				       dp_.wait_executed(10, 500ms));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - t0 < 500ms);
+		for (const auto &e : dp_.executed())
+			CPPUNIT_ASSERT_EQUAL(100u, e.miss.service);
+		CPPUNIT_ASSERT_EQUAL(10ul, good->status().counters.packets);
+		CPPUNIT_ASSERT_EQUAL(0ul, good->status().counters.queue_full);
+	}
+
+	void watchdog__marks_stalled_and_recovered()
+	{
+		HostOptions o;
+		o.stall_after = 100ms;
+		auto h = host("sleepy", o);
+		CPPUNIT_ASSERT(!h->status().stalled);
+		h->submit(make_miss(sender, 500, 1, "zzz"));
+		CPPUNIT_ASSERT(eventually([&] { return h->status().stalled; }, 1500ms));
+		CPPUNIT_ASSERT_EQUAL(1ul, h->status().counters.stalls);
+		// handle() returns after 2 s: no longer stalled.
+		CPPUNIT_ASSERT(dp_.wait_executed(1, 3s));
+		CPPUNIT_ASSERT(eventually([&] { return !h->status().stalled; }, 1s));
+		CPPUNIT_ASSERT_EQUAL(1ul, h->status().counters.stalls);
+	}
+
+	void timers__fire_on_the_worker_and_cancel()
+	{
+		auto h = host("good");
+		h->submit(make_miss(sender, 100, 1, "timer 100 2"));
+		h->submit(make_miss(sender, 100, 1, "timer 50 1"));
+		h->submit(make_miss(sender, 100, 1, "timer 150 3"));
+		CPPUNIT_ASSERT_EQUAL(std::string("cancel 0"), ask(*h, "cancel 3"));
+		CPPUNIT_ASSERT_EQUAL(std::string("cancel -2"), ask(*h, "cancel 3")); // ENOENT
+		CPPUNIT_ASSERT(dp_.wait_sent(4));
+		std::this_thread::sleep_for(400ms); // timer 3 would have fired by now
+		auto sent = dp_.sent();
+		CPPUNIT_ASSERT_EQUAL(std::size_t(4), sent.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("fired 1"), sent[2].text());
+		CPPUNIT_ASSERT_EQUAL(std::string("fired 2"), sent[3].text());
+		// On the module's worker: where its packets are handled.
+		auto worker = dp_.executed().at(0).thread;
+		CPPUNIT_ASSERT(worker != std::this_thread::get_id());
+		CPPUNIT_ASSERT(sent[2].thread == worker && sent[3].thread == worker);
+		CPPUNIT_ASSERT_EQUAL(100u, sent[2].service);
+	}
+
+	void checkpoint__written_atomically_and_restored()
+	{
+		const fs::path file = state_.path() / "services" / "good.state";
+		{
+			auto h = host("good");
+			CPPUNIT_ASSERT_EQUAL(std::string("saved none"), ask(*h, "saved"));
+			CPPUNIT_ASSERT_EQUAL(std::string("checkpoint 0"),
+					     ask(*h, "checkpoint first"));
+			CPPUNIT_ASSERT_EQUAL(std::string("first"), slurp(file));
+
+			// Replaced by a rename, not rewritten in place: a link
+			// to the old file keeps the old content whole.
+			fs::create_hard_link(file, state_.path() / "old");
+			CPPUNIT_ASSERT_EQUAL(std::string("checkpoint 0"),
+					     ask(*h, "checkpoint second"));
+			CPPUNIT_ASSERT_EQUAL(std::string("second"), slurp(file));
+			CPPUNIT_ASSERT_EQUAL(std::string("first"), slurp(state_.path() / "old"));
+			CPPUNIT_ASSERT(!fs::exists(file.string() + ".tmp"));
+			struct stat st;
+			CPPUNIT_ASSERT_EQUAL(0, ::stat(file.c_str(), &st));
+			CPPUNIT_ASSERT_EQUAL(0600u, static_cast<unsigned>(st.st_mode & 07777));
+		}
+		// A new host (a restarted daemon) gives it back to init().
+		auto h = host("good");
+		CPPUNIT_ASSERT_EQUAL(std::string("saved second"), ask(*h, "saved"));
+	}
+
+	void config__admin_module_and_persistence()
+	{
+		{
+			auto h = host("good", {}, {{"color", "blue"}});
+			CPPUNIT_ASSERT_EQUAL(std::string("get blue"), ask(*h, "get color"));
+			CPPUNIT_ASSERT(!h->configure("color", "red"));
+			CPPUNIT_ASSERT_EQUAL(std::string("get red"), ask(*h, "get color"));
+
+			auto no = h->configure("bad", "1");
+			CPPUNIT_ASSERT(no);
+			CPPUNIT_ASSERT(no->find("rejects bad=1") != std::string::npos);
+			CPPUNIT_ASSERT_EQUAL(std::string("get none"), ask(*h, "get bad"));
+			CPPUNIT_ASSERT(h->configure("no spaces", "1"));
+			CPPUNIT_ASSERT(h->configure("color", std::string("a\nb")));
+
+			// The module's own settings.
+			CPPUNIT_ASSERT_EQUAL(std::string("set 0"), ask(*h, "set size 3"));
+			CPPUNIT_ASSERT_EQUAL(std::string("get 3"), ask(*h, "get size"));
+			auto cfg = h->status().config;
+			CPPUNIT_ASSERT(cfg == (std::map<std::string, std::string>{{"color", "red"},
+										  {"size", "3"}}));
+			CPPUNIT_ASSERT(!h->configure("size", std::nullopt));
+			CPPUNIT_ASSERT_EQUAL(std::string("get none"), ask(*h, "get size"));
+			CPPUNIT_ASSERT_EQUAL(std::string("set 0"), ask(*h, "set shape round"));
+		}
+		{
+			// Persisted: back after a restart.
+			auto h = host("good");
+			auto cfg = h->status().config;
+			CPPUNIT_ASSERT(cfg == (std::map<std::string, std::string>{
+						  {"color", "red"}, {"shape", "round"}}));
+		}
+		// ilpd.conf's settings win over the saved ones.
+		auto h = host("good", {}, {{"color", "green"}});
+		CPPUNIT_ASSERT_EQUAL(std::string("get green"), ask(*h, "get color"));
+	}
+
+	void cache__other_services_flows_refused()
+	{
+		auto h = host("good");
+		CPPUNIT_ASSERT_EQUAL(std::string("install-other -1"), ask(*h, "install-other"));
+		CPPUNIT_ASSERT(dp_.installs().empty());
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(ServiceHostTest);
