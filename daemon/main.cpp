@@ -7,38 +7,17 @@
 // shutdown, 1 when start-up failed, 2 for a bad configuration.
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <ilp/control.hpp>
 #include <ilp/version.hpp>
 
+#include "daemon.hpp"
 #include "log.hpp"
 #include "options.hpp"
 
 using namespace ilpd;
-
-namespace
-{
-
-// Picks the datapath: "auto" means the kernel's when ilp.ko is loaded.
-DatapathKind choose_datapath(DatapathKind wanted, std::string &detail)
-{
-	if (wanted == DatapathKind::User)
-		return DatapathKind::User;
-	try {
-		ilp::Control ctl;
-		detail = "ilp.ko " + ctl.version().version;
-		return DatapathKind::Kernel;
-	} catch (const ilp::ModuleNotLoaded &) {
-		if (wanted == DatapathKind::Kernel)
-			throw;
-		detail = "ilp.ko not loaded";
-		return DatapathKind::User;
-	}
-}
-
-} // namespace
 
 int main(int argc, char **argv)
 {
@@ -60,14 +39,15 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+	std::unique_ptr<Daemon> daemon;
 	try {
-		std::string detail;
-		DatapathKind dp = choose_datapath(opts.datapath, detail);
+		daemon = std::make_unique<Daemon>(opts);
 		std::string roles = opts.role_host && opts.role_sn ? "host,sn"
 				    : opts.role_sn                 ? "sn"
 								   : "host";
 		log::info("ilpd ", ilp::version, " started: role ", roles, ", datapath ",
-			  to_string(dp), " (", detail, ")");
+			  daemon->datapath_kind(), ", control socket ",
+			  control_socket_path(opts.run_dir).string());
 	} catch (const std::exception &e) {
 		log::error(e.what());
 		return 1;
@@ -76,5 +56,7 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log::info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ", shutting down");
+	daemon.reset();
+	log::info("stopped");
 	return 0;
 }

@@ -337,12 +337,7 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 		} else if (local && local->claims(hdr.service, hdr.conn)) {
 			// A local socket's binding is its claim on the flow: no
 			// daemon needed (docs/decision-cache.md).
-			w.scratch.prev = flow.prev;
-			w.scratch.service = hdr.service;
-			w.scratch.conn = hdr.conn;
-			w.scratch.data.assign(data.begin(), data.end());
-			local->deliver(w.scratch);
-			count(c.delivered);
+			deliver(w, *local, flow, data);
 		} else if (!handler_) {
 			c.drop(ILP_DROP_NO_LISTENER);
 		} else {
@@ -369,16 +364,10 @@ void UserDatapath::act(Worker &w, const Actions &actions, const Flow &flow,
 		return;
 	}
 	if (actions.deliver) {
-		if (local && local->claims(flow.service, flow.conn)) {
-			w.scratch.prev = flow.prev;
-			w.scratch.service = flow.service;
-			w.scratch.conn = flow.conn;
-			w.scratch.data.assign(data.begin(), data.end());
-			local->deliver(w.scratch);
-			count(c.delivered);
-		} else {
+		if (local && local->claims(flow.service, flow.conn))
+			deliver(w, *local, flow, data);
+		else
 			c.drop(ILP_DROP_NO_SOCKET);
-		}
 	}
 	for (const auto &hop : actions.forward) {
 		TxPeer *peer = peers_.find(hop);
@@ -398,6 +387,18 @@ void UserDatapath::act(Worker &w, const Actions &actions, const Flow &flow,
 		if (w.out.full())
 			flush(w);
 	}
+}
+
+void UserDatapath::deliver(Worker &w, LocalDelivery &local, const Flow &flow,
+			   std::span<const std::uint8_t> data)
+{
+	// Into the thread's own Miss, whose buffer stays allocated.
+	w.scratch.prev = flow.prev;
+	w.scratch.service = flow.service;
+	w.scratch.conn = flow.conn;
+	w.scratch.data.assign(data.begin(), data.end());
+	local.deliver(w.scratch);
+	count(w.counters.delivered);
 }
 
 void UserDatapath::flush(Worker &w)

@@ -72,8 +72,9 @@ public:
 	UserDatapath &operator=(const UserDatapath &) = delete;
 
 	std::string kind() const override { return "user"; }
-	// Not to be called from the handler itself (stop() joins its thread).
+	// Throws std::logic_error when already started.
 	void start(MissHandler handler) override;
+	// Not from the handler itself: stop() joins the thread calling it.
 	void stop() override;
 
 	// As a hit would.  A miss whose data has no valid ILP header is
@@ -140,6 +141,8 @@ private:
 		     LocalDelivery *local);
 	void act(Worker &w, const Actions &actions, const Flow &flow,
 		 std::span<const std::uint8_t> data, LocalDelivery *local);
+	void deliver(Worker &w, LocalDelivery &local, const Flow &flow,
+		     std::span<const std::uint8_t> data);
 	void flush(Worker &w);
 	void hand_up(Worker &w);
 	// Seals @plain for @peer and sends it from a service thread; the

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon.hpp"
+
+#include <ilp/control.hpp>
+
+#include "datapath/kernel_datapath.hpp"
+#include "datapath/user_datapath.hpp"
+#include "log.hpp"
+
+using nlohmann::json;
+
+namespace ilpd
+{
+
+namespace
+{
+
+// "auto" means the kernel's datapath when ilp.ko is loaded.
+std::unique_ptr<Datapath> make_datapath(const Options &opts)
+{
+	if (opts.datapath != DatapathKind::User) {
+		try {
+			return std::make_unique<KernelDatapath>(opts.port);
+		} catch (const ilp::ModuleNotLoaded &) {
+			if (opts.datapath == DatapathKind::Kernel)
+				throw;
+			log::info("ilp.ko is not loaded: the userspace datapath");
+		}
+	}
+	return std::make_unique<UserDatapath>(opts);
+}
+
+json to_json(const ServiceStatus &s)
+{
+	json config = json::object();
+	for (const auto &[k, v] : s.config)
+		config[k] = v;
+	return {{"name", s.name},
+		{"id", s.id},
+		{"description", s.description},
+		{"path", s.path.string()},
+		{"packets", s.counters.packets},
+		{"errors", s.counters.errors},
+		{"queue_full", s.counters.queue_full},
+		{"dropped", s.counters.dropped},
+		{"installed", s.counters.installed},
+		{"stalled", s.stalled},
+		{"config", config}};
+}
+
+} // namespace
+
+Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_clock::now())
+{
+	dp_ = make_datapath(opts_);
+	kind_ = dp_->kind();
+
+	HostOptions host;
+	host.default_idle_timeout = std::chrono::milliseconds(opts_.idle_timeout_ms);
+	ServiceRegistry::Config config;
+	for (const auto &s : opts_.service_config)
+		config[s.service][s.key] = s.value;
+	services_ = std::make_unique<ServiceRegistry>(*dp_, opts_.state_dir, host, config);
+	for (const auto &f : services_->load_dir(opts_.plugin_dir, opts_.services))
+		log::warn("service module ", f.path.string(), " not loaded: ", f.error);
+	for (const auto &s : services_->list())
+		log::info("service ", s.name, " (", s.id, ") loaded from ", s.path.string());
+
+	dp_->start([this](std::vector<Miss> &batch) {
+		upcalls_ += batch.size();
+		services_->dispatch(batch);
+	});
+	revalidator_ = std::make_unique<Revalidator>(
+	    *dp_, std::chrono::milliseconds(opts_.revalidate_ms),
+	    std::chrono::milliseconds(opts_.idle_timeout_ms),
+	    [this](const Flow &flow) { return services_->idle_timeout(flow); });
+	control_ = std::make_unique<ControlServer>(
+	    control_socket_path(opts_.run_dir), handlers(),
+	    [](const std::string &msg) { log::warn("control socket: ", msg); });
+}
+
+Daemon::~Daemon()
+{
+	control_.reset();
+	revalidator_.reset();
+	if (dp_)
+		dp_->stop();
+	services_.reset();
+	dp_.reset();
+}
+
+json Daemon::status() const
+{
+	json roles = json::array();
+	if (opts_.role_host)
+		roles.push_back("host");
+	if (opts_.role_sn)
+		roles.push_back("sn");
+	json brief = json::array();
+	for (const auto &s : services_->list())
+		brief.push_back({{"name", s.name},
+				 {"id", s.id},
+				 {"packets", s.counters.packets},
+				 {"errors", s.counters.errors}});
+	auto up = std::chrono::steady_clock::now() - started_;
+	return {{"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(up).count()},
+		{"datapath", kind_},
+		{"roles", roles},
+		{"upcalls", upcalls_.load()},
+		{"services", brief}};
+}
+
+ControlHandlers Daemon::handlers()
+{
+	auto need = [](const json &args, const char *key) {
+		if (!args.contains(key) || !args[key].is_string())
+			throw ControlError(std::string("'") + key + "' missing or not a string");
+		return args[key].get<std::string>();
+	};
+	return {
+	    {"daemon.status", [this](const json &) { return status(); }},
+	    {"service.list",
+	     [this](const json &) {
+		     json list = json::array();
+		     for (const auto &s : services_->list())
+			     list.push_back(to_json(s));
+		     return list;
+	     }},
+	    {"service.load",
+	     [this, need](const json &args) {
+		     try {
+			     return to_json(services_->load(need(args, "path")));
+		     } catch (const ControlError &) {
+			     throw;
+		     } catch (const std::exception &e) {
+			     throw ControlError(e.what());
+		     }
+	     }},
+	    {"service.unload",
+	     [this, need](const json &args) {
+		     auto name = need(args, "name");
+		     if (!services_->unload(name))
+			     throw ControlError("no service '" + name + "'", ENOENT);
+		     return json();
+	     }},
+	    {"service.config",
+	     [this, need](const json &args) {
+		     auto name = need(args, "name");
+		     if (!services_->status(name))
+			     throw ControlError("no service '" + name + "'", ENOENT);
+		     const json set = args.value("set", json::object());
+		     for (const auto &[k, v] : set.items()) {
+			     if (!v.is_string())
+				     throw ControlError("the value of '" + k + "' is not a string");
+			     if (auto why = services_->configure(name, k, v.get<std::string>()))
+				     throw ControlError(name + ": " + k + ": " + *why);
+		     }
+		     return to_json(*services_->status(name))["config"];
+	     }},
+	};
+}
+
+} // namespace ilpd

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// ilpd put together: the datapath the configuration chose, the services
+// that decide its misses, the revalidator that expires idle cache entries,
+// and the control socket through which ilpctl reaches all of them.  Built
+// in that order and torn down in the reverse one, so that no miss reaches
+// a service that is gone and no ilpctl request a part not yet there.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "control/control_server.hpp"
+#include "datapath/datapath.hpp"
+#include "datapath/revalidator.hpp"
+#include "environment/service_registry.hpp"
+#include "options.hpp"
+
+namespace ilpd
+{
+
+class Daemon
+{
+public:
+	// Throws on any failure to start, with a message for the log.
+	explicit Daemon(const Options &opts);
+	~Daemon();
+	Daemon(const Daemon &) = delete;
+	Daemon &operator=(const Daemon &) = delete;
+
+	const std::string &datapath_kind() const noexcept { return kind_; }
+
+private:
+	nlohmann::json status() const;
+	ControlHandlers handlers();
+
+	Options opts_;
+	std::string kind_;
+	std::chrono::steady_clock::time_point started_;
+	std::atomic<std::uint64_t> upcalls_{0};
+	std::unique_ptr<Datapath> dp_;
+	std::unique_ptr<ServiceRegistry> services_;
+	std::unique_ptr<Revalidator> revalidator_;
+	std::unique_ptr<ControlServer> control_;
+};
+
+} // namespace ilpd
