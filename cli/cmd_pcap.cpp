@@ -26,8 +26,8 @@
 
 #include "args.hpp"
 #include "ilpctl.hpp"
-#include <ilp/key_files.hpp>
 #include "pcap_io.hpp"
+#include <ilp/key_files.hpp>
 
 namespace ilpctl
 {

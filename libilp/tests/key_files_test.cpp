@@ -9,8 +9,8 @@
 
 #include <ilp/error.hpp>
 
-#include <ilp/key_files.hpp>
 #include "temp_dir.hpp"
+#include <ilp/key_files.hpp>
 
 using namespace ilp;
 
@@ -88,12 +88,12 @@ class MasterKeysTest : public CppUnit::TestFixture
 public:
 	void parse__both_keys_comments_blank_lines_crlf()
 	{
-		auto f =
-		    ilp::parse_master_keys("# node sn1, rotated 2024-05-01\n"
-				      "\n"
-				      "  key1 =" +
-					  hex1 + "   # the new one\r\n" + "key0=" + hex0 + "\n",
-				      "k");
+		auto f = ilp::parse_master_keys("# node sn1, rotated 2024-05-01\n"
+						"\n"
+						"  key1 =" +
+						    hex1 + "   # the new one\r\n" + "key0=" + hex0 +
+						    "\n",
+						"k");
 		CPPUNIT_ASSERT(f.present[0] && f.present[1]);
 		CPPUNIT_ASSERT(is_hex0(f.keys.key[0]));
 		CPPUNIT_ASSERT(is_hex1(f.keys.key[1]));
