@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include <ilp/number.hpp>
 #include <ilp/psp_kdf.hpp>
 
 #include "ilpctl.hpp"
@@ -33,21 +34,7 @@ namespace ilpctl
 	throw UsageError(why);
 }
 
-// Parses all of @s as an unsigned number: "0x" and hex, or decimal.
-template <typename T>
-std::optional<T> parse_uint(std::string_view s)
-{
-	int base = 10;
-	if (s.starts_with("0x") || s.starts_with("0X")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-		return std::nullopt;
-	return v;
-}
+using ilp::parse_uint;
 
 // "0" or "1": the PSP version.
 inline std::optional<ilp::psp::Version> parse_version(std::string_view s)

@@ -297,16 +297,13 @@ namespace
 // --- struct ilp_env_ops: each entry turns exceptions into errno values,
 // since none may cross into a C module.
 
-int env_send(ilp_env *env, const ilp_node *to, std::uint64_t conn, const std::uint8_t *metadata,
-	     std::size_t metadata_len, const std::uint8_t *payload, std::size_t payload_len)
+// Runs @body (returning 0 or a negative errno) with the exceptions of the
+// daemon's layer mapped to errno values.
+template <typename F>
+int errno_from(F &&body)
 {
-	if (!env || !to || (!metadata && metadata_len) || (!payload && payload_len))
-		return -EINVAL;
-	auto &h = *env->host;
 	try {
-		h.dp.send(to_endpoint(*to), h.id, conn, {metadata, metadata_len},
-			  {payload, payload_len});
-		return 0;
+		return body();
 	} catch (const std::system_error &e) {
 		return errno_of(e);
 	} catch (const std::invalid_argument &) {
@@ -318,6 +315,19 @@ int env_send(ilp_env *env, const ilp_node *to, std::uint64_t conn, const std::ui
 	}
 }
 
+int env_send(ilp_env *env, const ilp_node *to, std::uint64_t conn, const std::uint8_t *metadata,
+	     std::size_t metadata_len, const std::uint8_t *payload, std::size_t payload_len)
+{
+	if (!env || !to || (!metadata && metadata_len) || (!payload && payload_len))
+		return -EINVAL;
+	auto &h = *env->host;
+	return errno_from([&] {
+		h.dp.send(to_endpoint(*to), h.id, conn, {metadata, metadata_len},
+			  {payload, payload_len});
+		return 0;
+	});
+}
+
 int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
 {
 	if (!env || !flow || !d)
@@ -325,7 +335,7 @@ int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
 	auto &h = *env->host;
 	if (flow->service != h.id)
 		return -EPERM;
-	try {
+	return errno_from([&] {
 		Flow f = from_flow(*flow);
 		Actions a = to_actions(*d);
 		h.record(f, d->idle_timeout_ms); // before the entry, as in handle()
@@ -338,15 +348,7 @@ int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
 		}
 		h.installed++;
 		return 0;
-	} catch (const std::system_error &e) {
-		return errno_of(e);
-	} catch (const std::invalid_argument &) {
-		return -EINVAL;
-	} catch (const std::bad_alloc &) {
-		return -ENOMEM;
-	} catch (...) {
-		return -EIO;
-	}
+	});
 }
 
 int env_cache_remove(ilp_env *env, const ilp_flow *flow)
@@ -356,19 +358,13 @@ int env_cache_remove(ilp_env *env, const ilp_flow *flow)
 	auto &h = *env->host;
 	if (flow->service != h.id)
 		return -EPERM;
-	try {
+	return errno_from([&] {
 		Flow f = from_flow(*flow);
 		bool had = h.dp.remove(f);
 		std::lock_guard g(h.flows_mu);
 		h.flows.erase(key_of(f));
 		return had ? 0 : -ENOENT;
-	} catch (const std::system_error &e) {
-		return errno_of(e);
-	} catch (const std::invalid_argument &) {
-		return -EINVAL;
-	} catch (...) {
-		return -EIO;
-	}
+	});
 }
 
 int env_cache_stats(ilp_env *env, const ilp_flow *flow, ilp_flow_stats *out)
@@ -378,7 +374,7 @@ int env_cache_stats(ilp_env *env, const ilp_flow *flow, ilp_flow_stats *out)
 	auto &h = *env->host;
 	if (flow->service != h.id)
 		return -EPERM;
-	try {
+	return errno_from([&] {
 		Flow f = from_flow(*flow);
 		auto e = h.dp.entry(f);
 		if (!e)
@@ -399,13 +395,7 @@ int env_cache_stats(ilp_env *env, const ilp_flow *flow, ilp_flow_stats *out)
 					.count());
 		}
 		return 0;
-	} catch (const std::system_error &e) {
-		return errno_of(e);
-	} catch (const std::invalid_argument &) {
-		return -EINVAL;
-	} catch (...) {
-		return -EIO;
-	}
+	});
 }
 
 const char *env_config_get(ilp_env *env, const char *key)

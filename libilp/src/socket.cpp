@@ -15,6 +15,7 @@
 
 #include "ilp/error.hpp"
 #include "ilp/family.hpp"
+#include "ilp/number.hpp"
 
 namespace ilp
 {
@@ -42,23 +43,6 @@ std::string hex16(std::uint16_t v)
 	char buf[8];
 	std::snprintf(buf, sizeof(buf), "0x%04x", v);
 	return buf;
-}
-
-// @s as a number, decimal or hexadecimal with "0x"; nullopt if it is not
-// one or does not fit @T.
-template <typename T>
-std::optional<T> parse_number(std::string_view s)
-{
-	int base = 10;
-	if (s.starts_with("0x") || s.starts_with("0X")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-		return std::nullopt;
-	return v;
 }
 
 [[noreturn]] void bad_address(std::string_view text, const std::string &why)
@@ -211,7 +195,7 @@ Address Address::parse(std::string_view text)
 	auto service_text = ids;
 	if (auto slash = ids.find('/'); slash != std::string_view::npos) {
 		service_text = ids.substr(0, slash);
-		auto c = parse_number<std::uint64_t>(ids.substr(slash + 1));
+		auto c = parse_uint<std::uint64_t>(ids.substr(slash + 1));
 		if (!c)
 			bad_address(text, "the connection must be a 64-bit number, not '" +
 					      std::string(ids.substr(slash + 1)) + "'");
@@ -219,7 +203,7 @@ Address Address::parse(std::string_view text)
 	}
 	if (service_text.empty())
 		bad_address(text, "no service");
-	auto s = parse_number<std::uint32_t>(service_text);
+	auto s = parse_uint<std::uint32_t>(service_text);
 	if (!s || *s == 0 || *s == UINT32_MAX)
 		bad_address(text, "the service must be a number from 1 to 4294967294, not '" +
 				      std::string(service_text) + "'");

@@ -73,6 +73,7 @@
 
 #include <ilp/endpoint.hpp>
 #include <ilp/error.hpp>
+#include <ilp/number.hpp>
 #include <ilp/psp.hpp>
 #include <ilp_wire.h>
 
@@ -158,21 +159,7 @@ const char usage_text[] =
     "MODE: valid garbage truncated tamper-icv tamper-aad bad-version no-key-slot\n"
     "      bad-next-header ilp-past-end bad-ilp-version\n";
 
-// Parses all of @s as an unsigned number: "0x" and hex, or decimal.
-template <typename T>
-std::optional<T> parse_uint(std::string_view s)
-{
-	int base = 10;
-	if (s.starts_with("0x") || s.starts_with("0X")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-		return std::nullopt;
-	return v;
-}
+using ilp::parse_uint;
 
 template <typename T>
 T number(const std::string &opt, const std::string &value)
