@@ -94,9 +94,34 @@ void KernelDatapath::read_loop(MissHandler handler)
 			log::error("reading upcalls: ", e.what());
 			continue;
 		}
-		if (!batch.empty())
-			handler(batch);
+		if (batch.empty())
+			continue;
+		resolve_prev_hops(batch);
+		handler(batch);
 	}
+}
+
+void KernelDatapath::resolve_prev_hops(std::vector<Miss> &batch)
+{
+	// Peers change under ilpctl without telling us: re-read them once a
+	// second, and sooner (at most ten times a second) for an address
+	// not seen among them, which may be a peer just added.
+	using namespace std::chrono_literals;
+	auto now = std::chrono::steady_clock::now();
+	bool stale = now - peers_read_ > 1s;
+	if (!stale && now - peers_read_ > 100ms)
+		for (const auto &m : batch)
+			stale = stale || !peer_ports_.knows(m.prev);
+	if (stale) {
+		try {
+			peer_ports_.assign(lease()->peers());
+		} catch (const std::exception &e) {
+			log::warn("reading peers: ", e.what());
+		}
+		peers_read_ = now;
+	}
+	for (auto &m : batch)
+		peer_ports_.resolve(m.prev);
 }
 
 void KernelDatapath::execute(const Miss &miss, const Actions &actions, bool install)

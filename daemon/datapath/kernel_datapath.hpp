@@ -12,9 +12,13 @@
 // service.  Those threads call execute() concurrently; netlink request
 // sockets are not shared between threads, so each call leases a control
 // socket from a small pool.
+//
+// A miss's previous hop is handed up with the port its peer entry has,
+// not the flow-hashed source port it came from (see peer_ports.hpp).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,6 +28,7 @@
 #include <ilp/listener.hpp>
 
 #include "datapath/datapath.hpp"
+#include "datapath/peer_ports.hpp"
 
 namespace ilpd
 {
@@ -56,6 +61,7 @@ private:
 	class Lease;
 	Lease lease();
 	void read_loop(MissHandler handler);
+	void resolve_prev_hops(std::vector<Miss> &batch);
 
 	std::mutex pool_mu_;
 	std::vector<std::unique_ptr<ilp::Control>> pool_;
@@ -65,6 +71,9 @@ private:
 	std::atomic<std::uint64_t> execute_errors_{0};
 	std::size_t batch_;
 	bool created_ = false;
+	// The reader thread's alone.
+	PeerPorts peer_ports_;
+	std::chrono::steady_clock::time_point peers_read_{};
 };
 
 } // namespace ilpd

@@ -281,6 +281,9 @@ ilp_attr() { uapi_enum ilp_attr "ILP_A_$1"; }
 # scaled N: N divided by ILP_LOAD_DIVISOR (set on the debug kernel, where
 # everything is several times slower), for the size of floods.
 scaled() { echo $(($1 / ${ILP_LOAD_DIVISOR:-1})); }
+# scaled_time MS: a time limit stretched by ILP_TIMEOUT_FACTOR (the debug
+# kernel is several times slower).
+scaled_time() { echo $(($1 * ${ILP_TIMEOUT_FACTOR:-1})); }
 
 # ilp_node NS DIR: an ILP instance with a fresh master key in namespace NS
 # (the key file goes in DIR); nothing if NS has one already.

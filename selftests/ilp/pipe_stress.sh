@@ -82,6 +82,15 @@ check "h1 sends 150 more on its new SA" \
 	send --spi "$(json 'd["spi"]' <<<"$sa")" --keyfile "$tmp/h1-next.key" --conn 7 --count 150 --interval-us 2000
 check "h2 got all 300: nothing lost across rotation and re-keying" wait $rx_pid
 check_match "... all authentic" "received 300 ok 300" cat "$tmp/rot.out"
+grep -q "received 300 ok 300" "$tmp/rot.out" || {
+	echo "# where packets went missing:"
+	ctl -j stats
+	for ns in "$h1" "$sn1" "$h2"; do
+		echo "# $ns: $(ip netns exec "$ns" nstat -az UdpInDatagrams UdpRcvbufErrors UdpInErrors \
+			UdpSndbufErrors UdpNoPorts | awk 'NR > 1 { printf "%s=%s ", $1, $2 }')"
+	done
+	echo "# softnet (drops in column 2, per CPU): $(awk '{ printf "%s ", $2 }' /proc/net/softnet_stat)"
+}
 check_eq "all 300 were cache hits" 300 "$(($(stat 'd["cache"]["hit"]') - hits0))"
 
 # 3. Unload while traffic flows and entries exist.

@@ -54,7 +54,7 @@ check "sn1's listener installed the four decisions" \
 # 2. Many sockets on distinct connections of one service.
 rx=()
 for c in 11 12 13 14 15 16 17 18; do
-	ip netns exec "$h2" "$op" recv 7000 "$c" "$c" $((20000 * ${ILP_TIMEOUT_FACTOR:-1})) >"$tmp/conn$c.out" 2>&1 &
+	ip netns exec "$h2" "$op" recv 7000 "$c" "$c" "$(scaled_time 20000)" >"$tmp/conn$c.out" 2>&1 &
 	rx+=($!)
 done
 for c in 11 12 13 14 15 16 17 18; do

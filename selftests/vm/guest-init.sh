@@ -95,7 +95,7 @@ export ILP_TOP ILP_BUILD_DIR
 # "scaled"); it is there to catch memory and locking bugs, not to carry
 # floods at emulated speed.
 if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
-	export ILP_TIMEOUT_FACTOR=5 ILP_LOAD_DIVISOR=10
+	export ILP_TIMEOUT_FACTOR=5 ILP_LOAD_DIVISOR=10 ILP_TAP_TIMES=1
 fi
 export PATH=$ILP_BUILD_DIR/cli:$ILP_BUILD_DIR/daemon:$PATH
 

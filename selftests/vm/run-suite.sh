@@ -9,7 +9,9 @@
 # usage: run-suite.sh SUITE_DIR OUTPUT_DIR [TEST...]
 #
 # ILP_TIMEOUT_FACTOR multiplies the suite's time limit per test (a debug
-# kernel under emulation runs several times slower).
+# kernel under emulation runs several times slower).  ILP_TAP_TIMES=1 puts
+# the seconds since the test started before each of its lines, to show
+# where a slow test spends its time.
 
 suite_dir=$1
 output=$2
@@ -32,6 +34,16 @@ timeout=$((timeout * ${ILP_TIMEOUT_FACTOR:-1}))
 export PATH=$output:$suite_dir:$PATH
 export ILP_SELFTEST_OUTPUT=$output
 
+nest() { # START: indent a test's output as TAP 13 nests it
+	if [ "${ILP_TAP_TIMES:-0}" = 1 ]; then
+		while IFS= read -r line; do
+			printf '# [%4d s] %s\n' $((SECONDS - $1)) "$line"
+		done
+	else
+		sed -u 's/^/# /'
+	fi
+}
+
 echo "TAP version 13"
 echo "1..${#tests[@]}"
 n=0
@@ -45,7 +57,7 @@ for t in "${tests[@]}"; do
 		prog=$suite_dir/$t
 	fi
 	start=$SECONDS
-	(cd "$suite_dir" && timeout --foreground -k 5 "$timeout" "$prog" 2>&1) | sed -u 's/^/# /'
+	(cd "$suite_dir" && timeout --foreground -k 5 "$timeout" "$prog" 2>&1) | nest $start
 	rc=${PIPESTATUS[0]}
 	echo "# $t: $((SECONDS - start)) s"
 	case $rc in

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "datapath/peer_ports.hpp"
+
+#include <cstring>
+#include <string_view>
+
+namespace ilpd
+{
+
+PeerPorts::Key PeerPorts::key_of(const ilp::Endpoint &ep) noexcept
+{
+	Key k{};
+	k[0] = ep.family == AF_INET6 ? 6 : 4;
+	std::memcpy(k.data() + 1, &ep.addr, sizeof(ep.addr));
+	return k;
+}
+
+std::size_t PeerPorts::KeyHash::operator()(const Key &k) const noexcept
+{
+	return std::hash<std::string_view>{}(
+	    std::string_view(reinterpret_cast<const char *>(k.data()), k.size()));
+}
+
+void PeerPorts::assign(const std::vector<ilp::PeerInfo> &peers)
+{
+	ports_.clear();
+	for (const auto &p : peers) {
+		auto [it, fresh] = ports_.try_emplace(key_of(p.endpoint), p.endpoint.port);
+		if (!fresh && it->second != p.endpoint.port)
+			it->second.reset();
+	}
+}
+
+std::optional<std::uint16_t> PeerPorts::port_of(const ilp::Endpoint &addr) const
+{
+	auto it = ports_.find(key_of(addr));
+	return it == ports_.end() ? std::nullopt : it->second;
+}
+
+bool PeerPorts::knows(const ilp::Endpoint &addr) const
+{
+	return ports_.contains(key_of(addr));
+}
+
+void PeerPorts::resolve(ilp::Endpoint &prev) const
+{
+	if (auto port = port_of(prev))
+		prev.port = *port;
+}
+
+} // namespace ilpd
