@@ -66,6 +66,19 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	for (const auto &s : services_->list())
 		log::info("service ", s.name, " (", s.id, ") loaded from ", s.path.string());
 
+	if (auto *user = dynamic_cast<UserDatapath *>(dp_.get())) {
+		apps_ = std::make_unique<AppServer>(
+		    app_socket_path(opts_.run_dir),
+		    [user](const ilp::Endpoint &dst, const std::optional<ilp::Endpoint> &sn,
+			   std::uint32_t service, std::uint64_t conn,
+			   std::span<const std::uint8_t> md,
+			   std::span<const std::uint8_t> payload) {
+			    user->send_from_host(dst, sn, service, conn, md, payload);
+		    },
+		    [](const std::string &msg) { log::warn("app socket: ", msg); });
+		user->set_local_delivery(apps_.get());
+	}
+
 	dp_->start([this](std::vector<Miss> &batch) {
 		upcalls_ += batch.size();
 		services_->dispatch(batch);
@@ -85,8 +98,20 @@ Daemon::~Daemon()
 	revalidator_.reset();
 	if (dp_)
 		dp_->stop();
+	apps_.reset();
 	services_.reset();
 	dp_.reset();
+}
+
+json Daemon::apps_json() const
+{
+	if (!apps_)
+		return nullptr;
+	auto a = apps_->stats();
+	return {
+	    {"socket", apps_->path().string()}, {"clients", a.clients}, {"bindings", a.bindings},
+	    {"delivered", a.delivered},         {"dropped", a.dropped}, {"sent", a.sent},
+	    {"send_errors", a.send_errors}};
 }
 
 json Daemon::status() const
@@ -107,7 +132,8 @@ json Daemon::status() const
 		{"datapath", kind_},
 		{"roles", roles},
 		{"upcalls", upcalls_.load()},
-		{"services", brief}};
+		{"services", brief},
+		{"apps", apps_json()}};
 }
 
 ControlHandlers Daemon::handlers()

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "apps/app_server.hpp"
 #include "control/control_server.hpp"
 #include "datapath/datapath.hpp"
 #include "datapath/revalidator.hpp"
@@ -34,6 +35,7 @@ public:
 
 private:
 	nlohmann::json status() const;
+	nlohmann::json apps_json() const;
 	ControlHandlers handlers();
 
 	Options opts_;
@@ -41,6 +43,9 @@ private:
 	std::chrono::steady_clock::time_point started_;
 	std::atomic<std::uint64_t> upcalls_{0};
 	std::unique_ptr<Datapath> dp_;
+	// The userspace datapath's app socket; none on the kernel's, where
+	// apps have AF_ILP.  Stopped after the datapath, which calls it.
+	std::unique_ptr<AppServer> apps_;
 	std::unique_ptr<ServiceRegistry> services_;
 	std::unique_ptr<Revalidator> revalidator_;
 	std::unique_ptr<ControlServer> control_;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <utility>
 
+#include "app_transport.hpp"
 #include "ilp/error.hpp"
 #include "ilp/family.hpp"
 #include "ilp/number.hpp"
@@ -431,44 +432,90 @@ std::optional<Endpoint> Metadata::dst_host() const
 
 // ---------------------------------------------------------------- Socket
 
+namespace
+{
+
+int open_kernel(int flags, int family)
+{
+	int fd = ::socket(family, SOCK_DGRAM | flags, ILP_PROTO_DGRAM);
+	return fd < 0 ? -errno : fd;
+}
+
+[[noreturn]] void fail_open(int err, int family, const std::string &extra)
+{
+	fail(err, "opening an AF_ILP socket (address family " + std::to_string(family) + ")",
+	     err == EAFNOSUPPORT ? ": is ilp.ko loaded? (modprobe ilp)" + extra : extra);
+}
+
+} // namespace
+
 Socket::Socket(int flags)
 {
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		throw Error(EINVAL, "opening an AF_ILP socket: flags " + std::to_string(flags) +
 					" (only SOCK_NONBLOCK and SOCK_CLOEXEC go)");
+	auto choice = app::transport_choice();
 	family_ = af_ilp();
-	fd_ = ::socket(family_, SOCK_DGRAM | flags, ILP_PROTO_DGRAM);
-	if (fd_ < 0) {
-		int err = errno;
-		fail(err,
-		     "opening an AF_ILP socket (address family " + std::to_string(family_) + ")",
-		     err == EAFNOSUPPORT ? ": is ilp.ko loaded? (modprobe ilp)" : "");
+	int err = EAFNOSUPPORT;
+	if (choice != app::Choice::Unix) {
+		int fd = open_kernel(flags, family_);
+		if (fd >= 0) {
+			fd_ = fd;
+			return;
+		}
+		err = -fd;
+		if (err != EAFNOSUPPORT || choice == app::Choice::Kernel)
+			fail_open(err, family_, "");
 	}
+	// No AF_ILP here: the local ilpd's userspace datapath, transparently.
+	auto path = app::socket_path();
+	int app_err = 0;
+	std::string why;
+	auto t = app::Transport::open(path, flags, app_err, why);
+	if (!t) {
+		std::string extra =
+		    ", or is ilpd running? (" + why + ": " + std::strerror(app_err) + ")";
+		// Asked for by name, ilpd's own error is the one that matters.
+		if (choice == app::Choice::Unix)
+			fail(app_err, "opening an ILP socket over " + path, " (is ilpd running?)");
+		fail_open(err, family_, extra);
+	}
+	app_ = std::make_unique<app::Transport>(std::move(*t));
+	fd_ = app_->data_fd();
+	family_ = AF_UNIX;
 }
 
 Socket::Socket(Socket &&other) noexcept
     : fd_(std::exchange(other.fd_, -1)), family_(other.family_),
-      receive_metadata_(other.receive_metadata_), control_(std::move(other.control_))
+      receive_metadata_(other.receive_metadata_), control_(std::move(other.control_)),
+      app_(std::move(other.app_))
 {
 }
 
 Socket &Socket::operator=(Socket &&other) noexcept
 {
 	if (this != &other) {
-		if (fd_ >= 0)
+		if (fd_ >= 0 && !app_)
 			::close(fd_);
 		fd_ = std::exchange(other.fd_, -1);
 		family_ = other.family_;
 		receive_metadata_ = other.receive_metadata_;
 		control_ = std::move(other.control_);
+		app_ = std::move(other.app_);
 	}
 	return *this;
 }
 
 Socket::~Socket()
 {
-	if (fd_ >= 0)
+	// Over the app socket the transport owns fd_.
+	if (fd_ >= 0 && !app_)
 		::close(fd_);
+}
+
+const char *Socket::transport() const noexcept
+{
+	return app_ ? "unix" : "kernel";
 }
 
 void Socket::bind(std::uint32_t service, std::uint64_t conn)
@@ -476,10 +523,15 @@ void Socket::bind(std::uint32_t service, std::uint64_t conn)
 	Address a;
 	a.service = service;
 	a.conn = conn;
-	auto sa = a.to_sockaddr(family_);
-	if (::bind(fd_, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa)) == 0)
+	int err;
+	if (app_) {
+		err = app_->bind(service, conn);
+	} else {
+		auto sa = a.to_sockaddr(family_);
+		err = ::bind(fd_, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa)) ? errno : 0;
+	}
+	if (!err)
 		return;
-	int err = errno;
 	std::string hint;
 	if (err == EADDRINUSE)
 		hint = " (another socket is bound to it)";
@@ -498,14 +550,22 @@ void Socket::connect(const Address &to)
 	std::string what = "connecting to " + to.to_string();
 	check_host(to, what);
 	auto sa = to.to_sockaddr(family_);
-	if (::connect(fd_, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa)) < 0) {
-		int err = errno;
+	int err;
+	if (app_)
+		err = app_->connect(sa);
+	else
+		err =
+		    ::connect(fd_, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa)) ? errno : 0;
+	if (err)
 		fail(err, what, path_hint(err, &to));
-	}
 }
 
 void Socket::disconnect()
 {
+	if (app_) {
+		app_->disconnect();
+		return;
+	}
 	sockaddr_ilp sa{};
 	sa.silp_family = AF_UNSPEC;
 	if (::connect(fd_, reinterpret_cast<const sockaddr *>(&sa), sizeof(sa)) < 0)
@@ -527,17 +587,6 @@ std::size_t Socket::send_to(const Address &to, std::span<const std::byte> data,
 std::size_t Socket::do_send(const Address *to, std::span<const std::byte> data,
 			    const Metadata *metadata)
 {
-	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
-	msghdr msg{};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	sockaddr_ilp sa{};
-	if (to) {
-		sa = to->to_sockaddr(family_);
-		msg.msg_name = &sa;
-		msg.msg_namelen = sizeof(sa);
-	}
-	alignas(cmsghdr) std::byte control[CMSG_SPACE(ILP_METADATA_MAX)];
 	if (metadata) {
 		if (metadata->has_own())
 			throw Error(EINVAL, sending_to(to) +
@@ -549,6 +598,28 @@ std::size_t Socket::do_send(const Address *to, std::span<const std::byte> data,
 						  std::to_string(metadata->size()) +
 						  " bytes of metadata (at most " +
 						  std::to_string(ILP_METADATA_MAX) + ")");
+	}
+	sockaddr_ilp sa{};
+	if (to)
+		sa = to->to_sockaddr(family_);
+	if (app_) {
+		std::vector<std::byte> md;
+		if (metadata)
+			md.assign(metadata->bytes().begin(), metadata->bytes().end());
+		if (int err = app_->send(to ? &sa : nullptr, data, metadata ? &md : nullptr))
+			fail(err, sending_to(to), path_hint(err, to));
+		return data.size();
+	}
+	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (to) {
+		msg.msg_name = &sa;
+		msg.msg_namelen = sizeof(sa);
+	}
+	alignas(cmsghdr) std::byte control[CMSG_SPACE(ILP_METADATA_MAX)];
+	if (metadata) {
 		msg.msg_control = control;
 		msg.msg_controllen = CMSG_SPACE(metadata->size());
 		auto *cmsg = CMSG_FIRSTHDR(&msg);
@@ -579,8 +650,29 @@ std::optional<Received> Socket::try_receive(std::span<std::byte> buf, int flags)
 	return do_receive(buf, flags, true);
 }
 
+std::optional<Received> Socket::do_app_receive(std::span<std::byte> buf, int flags, bool may_fail)
+{
+	app::Incoming in;
+	if (int err = app_->receive(buf, flags, in)) {
+		if (may_fail && (err == EAGAIN || err == EWOULDBLOCK))
+			return std::nullopt;
+		fail(err, "receiving", err == ECONNRESET ? " (ilpd went away)" : "");
+	}
+	Received r;
+	r.size = in.size;
+	r.truncated = in.truncated;
+	// A packet always has a host; none means end of file after SHUT_RD.
+	if (in.from.silp_host.family)
+		r.from = Address::from_sockaddr(in.from);
+	if (receive_metadata_ && in.from.silp_host.family)
+		r.metadata = Metadata::parse(in.metadata);
+	return r;
+}
+
 std::optional<Received> Socket::do_receive(std::span<std::byte> buf, int flags, bool may_fail)
 {
+	if (app_)
+		return do_app_receive(buf, flags, may_fail);
 	sockaddr_ilp name{};
 	iovec iov{buf.data(), buf.size()};
 	msghdr msg{};
@@ -632,23 +724,36 @@ void Socket::set_metadata(const Metadata &metadata)
 			    "setting the socket's metadata: it has one of ILP's own TLVs, "
 			    "which applications may not send (see Metadata::without_own())");
 	auto md = metadata.bytes();
-	if (::setsockopt(fd_, SOL_ILP, ILP_SO_METADATA, md.data(),
-			 static_cast<socklen_t>(md.size())) < 0) {
-		int err = errno;
+	int err = 0;
+	if (app_) {
+		if (md.size() > ILP_METADATA_MAX)
+			err = EMSGSIZE;
+		else
+			app_->set_metadata({md.begin(), md.end()});
+	} else if (::setsockopt(fd_, SOL_ILP, ILP_SO_METADATA, md.data(),
+				static_cast<socklen_t>(md.size())) < 0) {
+		err = errno;
+	}
+	if (err)
 		fail(err, "setting the socket's metadata",
 		     err == EMSGSIZE ? " (at most " + std::to_string(ILP_METADATA_MAX) + " bytes)"
 				     : "");
-	}
 }
 
 void Socket::clear_metadata()
 {
+	if (app_) {
+		app_->set_metadata({});
+		return;
+	}
 	if (::setsockopt(fd_, SOL_ILP, ILP_SO_METADATA, nullptr, 0) < 0)
 		fail(errno, "clearing the socket's metadata");
 }
 
 Metadata Socket::metadata() const
 {
+	if (app_)
+		return Metadata::parse(app_->metadata());
 	std::byte buf[ILP_METADATA_MAX];
 	socklen_t len = sizeof(buf);
 	if (::getsockopt(fd_, SOL_ILP, ILP_SO_METADATA, buf, &len) < 0)
@@ -658,17 +763,20 @@ Metadata Socket::metadata() const
 
 void Socket::set_receive_metadata(bool on)
 {
+	// Over the app socket every packet brings its TLVs: only the flag.
 	int v = on;
-	if (::setsockopt(fd_, SOL_ILP, ILP_SO_RECVMETADATA, &v, sizeof(v)) < 0)
+	if (!app_ && ::setsockopt(fd_, SOL_ILP, ILP_SO_RECVMETADATA, &v, sizeof(v)) < 0)
 		fail(errno, std::string(on ? "asking" : "no longer asking") +
 				" for each packet's metadata");
 	receive_metadata_ = on;
-	if (on && control_.empty())
+	if (on && control_.empty() && !app_)
 		control_.resize(CMSG_SPACE(tlv_area_max));
 }
 
 Address Socket::local_address() const
 {
+	if (app_)
+		return Address::from_sockaddr(app_->local());
 	sockaddr_ilp sa{};
 	socklen_t len = sizeof(sa);
 	if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&sa), &len) < 0)
@@ -680,18 +788,21 @@ Address Socket::peer_address() const
 {
 	sockaddr_ilp sa{};
 	socklen_t len = sizeof(sa);
-	if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&sa), &len) < 0) {
-		int err = errno;
+	int err = 0;
+	if (app_)
+		err = app_->peer(sa);
+	else if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&sa), &len) < 0)
+		err = errno;
+	if (err)
 		fail(err, "reading the socket's destination",
 		     err == ENOTCONN ? " (connect() gives it one)" : "");
-	}
 	return Address::from_sockaddr(sa);
 }
 
 void Socket::shutdown(int how)
 {
-	if (::shutdown(fd_, how) < 0)
-		fail(errno, "shutting the socket down");
+	if (int err = app_ ? app_->shutdown(how) : (::shutdown(fd_, how) < 0 ? errno : 0))
+		fail(err, "shutting the socket down");
 }
 
 void Socket::set_nonblocking(bool on)

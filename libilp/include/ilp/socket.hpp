@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,6 +36,11 @@
 
 namespace ilp
 {
+
+namespace app
+{
+class Transport;
+}
 
 // The address of an AF_ILP socket or of the other end of one.
 //
@@ -226,13 +232,21 @@ struct Received {
 
 // An AF_ILP datagram socket.  Move-only; closed when it goes away.  Calls
 // a signal interrupts (EINTR) are restarted.
+//
+// Without ilp.ko (socket(AF_ILP) fails with EAFNOSUPPORT), the same API
+// runs over the local ilpd's app socket, for nodes on ilpd's userspace
+// datapath (docs/app-socket.md): $ILP_APP_SOCKET, by default
+// /run/ilp/app.sock.  $ILP_TRANSPORT=kernel or unix forces one transport.
+// The errnos are the kernel's; fd() is then the UNIX socket packets arrive
+// on, which polls, blocks and reads the same way.
 class Socket
 {
 public:
-	// Opens a socket of the family af_ilp() names.  @flags: any of
-	// SOCK_NONBLOCK and SOCK_CLOEXEC (others: ilp::Error(EINVAL)).
-	// Throws ilp::Error(EAFNOSUPPORT) saying to load ilp.ko when the
-	// kernel has no such family.
+	// Opens a socket of the family af_ilp() names, or else connects to
+	// ilpd's app socket.  @flags: any of SOCK_NONBLOCK and SOCK_CLOEXEC
+	// (others: ilp::Error(EINVAL)).  Throws ilp::Error(EAFNOSUPPORT)
+	// saying to load ilp.ko or start ilpd when neither is there (with
+	// ILP_TRANSPORT=unix: the errno of the app socket's connect()).
 	explicit Socket(int flags = SOCK_CLOEXEC);
 	Socket(Socket &&other) noexcept;
 	Socket &operator=(Socket &&other) noexcept;
@@ -293,11 +307,15 @@ public:
 	// The descriptor, to poll() or to pass to the calls this class does
 	// not wrap; -1 after a move.  Still owned by the Socket.
 	int fd() const noexcept { return fd_; }
-	// The address family number the socket was opened with.
+	// The address family number the socket was opened with: AF_UNIX
+	// over the app socket.
 	int family() const noexcept { return family_; }
+	// "kernel" (AF_ILP) or "unix" (ilpd's app socket).
+	const char *transport() const noexcept;
 
 private:
 	std::optional<Received> do_receive(std::span<std::byte> buf, int flags, bool may_fail);
+	std::optional<Received> do_app_receive(std::span<std::byte> buf, int flags, bool may_fail);
 	std::size_t do_send(const Address *to, std::span<const std::byte> data,
 			    const Metadata *metadata);
 
@@ -306,6 +324,8 @@ private:
 	bool receive_metadata_ = false;
 	// Room for the control message of a packet's metadata, when asked.
 	std::vector<std::byte> control_;
+	// Over the app socket: the connection to ilpd, which owns fd_.
+	std::unique_ptr<app::Transport> app_;
 };
 
 } // namespace ilp

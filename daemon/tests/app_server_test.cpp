@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// The app socket for real: two UserDatapath nodes on 127.0.0.1, direct
+// peers of each other, each with an AppServer on a socket of its own, and
+// ilp::Socket over the UNIX transport as applications use it.  Checks the
+// protocol's answers (errnos as AF_ILP gives them), delivery with the
+// sender and metadata, and that an app that does not read loses its own
+// packets, counted, without holding up the datapath.
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <ilp/error.hpp>
+#include <ilp/psp_kdf.hpp>
+#include <ilp/socket.hpp>
+
+#include "apps/app_server.hpp"
+#include "datapath/udp_io.hpp"
+#include "datapath/user_datapath.hpp"
+#include "temp_dir.hpp"
+
+using namespace ilpd;
+using namespace std::chrono_literals;
+namespace psp = ilp::psp;
+
+namespace
+{
+
+constexpr std::uint32_t service = 4242;
+
+std::string hex(std::span<const std::uint8_t> b)
+{
+	std::string s;
+	char x[3];
+	for (auto v : b) {
+		std::snprintf(x, sizeof(x), "%02x", v);
+		s += x;
+	}
+	return s;
+}
+
+bool eventually(const std::function<bool()> &cond)
+{
+	auto deadline = std::chrono::steady_clock::now() + 5s;
+	while (!cond()) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(2ms);
+	}
+	return true;
+}
+
+int error_code(const std::function<void()> &f)
+{
+	try {
+		f();
+	} catch (const std::system_error &e) {
+		return e.code().value();
+	}
+	return 0;
+}
+
+std::span<const std::byte> bytes(const std::string &s)
+{
+	return std::as_bytes(std::span(s));
+}
+
+} // namespace
+
+class AppServerTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(AppServerTest);
+	CPPUNIT_TEST(send__reaches_the_peer_app_with_sender_and_metadata);
+	CPPUNIT_TEST(bind__errnos_as_af_ilp);
+	CPPUNIT_TEST(bind__reserved_service_needs_privilege);
+	CPPUNIT_TEST(send__errnos_as_af_ilp);
+	CPPUNIT_TEST(close__frees_the_binding);
+	CPPUNIT_TEST(deliver__full_queue_drops_counted_others_unaffected);
+	CPPUNIT_TEST(open__no_daemon_is_eafnosupport_or_its_errno);
+	CPPUNIT_TEST_SUITE_END();
+
+	struct Node {
+		psp::MasterKeys keys;
+		UserConfig config;
+		std::unique_ptr<UserDatapath> dp;
+		std::unique_ptr<AppServer> apps;
+		ilp::Endpoint endpoint() const
+		{
+			auto ep = ilp::Endpoint::parse("127.0.0.1");
+			ep.port = config.port;
+			return ep;
+		}
+	};
+
+	TempDir dir_;
+	Node h1_, h2_;
+	std::map<std::uint16_t, udp::Fd> held_;
+	std::uint32_t next_spi_ = 1;
+
+	void keys(Node &n, const std::string &name)
+	{
+		std::random_device rd;
+		for (auto &b : n.keys.key[0].bytes())
+			b = static_cast<std::uint8_t>(rd());
+		n.config.master_keys =
+		    dir_.write(name + ".master", "key0 = " + hex(n.keys.key[0].bytes()) + "\n");
+		auto fd = udp::open_socket(0, false);
+		n.config.port = udp::bound_port(fd.get());
+		held_[n.config.port] = std::move(fd);
+	}
+	// @from's transmit SA to @to, as @to would allocate it.
+	void peer(Node &from, const Node &to)
+	{
+		auto spi = next_spi_++;
+		auto key = psp::derive_sa_key(to.keys, spi, psp::Version::AesGcm128);
+		auto file = dir_.write("sa" + std::to_string(spi), hex(key.bytes()) + "\n");
+		from.config.peers.push_back(
+		    {to.endpoint(), spi, psp::Version::AesGcm128, file, true, "test"});
+	}
+	void up(Node &n, const std::string &name)
+	{
+		held_.erase(n.config.port);
+		n.dp = std::make_unique<UserDatapath>(n.config);
+		auto *dp = n.dp.get();
+		n.apps = std::make_unique<AppServer>(
+		    dir_.path() / name / "app.sock",
+		    [dp](const ilp::Endpoint &dst, const std::optional<ilp::Endpoint> &sn,
+			 std::uint32_t svc, std::uint64_t conn, std::span<const std::uint8_t> md,
+			 std::span<const std::uint8_t> payload) {
+			    dp->send_from_host(dst, sn, svc, conn, md, payload);
+		    });
+		n.dp->set_local_delivery(n.apps.get());
+		n.dp->start(nullptr);
+	}
+	// An app of @n, over the UNIX transport whatever this machine has.
+	static ilp::Socket app(const Node &n, int flags = SOCK_CLOEXEC)
+	{
+		::setenv("ILP_TRANSPORT", "unix", 1);
+		::setenv("ILP_APP_SOCKET", n.apps->path().c_str(), 1);
+		return ilp::Socket(flags);
+	}
+	ilp::Address to_h2(std::uint64_t conn) const
+	{
+		ilp::Address a;
+		a.service = service;
+		a.conn = conn;
+		a.host = h2_.endpoint();
+		return a;
+	}
+	static std::optional<ilp::Received> wait_receive(ilp::Socket &s, std::span<std::byte> buf)
+	{
+		pollfd p{s.fd(), POLLIN, 0};
+		if (::poll(&p, 1, 5000) != 1)
+			return std::nullopt;
+		return s.try_receive(buf);
+	}
+
+public:
+	void setUp() override
+	{
+		::chmod(dir_.path().c_str(), 0755);
+		keys(h1_, "h1");
+		keys(h2_, "h2");
+		peer(h1_, h2_);
+		peer(h2_, h1_);
+		up(h1_, "h1");
+		up(h2_, "h2");
+	}
+	void tearDown() override
+	{
+		for (Node *n : {&h1_, &h2_})
+			if (n->dp)
+				n->dp->stop();
+		::unsetenv("ILP_TRANSPORT");
+		::unsetenv("ILP_APP_SOCKET");
+	}
+
+	void send__reaches_the_peer_app_with_sender_and_metadata()
+	{
+		auto server = app(h2_, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		CPPUNIT_ASSERT_EQUAL(std::string("unix"), std::string(server.transport()));
+		server.bind(service);
+		server.set_receive_metadata(true);
+		std::array<std::byte, 2048> buf;
+		CPPUNIT_ASSERT(!server.try_receive(buf)); // non-blocking, nothing yet
+
+		auto client = app(h1_);
+		client.connect(to_h2(77));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(77), client.local_address().conn);
+		CPPUNIT_ASSERT(client.peer_address() == to_h2(77));
+		ilp::Metadata md;
+		md.add_string(0x0100, "tag");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(5), client.send(bytes("hello"), &md));
+
+		auto r = wait_receive(server, buf);
+		CPPUNIT_ASSERT(r);
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("hello"),
+		    std::string(reinterpret_cast<const char *>(buf.data()), r->size));
+		CPPUNIT_ASSERT_EQUAL(service, r->from.service);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(77), r->from.conn);
+		CPPUNIT_ASSERT_EQUAL(h1_.endpoint().to_string(), r->from.host->to_string());
+		CPPUNIT_ASSERT(!r->from.sn); // came directly
+		CPPUNIT_ASSERT(r->metadata);
+		CPPUNIT_ASSERT_EQUAL(std::string("tag"), r->metadata->find(0x0100)->as_string());
+		CPPUNIT_ASSERT_EQUAL(h1_.endpoint().to_string(),
+				     r->metadata->src_host()->to_string());
+
+		// The reply goes back the way it came, to the client's binding.
+		auto back = r->metadata->without_own();
+		server.send_to(r->from, bytes("world!"), &back);
+		std::array<std::byte, 4> small;
+		auto rr = client.receive(small, MSG_TRUNC);
+		CPPUNIT_ASSERT(rr.truncated);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(6), rr.size);
+		CPPUNIT_ASSERT_EQUAL(h2_.endpoint().to_string(), rr.from.host->to_string());
+		CPPUNIT_ASSERT(!rr.metadata); // not asked for
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h2_.apps->stats().delivered);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h1_.apps->stats().sent);
+	}
+
+	void bind__errnos_as_af_ilp()
+	{
+		auto a = app(h2_), b = app(h2_);
+		a.bind(service, 5);
+		CPPUNIT_ASSERT_EQUAL(EADDRINUSE, error_code([&] { b.bind(service, 5); }));
+		// The catch-all and an exact connection are different bindings.
+		b.bind(service);
+		CPPUNIT_ASSERT_EQUAL(EINVAL, error_code([&] { a.bind(service, 6); }));
+		auto c = app(h2_);
+		CPPUNIT_ASSERT_EQUAL(EINVAL, error_code([&] { c.bind(0); }));
+		CPPUNIT_ASSERT_EQUAL(EINVAL, error_code([&] { c.bind(~0u); }));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h2_.apps->stats().bindings);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), a.local_address().conn);
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), c.local_address().service);
+	}
+
+	void bind__reserved_service_needs_privilege()
+	{
+		if (::geteuid() != 0) {
+			CPPUNIT_ASSERT_EQUAL(EACCES, error_code([&] { app(h2_).bind(80); }));
+			return;
+		}
+		app(h2_).bind(80); // root may
+		// An unprivileged process (nobody, no capabilities) may not.
+		std::string path = h2_.apps->path();
+		pid_t pid = ::fork();
+		if (pid == 0) {
+			int rc = 10;
+			if (::setgid(65534) == 0 && ::setuid(65534) == 0) {
+				try {
+					::setenv("ILP_TRANSPORT", "unix", 1);
+					::setenv("ILP_APP_SOCKET", path.c_str(), 1);
+					ilp::Socket s;
+					int err = error_code([&] { s.bind(81); });
+					rc = err == EACCES ? 0 : 11;
+					if (!rc)
+						s.bind(5001); // above 1023: anyone
+				} catch (...) {
+					rc = 12;
+				}
+			}
+			::_exit(rc);
+		}
+		int status = 0;
+		::waitpid(pid, &status, 0);
+		CPPUNIT_ASSERT(WIFEXITED(status));
+		CPPUNIT_ASSERT_EQUAL(0, WEXITSTATUS(status));
+	}
+
+	void send__errnos_as_af_ilp()
+	{
+		auto s = app(h1_);
+		CPPUNIT_ASSERT_EQUAL(ENOTCONN, error_code([&] { s.peer_address(); }));
+		CPPUNIT_ASSERT_EQUAL(EDESTADDRREQ, error_code([&] { s.send(bytes("x")); }));
+		auto nowhere = to_h2(9);
+		nowhere.host = ilp::Endpoint::parse("192.0.2.99");
+		CPPUNIT_ASSERT_EQUAL(ENETUNREACH,
+				     error_code([&] { s.send_to(nowhere, bytes("x")); }));
+		std::vector<std::byte> big(70000);
+		CPPUNIT_ASSERT_EQUAL(EMSGSIZE, error_code([&] { s.send_to(to_h2(9), big); }));
+		// Connection 0 names the bound one; bound to 9 by the first send.
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(9), s.local_address().conn);
+		s.send_to(to_h2(0), bytes("ok"));
+		auto t = app(h1_);
+		t.bind(service + 1);
+		CPPUNIT_ASSERT_EQUAL(EINVAL, error_code([&] {
+					     auto a = to_h2(0);
+					     a.service = service + 1;
+					     t.send_to(a, bytes("x"));
+				     }));
+		s.shutdown(SHUT_WR);
+		CPPUNIT_ASSERT_EQUAL(EPIPE, error_code([&] { s.send_to(to_h2(9), bytes("x")); }));
+		// Sticky metadata stays on the client; too much is EMSGSIZE.
+		ilp::Metadata md;
+		md.add_string(0x0200, "sticky");
+		t.set_metadata(md);
+		CPPUNIT_ASSERT(t.metadata() == md);
+		t.clear_metadata();
+		CPPUNIT_ASSERT(t.metadata().empty());
+	}
+
+	void close__frees_the_binding()
+	{
+		{
+			auto a = app(h2_);
+			a.bind(service, 3);
+			CPPUNIT_ASSERT(h2_.apps->claims(service, 3));
+		}
+		CPPUNIT_ASSERT(eventually([&] { return !h2_.apps->claims(service, 3); }));
+		CPPUNIT_ASSERT(eventually([&] { return h2_.apps->stats().clients == 0; }));
+		auto b = app(h2_);
+		b.bind(service, 3);
+	}
+
+	void deliver__full_queue_drops_counted_others_unaffected()
+	{
+		auto lazy = app(h2_); // never reads
+		lazy.bind(service, 1);
+		auto busy = app(h2_);
+		busy.bind(service, 2);
+		auto c1 = app(h1_), c2 = app(h1_);
+		c1.connect(to_h2(1));
+		c2.connect(to_h2(2));
+		std::string payload(1000, 'x');
+		// More than the data channel's socket buffer holds.
+		for (int i = 0; i < 2000; i++)
+			c1.send(bytes(payload));
+		CPPUNIT_ASSERT(eventually([&] { return h2_.apps->stats().dropped > 0; }));
+		c2.send(bytes("still here"));
+		std::array<std::byte, 64> buf;
+		auto r = wait_receive(busy, buf);
+		CPPUNIT_ASSERT(r);
+		CPPUNIT_ASSERT_EQUAL(
+		    std::string("still here"),
+		    std::string(reinterpret_cast<const char *>(buf.data()), r->size));
+		auto st = h2_.apps->stats();
+		CPPUNIT_ASSERT(st.delivered > 1);
+		CPPUNIT_ASSERT(st.delivered + st.dropped <= 2001);
+	}
+
+	void open__no_daemon_is_eafnosupport_or_its_errno()
+	{
+		::setenv("ILP_APP_SOCKET", (dir_.path() / "none.sock").c_str(), 1);
+		::setenv("ILP_TRANSPORT", "unix", 1);
+		CPPUNIT_ASSERT_EQUAL(ENOENT, error_code([] { ilp::Socket s; }));
+		::setenv("ILP_TRANSPORT", "bogus", 1);
+		CPPUNIT_ASSERT_EQUAL(EINVAL, error_code([] { ilp::Socket s; }));
+		if (::access("/sys/module/ilp", F_OK) == 0)
+			return;
+		::unsetenv("ILP_TRANSPORT");
+		try {
+			ilp::Socket s;
+			CPPUNIT_FAIL("a socket without ilp.ko or ilpd");
+		} catch (const ilp::Error &e) {
+			CPPUNIT_ASSERT_EQUAL(EAFNOSUPPORT, e.code().value());
+			std::string what = e.what();
+			CPPUNIT_ASSERT_MESSAGE(what,
+					       what.find("is ilpd running?") != std::string::npos);
+		}
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(AppServerTest);
