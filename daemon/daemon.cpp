@@ -103,6 +103,15 @@ Daemon::~Daemon()
 	dp_.reset();
 }
 
+// The decision cache's counters, as "ilpctl stats" names them: a hit is
+// a packet no service saw.
+json Daemon::cache_json() const
+{
+	auto st = dp_->stats();
+	return {{"hit", st.hit},         {"missed", st.missed},       {"lost", st.lost},
+		{"entries", st.entries}, {"delivered", st.delivered}, {"dropped", st.dropped}};
+}
+
 json Daemon::apps_json() const
 {
 	if (!apps_)
@@ -133,6 +142,7 @@ json Daemon::status() const
 		{"roles", roles},
 		{"upcalls", upcalls_.load()},
 		{"services", brief},
+		{"cache", cache_json()},
 		{"apps", apps_json()}};
 }
 

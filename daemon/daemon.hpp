@@ -36,6 +36,7 @@ public:
 private:
 	nlohmann::json status() const;
 	nlohmann::json apps_json() const;
+	nlohmann::json cache_json() const;
 	ControlHandlers handlers();
 
 	Options opts_;

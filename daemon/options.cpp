@@ -31,9 +31,9 @@ po::options_description config_keys()
 					  "where checkpointed service state is kept")(
 	    "run-dir", po::value<std::string>()->default_value("/run/ilp"),
 	    "where the control socket (ilpd.sock) and the applications' socket "
-	    "(apps.sock) are made")("plugin-dir",
-				    po::value<std::string>()->default_value(ILPD_PLUGIN_DIR),
-				    "where service modules are found")(
+	    "(app.sock) are made")("plugin-dir",
+				   po::value<std::string>()->default_value(ILPD_PLUGIN_DIR),
+				   "where service modules are found")(
 	    "service", po::value<std::vector<std::string>>()->composing(),
 	    "a service module to load at start, by name (repeatable; none given: all "
 	    "in plugin-dir)")("service-config", po::value<std::vector<std::string>>()->composing(),
