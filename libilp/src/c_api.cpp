@@ -7,8 +7,10 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <system_error>
@@ -70,6 +72,37 @@ int set_inaddr(ilp_inaddr *a, const char *ip, std::uint16_t port)
 	out.port = htons(port ? port : std::uint16_t(ILP_UDP_PORT));
 	*a = out;
 	return 0;
+}
+
+// Runs @f, turning what it throws into errno and -1, for the calls that
+// return a length.
+template <typename F>
+ssize_t guard_len(F f) noexcept
+{
+	ssize_t n = -1;
+	guard([&] {
+		n = f();
+		return 0;
+	});
+	return n;
+}
+
+} // namespace
+
+// The C socket: an ilp::Socket, whichever its transport.
+struct ilp_sock {
+	ilp::Socket sock;
+	bool receiving_metadata = false;
+};
+
+namespace
+{
+
+// The family to write into addresses: AF_ILP's, also over the app
+// socket, so that they can be passed to ilp_sock_sendto() as they are.
+int ilp_socket_family(const ilp_sock *s) noexcept
+{
+	return s->sock.family() == AF_UNIX ? run_time_family() : s->sock.family();
 }
 
 } // namespace
@@ -213,6 +246,88 @@ int ilp_tlv_host(const void *val, uint16_t vlen, struct ilp_inaddr *out)
 	std::memcpy(&a.port, p + vlen - 2, 2);
 	*out = a;
 	return 0;
+}
+
+struct ilp_sock *ilp_sock_open(int flags)
+{
+	ilp_sock *out = nullptr;
+	guard([&] {
+		// The C caller owns it until ilp_sock_close().
+		out = std::make_unique<ilp_sock>(ilp::Socket(flags)).release();
+		return 0;
+	});
+	return out;
+}
+
+void ilp_sock_close(struct ilp_sock *s)
+{
+	// Owned by the C caller from ilp_sock_open() to here.
+	std::unique_ptr<ilp_sock> owned(s);
+}
+
+int ilp_sock_fd(const struct ilp_sock *s)
+{
+	return s ? s->sock.fd() : fail(EINVAL);
+}
+
+int ilp_sock_bind(struct ilp_sock *s, uint32_t service, uint64_t conn)
+{
+	if (!s)
+		return fail(EINVAL);
+	return guard([&] {
+		s->sock.bind(service, conn);
+		return 0;
+	});
+}
+
+int ilp_sock_connect(struct ilp_sock *s, const struct sockaddr_ilp *to)
+{
+	if (!s || !to)
+		return fail(EINVAL);
+	return guard([&] {
+		s->sock.connect(ilp::Address::from_sockaddr(*to));
+		return 0;
+	});
+}
+
+ssize_t ilp_sock_sendto(struct ilp_sock *s, const void *buf, size_t len,
+			const struct sockaddr_ilp *to, const void *md, size_t md_len)
+{
+	if (!s || (!buf && len) || (!md && md_len))
+		return fail(EINVAL);
+	return guard_len([&] {
+		std::span data(static_cast<const std::byte *>(buf), len);
+		std::optional<ilp::Metadata> tlvs;
+		if (md)
+			tlvs = ilp::Metadata::parse({static_cast<const std::byte *>(md), md_len});
+		const ilp::Metadata *mdp = tlvs ? &*tlvs : nullptr;
+		auto n = to ? s->sock.send_to(ilp::Address::from_sockaddr(*to), data, mdp)
+			    : s->sock.send(data, mdp);
+		return static_cast<ssize_t>(n);
+	});
+}
+
+ssize_t ilp_sock_recvfrom(struct ilp_sock *s, void *buf, size_t len, int flags,
+			  struct sockaddr_ilp *from, void *md, size_t *md_len)
+{
+	if (!s || (!buf && len) || (md && !md_len))
+		return fail(EINVAL);
+	return guard_len([&]() -> ssize_t {
+		if (md && !s->receiving_metadata) {
+			s->sock.set_receive_metadata(true);
+			s->receiving_metadata = true;
+		}
+		auto r = s->sock.receive({static_cast<std::byte *>(buf), len}, flags);
+		if (from)
+			*from =
+			    r.from.host ? r.from.to_sockaddr(ilp_socket_family(s)) : sockaddr_ilp{};
+		if (md) {
+			auto tlvs = r.metadata ? r.metadata->bytes() : std::span<const std::byte>();
+			std::memcpy(md, tlvs.data(), std::min(*md_len, tlvs.size()));
+			*md_len = tlvs.size();
+		}
+		return static_cast<ssize_t>(r.size);
+	});
 }
 
 } // extern "C"

@@ -14,6 +14,10 @@
  *	ilp_addr_set_host(&to, "192.0.2.7", 0);
  *	sendto(fd, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to));
  *
+ * ilp_socket() needs ilp.ko.  The ilp_sock_*() functions at the end wrap
+ * ilp::Socket instead, so that a C program also runs on a node without the
+ * module, through the local ilpd (docs/app-socket.md).
+ *
  * Every function that can fail returns -1 and sets errno.  Usable from C99
  * and C++; link with -lilp (a C++ library: with the static one, link with
  * a C++ compiler or add -lstdc++).
@@ -23,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/ilp.h>
 
@@ -112,6 +117,43 @@ int ilp_tlv_next(const void *buf, size_t len, size_t *off, uint16_t *type, const
  * any other length.
  */
 int ilp_tlv_host(const void *val, uint16_t vlen, struct ilp_inaddr *out);
+
+/*
+ * An ILP socket over whichever transport there is: AF_ILP, or the local
+ * ilpd's app socket without the module ($ILP_TRANSPORT and
+ * $ILP_APP_SOCKET choose, as for ilp::Socket).  The errnos are those of
+ * the AF_ILP calls.
+ *
+ * ilp_sock_open() returns NULL and sets errno on failure; @flags as for
+ * ilp_socket().  ilp_sock_close() takes NULL.  ilp_sock_fd() is the
+ * descriptor to poll(), owned by the socket.
+ */
+struct ilp_sock;
+struct ilp_sock *ilp_sock_open(int flags);
+void ilp_sock_close(struct ilp_sock *s);
+int ilp_sock_fd(const struct ilp_sock *s);
+
+/* bind() and connect(); @to needs a host. */
+int ilp_sock_bind(struct ilp_sock *s, uint32_t service, uint64_t conn);
+int ilp_sock_connect(struct ilp_sock *s, const struct sockaddr_ilp *to);
+
+/*
+ * Sends @len bytes to @to, or to the connected destination when @to is
+ * NULL, with the @md_len bytes of TLVs at @md (none of ILP's own), or the
+ * socket's sticky metadata when @md is NULL.  Returns @len.
+ */
+ssize_t ilp_sock_sendto(struct ilp_sock *s, const void *buf, size_t len,
+			const struct sockaddr_ilp *to, const void *md, size_t md_len);
+
+/*
+ * Receives a packet's payload into @buf (@flags: MSG_DONTWAIT, MSG_PEEK,
+ * MSG_TRUNC) and, when not NULL, its sender into @from and its whole TLV
+ * area into @md: *@md_len is the room there on entry and the area's size
+ * on return (copied only up to the room).  Returns the payload bytes read,
+ * the whole payload's length with MSG_TRUNC.
+ */
+ssize_t ilp_sock_recvfrom(struct ilp_sock *s, void *buf, size_t len, int flags,
+			  struct sockaddr_ilp *from, void *md, size_t *md_len);
 
 #ifdef __cplusplus
 }
