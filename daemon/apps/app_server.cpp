@@ -33,6 +33,7 @@ namespace
 {
 
 constexpr unsigned cap_net_bind_service = 10;
+constexpr std::size_t max_clients = 1024;
 
 // Whether the process @pid had CAP_NET_BIND_SERVICE in its effective set
 // when it connected; a process gone or unreadable has not.
@@ -111,7 +112,6 @@ void reply(int fd, int error, const sockaddr_ilp &bound)
 struct AppServer::Client {
 	udp::Fd ctl;
 	udp::Fd data; // ilpd's end of the data channel, non-blocking
-	uid_t uid = 0;
 	bool may_bind_reserved = false;
 	bool bound = false;
 	Key key{0, 0};
@@ -132,11 +132,20 @@ AppServer::AppServer(std::filesystem::path path, Sender send, Log log)
 	listen_ = udp::Fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (!listen_)
 		throw ilp::Error(errno, "the app socket: " + std::string(std::strerror(errno)));
-	// A file left by a daemon that died (the control socket, which only
-	// one daemon can hold, has already told a second one to go).
+	// A file left by a daemon that died is replaced; one a live daemon
+	// answers on is not, nor is anything but a socket.
 	struct stat st;
-	if (::lstat(p.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+	if (::lstat(p.c_str(), &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			throw ilp::Error(EEXIST,
+					 "the app socket " + p + " exists and is not a socket");
+		udp::Fd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+		if (probe &&
+		    (::connect(probe.get(), reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) == 0 ||
+		     errno == EAGAIN))
+			throw ilp::Error(EADDRINUSE, "another ilpd is running: it answers on " + p);
 		::unlink(p.c_str());
+	}
 	if (::bind(listen_.get(), reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) < 0 ||
 	    ::chmod(p.c_str(), 0666) < 0 || ::listen(listen_.get(), 64) < 0) {
 		int err = errno;
@@ -269,6 +278,15 @@ void AppServer::accept_clients()
 				log_(std::string("accept: ") + std::strerror(errno));
 			return;
 		}
+		// Each app costs ilpd descriptors: a bound on them keeps a local
+		// user from exhausting ilpd's.
+		if (clients_.size() >= max_clients) {
+			::close(fd);
+			if (!refused_++ && log_)
+				log_("more than " + std::to_string(max_clients) +
+				     " apps: refusing new ones");
+			continue;
+		}
 		auto c = std::make_shared<Client>();
 		c->ctl = udp::Fd(fd);
 		ucred cred{};
@@ -278,7 +296,6 @@ void AppServer::accept_clients()
 				log_(std::string("SO_PEERCRED: ") + std::strerror(errno));
 			continue;
 		}
-		c->uid = cred.uid;
 		c->may_bind_reserved = cred.uid == 0 || has_bind_cap(cred.pid);
 		clients_.push_back(std::move(c));
 		clients_now_++;

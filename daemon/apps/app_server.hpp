@@ -6,6 +6,8 @@
 // SOCK_SEQPACKET socket, mode 0666, and hand over the data channel packets
 // reach them on.
 //
+// At most 1024 apps at a time; more are refused (their connection closed).
+//
 // Threads.  One thread of the server's own accepts apps and answers their
 // requests (bind, connect, send) in order; sends go out through the
 // Sender, on that thread.  Delivery is the LocalDelivery hook, called by
@@ -103,6 +105,7 @@ private:
 	std::map<Key, std::shared_ptr<Client>> bindings_;
 	std::vector<std::shared_ptr<Client>> clients_; // the server thread's
 	std::vector<std::byte> buf_;                   // one request
+	std::uint64_t refused_ = 0;                    // apps over the limit
 
 	std::atomic<std::uint64_t> clients_now_{0}, delivered_{0}, dropped_{0}, sent_{0},
 	    send_errors_{0};

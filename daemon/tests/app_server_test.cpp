@@ -8,12 +8,14 @@
 // packets, counted, without holding up the datapath.
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -92,6 +94,7 @@ class AppServerTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(deliver__full_queue_drops_counted_others_unaffected);
 	CPPUNIT_TEST(open__no_daemon_is_eafnosupport_or_its_errno);
 	CPPUNIT_TEST(c_api__sock_functions_over_the_app_socket);
+	CPPUNIT_TEST(server__live_socket_refused_stale_one_replaced);
 	CPPUNIT_TEST_SUITE_END();
 
 	struct Node {
@@ -435,6 +438,34 @@ public:
 		ilp_sock_close(client);
 		ilp_sock_close(server);
 		ilp_sock_close(nullptr);
+	}
+
+	void server__live_socket_refused_stale_one_replaced()
+	{
+		auto none = [](const ilp::Endpoint &, const std::optional<ilp::Endpoint> &,
+			       std::uint32_t, std::uint64_t, std::span<const std::uint8_t>,
+			       std::span<const std::uint8_t>) {};
+		CPPUNIT_ASSERT_EQUAL(EADDRINUSE,
+				     error_code([&] { AppServer again(h1_.apps->path(), none); }));
+		// A socket file nobody listens on, as a daemon killed leaves it.
+		auto stale = dir_.path() / "stale.sock";
+		{
+			udp::Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET, 0));
+			sockaddr_un sun{};
+			sun.sun_family = AF_UNIX;
+			std::strcpy(sun.sun_path, stale.c_str());
+			CPPUNIT_ASSERT_EQUAL(
+			    0, ::bind(fd.get(), reinterpret_cast<sockaddr *>(&sun), sizeof(sun)));
+		}
+		{
+			AppServer s(stale, none);
+			struct stat st;
+			CPPUNIT_ASSERT_EQUAL(0, ::stat(stale.c_str(), &st));
+			CPPUNIT_ASSERT_EQUAL(0666u, unsigned(st.st_mode & 0777));
+		}
+		CPPUNIT_ASSERT(!std::filesystem::exists(stale));
+		auto file = dir_.write("plain", "x");
+		CPPUNIT_ASSERT_EQUAL(EEXIST, error_code([&] { AppServer s(file, none); }));
 	}
 };
 
