@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
@@ -92,12 +93,18 @@ struct Entry;
 using Node = std::pair<const Key, Entry>;
 
 struct Entry {
-	Entry(const Flow &f, Actions &&a) : flow(f), actions(std::move(a)) {}
+	Entry(const Flow &f, std::shared_ptr<const Actions> a) : flow(f), actions(std::move(a)) {}
 
 	// As last installed, port included: the port is no part of the key,
 	// but it is what the installer said, and entries() shows it back.
 	Flow flow;
-	Actions actions;
+	// Never null.  Immutable once installed, and shared with the lookups
+	// that returned it, so that a hit costs a reference count rather than
+	// a copy of the forward list (an allocation per packet).  The
+	// pointer is changed only under the exclusive lock; the object is
+	// never changed, so a receive thread may go on using it after the
+	// lock is dropped, while a service thread replaces the entry.
+	std::shared_ptr<const Actions> actions;
 	// Written by lookups under the shared lock, so atomics; relaxed, as
 	// nothing else is ordered by them (the kernel's are per-CPU u64_stats).
 	std::atomic<std::uint64_t> packets{0};
@@ -171,7 +178,7 @@ struct DecisionCache::Impl {
 
 	CacheEntry entry_of(const Entry &e, Clock::time_point now) const
 	{
-		CacheEntry out{e.flow, e.actions, e.packets.load(std::memory_order_relaxed),
+		CacheEntry out{e.flow, *e.actions, e.packets.load(std::memory_order_relaxed),
 			       e.bytes.load(std::memory_order_relaxed), std::nullopt};
 		auto used = e.used.load(std::memory_order_relaxed);
 		if (used != never) {
@@ -210,8 +217,8 @@ DecisionCache::DecisionCache(std::uint32_t capacity)
 
 DecisionCache::~DecisionCache() = default;
 
-std::optional<Actions> DecisionCache::lookup(const Flow &flow, std::size_t bytes,
-					     Clock::time_point now)
+std::shared_ptr<const Actions> DecisionCache::lookup(const Flow &flow, std::size_t bytes,
+						     Clock::time_point now)
 {
 	const Key k = key_of(flow);
 	Slot &slot = impl_->slots[slot_of_this_thread()];
@@ -219,7 +226,7 @@ std::optional<Actions> DecisionCache::lookup(const Flow &flow, std::size_t bytes
 	auto it = impl_->map.find(k);
 	if (it == impl_->map.end()) {
 		slot.misses.fetch_add(1, std::memory_order_relaxed);
-		return std::nullopt;
+		return nullptr;
 	}
 	Entry &e = it->second;
 	e.packets.fetch_add(1, std::memory_order_relaxed);
@@ -232,10 +239,12 @@ std::optional<Actions> DecisionCache::lookup(const Flow &flow, std::size_t bytes
 	if (!e.referenced.load(std::memory_order_relaxed))
 		e.referenced.store(true, std::memory_order_relaxed);
 	slot.hits.fetch_add(1, std::memory_order_relaxed);
-	// Known cost: the copy allocates for a decision that forwards (its
-	// vector of next hops); the lookup itself allocates nothing.  Handing
-	// out a shared_ptr<const Actions> instead would avoid it, at the price
-	// of changing the API.
+	// A reference, taken under the lock (which is what keeps the pointer
+	// from changing meanwhile): one atomic increment on the control
+	// block, where a copy allocated the next hops' vector for every
+	// packet.  Why not let the caller act under the shared lock instead,
+	// with no count at all: it seals and sends (syscalls) while acting,
+	// and a writer would wait behind a whole batch.
 	return e.actions;
 }
 
@@ -255,8 +264,12 @@ void DecisionCache::install(const Flow &flow, const Actions &actions, Clock::tim
 	// copy, the map's node and the clock's node (kept in @spare until
 	// the evictions are done), so a failed install leaves it as it was.
 	const Key k = key_of(flow);
-	Actions copy = actions;
+	auto copy = std::make_shared<const Actions>(actions);
 	std::list<Node *> spare(1);
+	// A replaced decision is released after the lock is (declared
+	// before it, destroyed after it), so that a writer frees nothing
+	// while lookups wait; lookups still holding it keep it alive anyway.
+	std::shared_ptr<const Actions> replaced;
 	std::unique_lock lock(impl_->mu);
 	auto &d = *impl_;
 	if (auto it = d.map.find(k); it != d.map.end()) {
@@ -264,7 +277,7 @@ void DecisionCache::install(const Flow &flow, const Actions &actions, Clock::tim
 		// in the old one's place on the clock.
 		Entry &e = it->second;
 		e.flow = flow;
-		e.actions = std::move(copy);
+		replaced = std::exchange(e.actions, std::move(copy));
 		e.packets.store(0, std::memory_order_relaxed);
 		e.bytes.store(0, std::memory_order_relaxed);
 		e.used.store(never, std::memory_order_relaxed);

@@ -10,6 +10,9 @@
 //
 // Thread-safe: lookups from any number of receive threads take a shared
 // lock and touch only atomics of the entry; changes take it exclusively.
+// An entry's actions are an immutable object shared with the lookups that
+// returned it: a change replaces the pointer, never the object, so what a
+// lookup returned stays valid and unchanged for as long as it is held.
 #pragma once
 
 #include <chrono>
@@ -35,10 +38,14 @@ public:
 	DecisionCache(const DecisionCache &) = delete;
 	DecisionCache &operator=(const DecisionCache &) = delete;
 
-	// The actions for a packet of @flow of @bytes bytes: counts a hit
-	// (the entry's packets, bytes and last use too) or a miss.
-	std::optional<Actions> lookup(const Flow &flow, std::size_t bytes,
-				      Clock::time_point now = Clock::now());
+	// The actions for a packet of @flow of @bytes bytes, or nullptr:
+	// counts a hit (the entry's packets, bytes and last use too) or a
+	// miss.  A hit shares the entry's decision rather than copying it
+	// (a copy of a forward list allocates, per packet); the caller may
+	// act on it after the entry is replaced or removed, as a packet
+	// already looked up in ilp.ko's RCU-protected cache is.
+	std::shared_ptr<const Actions> lookup(const Flow &flow, std::size_t bytes,
+					      Clock::time_point now = Clock::now());
 
 	// Adds or replaces @flow's entry (a replaced one's counters start
 	// again at 0, as the kernel's do); in a full cache, evicts one first

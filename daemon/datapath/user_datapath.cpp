@@ -332,7 +332,11 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 		count(c.rx_bytes, data.size());
 
 		Flow flow{udp::from_sockaddr(w.in.source(i)), hdr.service, hdr.conn};
-		if (auto acts = cache_.lookup(flow, data.size(), now)) {
+		// A hit shares the entry's decision, which is never changed in
+		// place: no copy per packet, and it stays whole for this packet
+		// even if a service thread replaces or removes the entry while
+		// the copies are sealed (the reference goes with @acts).
+		if (std::shared_ptr<const Actions> acts = cache_.lookup(flow, data.size(), now)) {
 			act(w, *acts, flow, data, local);
 		} else if (local && local->claims(hdr.service, hdr.conn)) {
 			// A local socket's binding is its claim on the flow: no

@@ -86,6 +86,7 @@ class DecisionCacheTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(DecisionCacheTest);
 	CPPUNIT_TEST(lookup__counts_hits_and_misses);
+	CPPUNIT_TEST(lookup__shares_the_decision_and_it_outlives_the_entry);
 	CPPUNIT_TEST(key__prev_port_ignored);
 	CPPUNIT_TEST(key__address_service_conn_and_family_distinguish);
 	CPPUNIT_TEST(key__ipv4_uses_its_4_bytes_only);
@@ -127,6 +128,39 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(150), e->bytes);
 		CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), c.size());
 		CPPUNIT_ASSERT_EQUAL(std::uint32_t(65536), c.capacity());
+	}
+
+	void lookup__shares_the_decision_and_it_outlives_the_entry()
+	{
+		// Hits hand out the entry's decision itself, not a copy, and
+		// what a lookup returned is a snapshot: replacing or removing
+		// the entry changes neither it nor its lifetime.
+		DecisionCache c;
+		const Flow f = conn(1);
+		c.install(f, forward_to("198.51.100.1:2000"), t0);
+		auto a = c.lookup(f, 1, t0);
+		auto b = c.lookup(f, 1, t0);
+		CPPUNIT_ASSERT(a && b);
+		CPPUNIT_ASSERT_EQUAL(a.get(), b.get());
+
+		c.install(f, forward_to("198.51.100.2:2000"), t0);
+		CPPUNIT_ASSERT(*a == forward_to("198.51.100.1:2000"));
+		auto after = c.lookup(f, 1, t0);
+		CPPUNIT_ASSERT(after && *after == forward_to("198.51.100.2:2000"));
+		CPPUNIT_ASSERT(after.get() != a.get());
+
+		CPPUNIT_ASSERT(c.remove(f));
+		c.flush();
+		CPPUNIT_ASSERT(*after == forward_to("198.51.100.2:2000"));
+		CPPUNIT_ASSERT(*b == forward_to("198.51.100.1:2000"));
+		// The cache keeps no reference to what it no longer holds.
+		CPPUNIT_ASSERT_EQUAL(2L, a.use_count());
+		CPPUNIT_ASSERT_EQUAL(1L, after.use_count());
+
+		// entry() reports the decision by value, as before.
+		c.install(f, deliver(), t0);
+		auto e = c.entry(f, t0);
+		CPPUNIT_ASSERT(e && e->actions == deliver());
 	}
 
 	void key__prev_port_ignored()
