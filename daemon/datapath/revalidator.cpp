@@ -21,9 +21,10 @@ bool Revalidator::FlowLess::operator()(const Flow &a, const Flow &b) const
 	return std::memcmp(&a.prev.addr, &b.prev.addr, sizeof(a.prev.addr)) < 0;
 }
 
-Revalidator::Revalidator(Datapath &dp, Ms period, Ms default_timeout, TimeoutOf timeout_of)
+Revalidator::Revalidator(Datapath &dp, Ms period, Ms default_timeout, TimeoutOf timeout_of,
+			 Removed removed)
     : dp_(dp), period_(period), default_timeout_(default_timeout),
-      timeout_of_(std::move(timeout_of))
+      timeout_of_(std::move(timeout_of)), removed_(std::move(removed))
 {
 	thread_ = std::thread([this] {
 		std::unique_lock lock(mu_);
@@ -66,8 +67,13 @@ std::size_t Revalidator::pass(std::chrono::steady_clock::time_point now)
 			idle = std::chrono::duration_cast<Ms>(now - it->second);
 		}
 		if (idle >= timeout) {
-			if (dp_.remove(e.flow))
+			if (dp_.remove(e.flow)) {
 				removed++;
+				// Without this, a service host would keep the
+				// timeout of every flow it ever installed.
+				if (removed_)
+					removed_(e.flow);
+			}
 			first_seen_.erase(e.flow);
 			continue;
 		}

@@ -7,6 +7,8 @@
 // when it installed the entry, else the daemon's default (idle-timeout-ms).
 // An entry never hit counts as used when first seen here, so an entry
 // installed for a flow that never comes back goes after one timeout too.
+// Each removal is reported, so that whoever keeps per-flow state for the
+// entry (a service host's timeouts) can let it go with it.
 #pragma once
 
 #include <atomic>
@@ -28,8 +30,12 @@ public:
 	using Ms = std::chrono::milliseconds;
 	// @timeout_of: a flow's idle timeout, or nullopt for the default.
 	using TimeoutOf = std::function<std::optional<Ms>(const Flow &)>;
+	// Told of each flow whose entry a pass removed, on the revalidator's
+	// thread (ServiceRegistry::forget, as docs/services.md asks).
+	using Removed = std::function<void(const Flow &)>;
 
-	Revalidator(Datapath &dp, Ms period, Ms default_timeout, TimeoutOf timeout_of);
+	Revalidator(Datapath &dp, Ms period, Ms default_timeout, TimeoutOf timeout_of,
+		    Removed removed = {});
 	~Revalidator();
 
 	// One pass now (the thread calls it every period); returns how many
@@ -47,6 +53,7 @@ private:
 	Datapath &dp_;
 	Ms period_, default_timeout_;
 	TimeoutOf timeout_of_;
+	Removed removed_;
 	// When entries never hit were first seen.
 	std::map<Flow, std::chrono::steady_clock::time_point, FlowLess> first_seen_;
 	std::atomic<std::uint64_t> expired_{0};
