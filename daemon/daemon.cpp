@@ -83,13 +83,21 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		upcalls_ += batch.size();
 		services_->dispatch(batch);
 	});
-	revalidator_ = std::make_unique<Revalidator>(
-	    *dp_, std::chrono::milliseconds(opts_.revalidate_ms),
-	    std::chrono::milliseconds(opts_.idle_timeout_ms),
-	    [this](const Flow &flow) { return services_->idle_timeout(flow); });
-	control_ = std::make_unique<ControlServer>(
-	    control_socket_path(opts_.run_dir), handlers(),
-	    [](const std::string &msg) { log::warn("control socket: ", msg); });
+	try {
+		revalidator_ = std::make_unique<Revalidator>(
+		    *dp_, std::chrono::milliseconds(opts_.revalidate_ms),
+		    std::chrono::milliseconds(opts_.idle_timeout_ms),
+		    [this](const Flow &flow) { return services_->idle_timeout(flow); });
+		control_ = std::make_unique<ControlServer>(
+		    control_socket_path(opts_.run_dir), handlers(),
+		    [](const std::string &msg) { log::warn("control socket: ", msg); });
+	} catch (...) {
+		// The members go in reverse order, the app server and the
+		// services before the datapath: its threads must not call them.
+		revalidator_.reset();
+		dp_->stop();
+		throw;
+	}
 }
 
 Daemon::~Daemon()

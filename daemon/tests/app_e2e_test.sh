@@ -6,7 +6,8 @@
 # ports), direct peers of each other; on each an app (ilp_app_tool chat)
 # that libilp connects over the UNIX transport.  A packet with metadata
 # goes from h1's app to h2's, the echo comes back, a second bind of the
-# same service is EADDRINUSE, and "ilpctl daemon status" counts it all.
+# same service is EADDRINUSE, "ilpctl daemon status" counts it all, and a
+# second ilpd on the same run dir does not take the app socket over.
 #
 # usage: app_e2e_test.sh ILPD ILPCTL ILP_APP_TOOL
 set -u
@@ -91,9 +92,19 @@ import json, sys
 a = json.loads(sys.argv[1])["apps"]
 assert a["socket"].endswith("/h2/run/app.sock"), a
 assert a["delivered"] == 1 and a["sent"] == 1 and a["dropped"] == 0, a
+assert a["send_errors"] == 0, a
 assert a["clients"] == 1 and a["bindings"] == 1, a
 ' "$status" || fail "h2's daemon status: $status"
 "$ilpctl" -S "$dir/h1/run/ilpd.sock" daemon status >"$dir/status.out" || fail "text status"
+
+# A second ilpd on h1's run dir leaves the live app socket alone.
+out=$("$ilpd" --config /dev/null --datapath user --port "$((port2 + 1))" \
+	--master-keys "$dir/h1.keys" --plugin-dir "$dir/h1/plugins" --run-dir "$dir/h1/run" \
+	--state-dir "$dir/h1/state" 2>&1) && fail "a second ilpd started: $out"
+echo "$out" | grep -q "another ilpd is running" || fail "second ilpd: $out"
+[ -S "$dir/h1/run/app.sock" ] || fail "the second ilpd removed h1's app socket"
+echo "send again" >&"$client_fd"
+wait_for "$dir/client.out" "payload echo:again$" || fail "h1's app cut off by the second ilpd"
 
 # SIGTERM removes the app socket with the control socket.
 kill -TERM "${pids[1]}"
