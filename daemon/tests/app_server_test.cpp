@@ -30,6 +30,7 @@
 #include <ilp/psp_kdf.hpp>
 #include <ilp/socket.hpp>
 
+#include "app_protocol.hpp"
 #include "apps/app_server.hpp"
 #include "datapath/udp_io.hpp"
 #include "datapath/user_datapath.hpp"
@@ -95,6 +96,7 @@ class AppServerTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(open__no_daemon_is_eafnosupport_or_its_errno);
 	CPPUNIT_TEST(c_api__sock_functions_over_the_app_socket);
 	CPPUNIT_TEST(server__live_socket_refused_stale_one_replaced);
+	CPPUNIT_TEST(protocol__raw_requests_answered_as_documented);
 	CPPUNIT_TEST_SUITE_END();
 
 	struct Node {
@@ -466,6 +468,132 @@ public:
 		CPPUNIT_ASSERT(!std::filesystem::exists(stale));
 		auto file = dir_.write("plain", "x");
 		CPPUNIT_ASSERT_EQUAL(EEXIST, error_code([&] { AppServer s(file, none); }));
+	}
+
+	// A raw connection to the app socket, speaking the protocol of
+	// docs/app-socket.md without libilp.
+	struct Raw {
+		udp::Fd fd;
+		explicit Raw(const std::filesystem::path &path)
+		    : fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0))
+		{
+			sockaddr_un sun{};
+			sun.sun_family = AF_UNIX;
+			std::strcpy(sun.sun_path, path.c_str());
+			if (::connect(fd.get(), reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) <
+			    0)
+				throw std::runtime_error("connect");
+		}
+		// Sends @h (and @pass as SCM_RIGHTS); the reply's header, or
+		// nullopt when ilpd closed the connection.
+		std::optional<ilp::app::MsgHeader>
+		call(const ilp::app::MsgHeader &h, int pass = -1,
+		     std::size_t len = sizeof(ilp::app::MsgHeader))
+		{
+			iovec iov{const_cast<ilp::app::MsgHeader *>(&h), len};
+			msghdr msg{};
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+			if (pass >= 0) {
+				msg.msg_control = control;
+				msg.msg_controllen = sizeof(control);
+				auto *c = CMSG_FIRSTHDR(&msg);
+				c->cmsg_level = SOL_SOCKET;
+				c->cmsg_type = SCM_RIGHTS;
+				c->cmsg_len = CMSG_LEN(sizeof(int));
+				std::memcpy(CMSG_DATA(c), &pass, sizeof(int));
+			}
+			if (::sendmsg(fd.get(), &msg, MSG_NOSIGNAL) < 0)
+				return std::nullopt;
+			ilp::app::MsgHeader r;
+			ssize_t n = ::recv(fd.get(), &r, sizeof(r), 0);
+			if (n != static_cast<ssize_t>(sizeof(r)))
+				return std::nullopt;
+			return r;
+		}
+		bool closed()
+		{
+			pollfd p{fd.get(), POLLIN, 0};
+			char c;
+			return ::poll(&p, 1, 5000) == 1 && ::recv(fd.get(), &c, 1, 0) == 0;
+		}
+	};
+
+	void protocol__raw_requests_answered_as_documented()
+	{
+		namespace proto = ilp::app;
+		CPPUNIT_ASSERT_EQUAL(std::size_t(80), sizeof(proto::MsgHeader));
+		proto::MsgHeader bind;
+		bind.type = proto::MsgType::Bind;
+		bind.addr.silp_service = service;
+
+		// Anything before HELLO: EPROTO, and the connection goes.
+		Raw early(h2_.apps->path());
+		auto r = early.call(bind);
+		CPPUNIT_ASSERT(r);
+		CPPUNIT_ASSERT_EQUAL(proto::MsgType::Reply, r->type);
+		CPPUNIT_ASSERT_EQUAL(EPROTO, r->error);
+		CPPUNIT_ASSERT(early.closed());
+
+		// Another version: EPROTO too.
+		Raw other(h2_.apps->path());
+		proto::MsgHeader v2;
+		v2.version = 2;
+		v2.type = proto::MsgType::Hello;
+		r = other.call(v2);
+		CPPUNIT_ASSERT(r && r->error == EPROTO);
+
+		// HELLO without a descriptor, then with one; BIND answers with
+		// the binding; a short message is EPROTO.
+		Raw raw(h2_.apps->path());
+		proto::MsgHeader hello;
+		hello.type = proto::MsgType::Hello;
+		r = raw.call(hello);
+		CPPUNIT_ASSERT(r && r->error == EPROTO);
+		Raw good(h2_.apps->path());
+		int pair[2];
+		CPPUNIT_ASSERT_EQUAL(0,
+				     ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair));
+		udp::Fd mine(pair[0]);
+		r = good.call(hello, pair[1]);
+		::close(pair[1]);
+		CPPUNIT_ASSERT(r && r->error == 0);
+		bind.addr.silp_conn = 12;
+		r = good.call(bind);
+		CPPUNIT_ASSERT(r && r->error == 0);
+		CPPUNIT_ASSERT_EQUAL(service, r->addr.silp_service);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(12), std::uint64_t(r->addr.silp_conn));
+
+		// A packet for (service, 12) arrives on the data channel as DATA.
+		auto client = app(h1_);
+		client.send_to(to_h2(12), bytes("raw"));
+		pollfd p{mine.get(), POLLIN, 0};
+		CPPUNIT_ASSERT_EQUAL(1, ::poll(&p, 1, 5000));
+		std::array<std::byte, 512> buf;
+		ssize_t n = ::recv(mine.get(), buf.data(), buf.size(), 0);
+		CPPUNIT_ASSERT(n > static_cast<ssize_t>(sizeof(proto::MsgHeader)));
+		proto::MsgHeader d;
+		std::memcpy(&d, buf.data(), sizeof(d));
+		CPPUNIT_ASSERT_EQUAL(proto::MsgType::Data, d.type);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(12), std::uint64_t(d.addr.silp_conn));
+		auto from = ilp::Address::from_sockaddr(d.addr);
+		CPPUNIT_ASSERT_EQUAL(h1_.endpoint().to_string(), from.host->to_string());
+		std::string payload(reinterpret_cast<const char *>(buf.data()) + sizeof(d) +
+					d.md_len,
+				    static_cast<std::size_t>(n) - sizeof(d) - d.md_len);
+		CPPUNIT_ASSERT_EQUAL(std::string("raw"), payload);
+
+		// A SEND whose destination has no host: EAFNOSUPPORT, as sendto().
+		proto::MsgHeader send;
+		send.type = proto::MsgType::Send;
+		send.addr.silp_service = service;
+		send.addr.silp_conn = 12;
+		r = good.call(send);
+		CPPUNIT_ASSERT(r && r->error == EAFNOSUPPORT);
+		r = good.call(send, -1, 10);
+		CPPUNIT_ASSERT(r && r->error == EPROTO);
+		CPPUNIT_ASSERT(good.closed());
 	}
 };
 
