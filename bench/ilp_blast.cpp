@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ilp_blast - a packet generator for the VM forwarding benchmark
- * (bench/vm/forward_bench.sh): as many UDP datagrams as one thread can
- * send, for a given time.
+ * ilp_blast - the packet generator of the forwarding benchmarks
+ * (bench/vm/forward_bench.sh, bench/native/run.sh): as many UDP datagrams
+ * as one thread can send, for a given time.
  *
  *   ilp_blast --to ADDR[:PORT] --seconds S [--size BYTES]
  *	       [--spi SPI --version 0|1 --keyfile FILE]
  *	       [--service S] [--conn C] [--conn-range R] [--src-port P]
- *	       [--ring N] [--batch B] [--rate PPS]
+ *	       [--from ADDR] [--ring N] [--batch B] [--rate PPS]
+ *	       [--warmup W] [--sink ADDR:PORT | --replies] [--linger L]
  *
  * With an SA (--spi, --version, --keyfile: the SA key file as "ilpctl sa
  * alloc" prints it), builds a ring of N packets (default 4096) before it
@@ -16,13 +17,27 @@
  * with PSP.  Without an SA, the ring holds plain UDP payloads of BYTES.
  * Then replays the ring with sendmmsg(2), B datagrams a call (default 64),
  * for S seconds, to ADDR:PORT (port default 1000) from UDP port P (else an
- * ephemeral one), as fast as it can or, with --rate, at PPS packets a
- * second (in batches of about a millisecond's worth), and prints
+ * ephemeral one) of address --from (else any), as fast as it can or, with
+ * --rate, at PPS packets a second (in batches of about a millisecond's
+ * worth), and prints
  *
  *	sent N packets in S s (R packets/s)
  *
  * and, when some calls failed (ENOBUFS, ICMP errors reported on the
- * socket), "errors E".  Nothing is sealed, allocated or copied per packet
+ * socket), "errors E".  With --warmup, it sends for W seconds first and
+ * counts only the S seconds after them.
+ *
+ * It can be the sink too, so that what arrives is counted over the very
+ * window the sending is: --sink binds a UDP socket at ADDR:PORT, --replies
+ * takes what comes back to the sending socket (from a node that returns
+ * packets to their sender), and a thread of its own counts the datagrams
+ * arriving there during the window (and for L more seconds with --linger,
+ * for packets still on their way):
+ *
+ *	received N packets in S s (R packets/s)
+ *
+ * The receiving thread only counts: it neither opens nor checks what it
+ * gets.  Nothing is sealed, allocated or copied per packet
  * in the loop: what it measures downstream is the forwarding, not this
  * generator's crypto.  The replayed packets repeat their PSP IVs, which a
  * real sender must never do; PSP receivers have no replay check
@@ -31,6 +46,7 @@
  * Exit status 2 for a command line that does not parse, 1 on other errors.
  */
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -43,11 +59,13 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -81,6 +99,11 @@ struct Options {
 	std::size_t ring = 4096;
 	unsigned batch = 64;
 	double rate = 0; // packets/s; 0: as fast as possible
+	std::optional<ilp::Endpoint> from;
+	double warmup = 0;
+	double linger = 0;
+	std::optional<ilp::Endpoint> sink;
+	bool replies = false;
 };
 
 constexpr std::size_t max_datagram = 65507;
@@ -91,7 +114,8 @@ const char usage_text[] =
     "usage: ilp_blast --to ADDR[:PORT] --seconds S [--size BYTES]\n"
     "                 [--spi SPI --version 0|1 --keyfile FILE]\n"
     "                 [--service S] [--conn C] [--conn-range R] [--src-port P]\n"
-    "                 [--ring N] [--batch B] [--rate PPS]\n";
+    "                 [--from ADDR] [--ring N] [--batch B] [--rate PPS]\n"
+    "                 [--warmup W] [--sink ADDR:PORT | --replies] [--linger L]\n";
 
 template <typename T>
 T number(const std::string &opt, std::string_view s)
@@ -118,6 +142,10 @@ Options parse_args(int argc, char **argv)
 			std::fputs(usage_text, stdout);
 			std::exit(0);
 		}
+		if (opt == "--replies") {
+			o.replies = true;
+			continue;
+		}
 		if (i + 1 == argc)
 			throw UsageError(opt.starts_with("--") ? opt + " needs a value"
 							       : "unknown argument '" + opt + "'");
@@ -134,6 +162,20 @@ Options parse_args(int argc, char **argv)
 			if (value.empty() || *end || !std::isfinite(o.seconds) || o.seconds <= 0)
 				throw UsageError("--seconds takes a positive number, not '" +
 						 value + "'");
+		} else if (opt == "--warmup" || opt == "--linger") {
+			char *end = nullptr;
+			double v = std::strtod(value.c_str(), &end);
+			if (value.empty() || *end || !std::isfinite(v) || v < 0)
+				throw UsageError(opt + " takes seconds, not '" + value + "'");
+			(opt == "--warmup" ? o.warmup : o.linger) = v;
+		} else if (opt == "--from" || opt == "--sink") {
+			try {
+				(opt == "--from" ? o.from : o.sink) = ilp::Endpoint::parse(value);
+			} catch (const ilp::Error &e) {
+				throw UsageError(opt + ": " + e.what());
+			}
+			if (opt == "--sink" && !o.sink->port)
+				throw UsageError("--sink needs a port");
 		} else if (opt == "--rate") {
 			char *end = nullptr;
 			o.rate = std::strtod(value.c_str(), &end);
@@ -189,6 +231,10 @@ Options parse_args(int argc, char **argv)
 		throw UsageError("an SA takes all of --spi, --version and --keyfile");
 	if (!any_sa && o.conn_range > 1)
 		throw UsageError("--conn-range needs an SA (plain UDP has no connections)");
+	if (o.sink && o.replies)
+		throw UsageError("--sink and --replies: one or the other");
+	if (o.from && o.from->family != o.to->family)
+		throw UsageError("--from and --to must be of one address family");
 	return o;
 }
 
@@ -213,6 +259,7 @@ class Socket
 {
 public:
 	explicit Socket(int fd) : fd_(fd) {}
+	Socket(Socket &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 	Socket(const Socket &) = delete;
 	Socket &operator=(const Socket &) = delete;
 	~Socket()
@@ -224,6 +271,76 @@ public:
 
 private:
 	int fd_;
+};
+
+// A UDP socket bound to @at, with room for bursts.
+Socket bound_socket(const ilp::Endpoint &at)
+{
+	Socket s(socket(at.family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (s.get() < 0)
+		throw ilp::Error(errno, std::string("socket: ") + std::strerror(errno));
+	sockaddr_storage ss;
+	socklen_t len = to_sockaddr(at, ss);
+	if (bind(s.get(), reinterpret_cast<sockaddr *>(&ss), len) < 0)
+		throw ilp::Error(errno, "binding " + at.to_string() + ": " + std::strerror(errno));
+	return s;
+}
+
+// Counts, on a thread of its own, the datagrams that arrive on a socket
+// (not owned), until it is destroyed.  Reads in batches, into buffers
+// that are overwritten: only the count is kept.
+class Counter
+{
+public:
+	explicit Counter(int fd) : fd_(fd), slots_(batch * slot), iov_(batch), msgs_(batch)
+	{
+		int rcvbuf = 4 << 20;
+		if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		// Blocking reads wake up at least this often to see @stop_.
+		timeval tv{0, 100000};
+		setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		for (std::size_t i = 0; i < batch; i++) {
+			iov_[i] = {slots_.data() + i * slot, slot};
+			msgs_[i].msg_hdr.msg_iov = &iov_[i];
+			msgs_[i].msg_hdr.msg_iovlen = 1;
+		}
+		thread_ = std::thread([this] { loop(); });
+	}
+	Counter(const Counter &) = delete;
+	Counter &operator=(const Counter &) = delete;
+	~Counter()
+	{
+		stop_.store(true);
+		thread_.join();
+	}
+
+	unsigned long long count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+private:
+	static constexpr std::size_t batch = 64;
+	// Longer datagrams are truncated, and still counted.
+	static constexpr std::size_t slot = 2048;
+
+	void loop()
+	{
+		while (!stop_.load(std::memory_order_relaxed)) {
+			int n = recvmmsg(fd_, msgs_.data(), batch, MSG_WAITFORONE, nullptr);
+			// Errors (the timeout, an ICMP error queued on a
+			// connected socket) count nothing; the loop goes on.
+			if (n > 0)
+				count_.fetch_add(static_cast<unsigned>(n),
+						 std::memory_order_relaxed);
+		}
+	}
+
+	int fd_;
+	std::vector<std::uint8_t> slots_;
+	std::vector<iovec> iov_;
+	std::vector<mmsghdr> msgs_;
+	std::atomic<bool> stop_{false};
+	std::atomic<unsigned long long> count_{0};
+	std::thread thread_;
 };
 
 // The datagrams to replay, back to back in one buffer: @count of them,
@@ -298,23 +415,34 @@ int run(const Options &o)
 	int sndbuf = 4 << 20;
 	if (setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(sock.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (o.src_port) {
+	if (o.src_port || o.from) {
 		ilp::Endpoint any;
 		any.family = o.to->family;
-		any.port = *o.src_port;
+		if (o.from)
+			any = *o.from;
+		any.port = o.src_port.value_or(0);
 		sockaddr_storage src;
 		socklen_t srclen = to_sockaddr(any, src);
 		int one = 1;
 		setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(sock.get(), reinterpret_cast<sockaddr *>(&src), srclen) < 0)
-			throw ilp::Error(errno, "binding UDP source port " +
-						    std::to_string(*o.src_port) + ": " +
+			throw ilp::Error(errno, "binding " + any.to_string() + ": " +
 						    std::strerror(errno));
 	}
 	// Connected: the route is looked up once, not per datagram.
 	if (connect(sock.get(), reinterpret_cast<sockaddr *>(&dst), dstlen) < 0)
 		throw ilp::Error(errno, "connecting to " + o.to->to_string() + ": " +
 					    std::strerror(errno));
+
+	// The sink: a socket of its own, or the sending one for replies.
+	std::optional<Socket> sink_sock;
+	std::optional<Counter> counter;
+	if (o.sink) {
+		sink_sock.emplace(bound_socket(*o.sink));
+		counter.emplace(sink_sock->get());
+	} else if (o.replies) {
+		counter.emplace(sock.get());
+	}
 
 	// One message header per slot, built once.
 	std::vector<iovec> iov(ring.count);
@@ -333,14 +461,26 @@ int run(const Options &o)
 		batch = static_cast<unsigned>(std::clamp(o.rate / 1000, 1.0, double(o.batch)));
 
 	using clock = std::chrono::steady_clock;
+	auto seconds = [](double s) {
+		return std::chrono::duration_cast<clock::duration>(
+		    std::chrono::duration<double>(s));
+	};
 	const auto start = clock::now();
-	const auto deadline = start + std::chrono::duration_cast<clock::duration>(
-					  std::chrono::duration<double>(o.seconds));
+	const auto window = start + seconds(o.warmup);
+	const auto deadline = window + seconds(o.seconds);
 	unsigned long long sent = 0;
 	unsigned long long errors = 0;
+	// What had been sent and received when the window opened.
+	std::optional<clock::time_point> opened;
+	unsigned long long sent_before = 0, received_before = 0;
 	std::size_t pos = 0;
 	auto now = start;
 	while (now < deadline) {
+		if (!opened && now >= window) {
+			opened = now;
+			sent_before = sent;
+			received_before = counter ? counter->count() : 0;
+		}
 		if (o.rate > 0) {
 			auto due =
 			    start + std::chrono::duration_cast<clock::duration>(
@@ -371,9 +511,22 @@ int run(const Options &o)
 		}
 		now = clock::now();
 	}
-	double elapsed = std::chrono::duration<double>(now - start).count();
+	if (!opened)
+		opened = start; // a window shorter than one batch
+	unsigned long long received = counter ? counter->count() : 0;
+	if (counter && o.linger > 0) {
+		std::this_thread::sleep_for(seconds(o.linger));
+		received = counter->count();
+	}
+	double elapsed = std::chrono::duration<double>(now - *opened).count();
+	sent -= sent_before;
 	std::printf("sent %llu packets in %.3f s (%.0f packets/s)\n", sent, elapsed,
 		    static_cast<double>(sent) / elapsed);
+	if (counter) {
+		received -= received_before;
+		std::printf("received %llu packets in %.3f s (%.0f packets/s)\n", received, elapsed,
+			    static_cast<double>(received) / elapsed);
+	}
 	if (errors)
 		std::printf("errors %llu\n", errors);
 	return 0;
