@@ -35,13 +35,15 @@
  * for packets still on their way):
  *
  *	received N packets in S s (R packets/s)
+ *	total sent N received M
  *
+ * the last line over the whole run, warm-up and linger included, to
+ * compare with the forwarder's own counters.
  * The receiving thread only counts: it neither opens nor checks what it
- * gets.  Nothing is sealed, allocated or copied per packet
- * in the loop: what it measures downstream is the forwarding, not this
- * generator's crypto.  The replayed packets repeat their PSP IVs, which a
- * real sender must never do; PSP receivers have no replay check
- * (docs/protocol.md), so they authenticate.
+ * gets.  Nothing is sealed, allocated or copied
+ *per packet in the loop: what it measures downstream is the forwarding, not this generator's
+ *crypto.  The replayed packets repeat their PSP IVs, which a real sender must never do; PSP
+ *receivers have no replay check (docs/protocol.md), so they authenticate.
  *
  * Exit status 2 for a command line that does not parse, 1 on other errors.
  */
@@ -519,13 +521,16 @@ int run(const Options &o)
 		received = counter->count();
 	}
 	double elapsed = std::chrono::duration<double>(now - *opened).count();
+	const unsigned long long sent_total = sent;
 	sent -= sent_before;
 	std::printf("sent %llu packets in %.3f s (%.0f packets/s)\n", sent, elapsed,
 		    static_cast<double>(sent) / elapsed);
 	if (counter) {
+		const unsigned long long received_total = received;
 		received -= received_before;
 		std::printf("received %llu packets in %.3f s (%.0f packets/s)\n", received, elapsed,
 			    static_cast<double>(received) / elapsed);
+		std::printf("total sent %llu received %llu\n", sent_total, received_total);
 	}
 	if (errors)
 		std::printf("errors %llu\n", errors);

@@ -204,6 +204,9 @@ task_times() { # TID-or-PID STAT-FILE: "ID utime stime", past the last ')'
 }
 snapshot() {
 	local out=$1 t
+	# First, as the counters below are read at once after it; ilpd's is
+	# timed on its own.
+	date +%s.%N >"$out.time"
 	awk -v g="cpu$gen_cpu" -v f="cpu$fwd_cpu" \
 		'$1 == g || $1 == f { print $1, $2 + $3, $4, $7 + $8, $5 + $6 + $9 }' \
 		/proc/stat >"$out.cpu"
@@ -214,11 +217,22 @@ snapshot() {
 	if [ -n "$ksoftirqd" ]; then
 		task_times ksoftirqd "/proc/$ksoftirqd/stat" >>"$out.threads"
 	fi
-	date +%s.%N >"$out.time"
+	# Datagrams dropped at full socket receive buffers, machine-wide
+	# (IPv4 and IPv6 counters): where a flood goes that a reader does not
+	# keep up with.
+	{
+		awk '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[i] = $i; h = 1 }
+			else for (i = 2; i <= NF; i++) if (col[i] == "RcvbufErrors") n += $i }
+			END { print n + 0 }' /proc/net/snmp
+		awk '$1 == "Udp6RcvbufErrors" { print $2 }' /proc/net/snmp6 2>/dev/null
+	} | awk '{ n += $1 } END { print n }' >"$out.rcvbuf"
 }
 
 hz=$(getconf CLK_TCK)
-declare -A arrived offered cost core_rate share others busy_f detail
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+pct() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f%%", 100 * x }'; }
+declare -A arrived offered cost core_rate share others busy_f detail rcvbuf
+rmem_max=$(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo "?")
 window() { awk -v a="$(cat "$1.a.time")" -v b="$(cat "$1.b.time")" 'BEGIN { print b - a }'; }
 
 # What the CPUs and the forwarder's threads did in the window; sets
@@ -270,6 +284,29 @@ analyze() {
 		"$(awk -v x="${others[$name]}" 'BEGIN { print 100 * x }')"
 	printf ' %s us of CPU per packet (%s), %s packets/s per CPU-second\n' \
 		"${cost[$name]}" "${detail[$name]//_/ }" "${core_rate[$name]}"
+	rcvbuf[$name]=$(($(cat "$dir/$name.b.rcvbuf") - $(cat "$dir/$name.a.rcvbuf")))
+	echo "   dropped at full UDP receive buffers (machine-wide): ${rcvbuf[$name]}"
+}
+
+# Where the packets of the whole run went, for ilpd's cases: sent, taken
+# from ilpd's socket (its cache's hits and misses, from ilpctl once the
+# generator is done), arrived; sets lost_in and lost_out (fractions of
+# what was sent lost before ilpd and after it).
+declare -A lost_in lost_out
+report_losses() {
+	local name=$1 json sent got took_n
+	read -r _ _ sent _ got < <(grep '^total sent' "$dir/$name.out") || return 0
+	json=$("$ilpctl" -S "$dir/run/ilpd.sock" -j daemon status 2>/dev/null) || return 0
+	took_n=$(python3 -c '
+import json, sys
+c = json.loads(sys.argv[1]).get("cache") or {}
+print(c.get("hit", 0) + c.get("missed", 0))' "$json") || return 0
+	[ "$sent" -gt 0 ] || return 0
+	lost_in[$name]=$(awk -v s="$sent" -v t="$took_n" 'BEGIN { printf "%.3f", (s - t) / s }')
+	lost_out[$name]=$(awk -v s="$sent" -v t="$took_n" -v g="$got" 'BEGIN { printf "%.3f", (t - g) / s }')
+	echo "   whole run: $sent sent, $took_n taken by ilpd from its socket ($(pct "${lost_in[$name]}")" \
+		"of those sent lost before), $got arrived ($(pct "${lost_out[$name]}") lost after ilpd" \
+		"took them, at a service's queue or on the way)"
 }
 
 # What ilpd's service did (from ilpctl); sets svc_packets and svc_full.
@@ -318,6 +355,7 @@ run_case() {
 	echo "== $name: $desc"
 	sed 's/^/   /' "$dir/$name.out"
 	[ $smoke = 1 ] || analyze "$name" "$who"
+	[ $smoke = 1 ] || [ "$fwd" != ilpd ] || report_losses "$name"
 	[ -z "$svc" ] || report_service "$name" "$svc"
 	stop_forwarder
 	local sent got
@@ -346,8 +384,6 @@ want ilp-svc && run_case ilp-svc "ILP service path: null returns every packet (i
 
 [ $smoke = 0 ] || { echo "smoke: every case delivered its packets"; exit 0; }
 
-ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
-pct() { awk -v x="${1:-0}" 'BEGIN { printf "%.0f%%", 100 * x }'; }
 echo
 echo "pkt/s: what arrived; CPU: the forwarder's share of its CPU in the window;"
 echo "per CPU-s: packets/s per second of CPU the forwarder used (arrived / CPU)"
@@ -373,41 +409,82 @@ want ilp-hit && echo "ILP cache hit / paper: $(ratio "${arrived[ilp-hit]}" 37700
 want ilp-svc && echo "ILP service path / paper: $(ratio "${arrived[ilp-svc]}" 120000)," \
 	"per CPU-second $(ratio "${core_rate[ilp-svc]}" 60000) of the paper's per core (120k on 2 cores)"
 
-# What bounds each ILP figure, from the window's measurements.
+# Where the excess went, for the bound line: "(N dropped at full UDP
+# receive buffers...; over the run X lost before ilpd, Y after: ...)".
+losses() {
+	local name=$1
+	printf ' (%s dropped at full UDP receive buffers in the window' "${rcvbuf[$name]}"
+	if [ -n "${lost_in[$name]:-}" ]; then
+		printf '; over the run %s of what was sent was lost before ilpd read it, %s after' \
+			"$(pct "${lost_in[$name]}")" "$(pct "${lost_out[$name]}")"
+		if awk -v i="${lost_in[$name]}" -v o="${lost_out[$name]}" 'BEGIN { exit !(i > o) }'; then
+			printf ': mostly at ilpd'"'"'s socket, whose buffer (at most net.core.rmem_max,'
+			printf ' %s bytes here) fills whenever ilpd is off its CPU for a few' "$rmem_max"
+			printf ' milliseconds (other processes took %s of it)' "$(pct "${others[$name]}")"
+		else
+			printf ': mostly on the way to the sink, on the generator'"'"'s CPU'
+		fi
+	fi
+	printf ')'
+}
+
+# What bounds each ILP figure, from the window's measurements: whether the
+# generator could offer more than got through (if not, ilpd kept up and
+# the generator's CPU, which also carries the kernel's delivery into
+# ilpd's socket and the sink, is the limit), whether ilpd's CPU was
+# saturated, and what a packet cost ilpd, against the baseline.
 echo
 for name in ilp-hit ilp-svc; do
 	want "$name" || continue
+	base=udp-fwd
+	[ $name = ilp-hit ] || base=udp-echo
 	printf 'bound, %s: ' "$name"
-	if awk -v b="${busy_f[$name]}" 'BEGIN { exit !(b < 0.9) }'; then
-		printf "ilpd's CPU was %s idle, so ilpd is not the bound: the generator and sink" \
-			"$(pct "$(awk -v b="${busy_f[$name]}" 'BEGIN { print 1 - b }')")"
-		printf ' (CPU %s) are.\n' "$gen_cpu"
-		continue
+	gen_bound=$(awk -v a="${offered[$name]}" -v b="${arrived[$name]}" \
+		'BEGIN { print (b > 0 && a / b < 1.2) ? 1 : 0 }')
+	# 90%: a thread that sleeps in poll() between batches leaves gaps.
+	f_sat=$(awk -v b="${busy_f[$name]}" 'BEGIN { print (b >= 0.9) ? 1 : 0 }')
+	svc_over=0
+	if [ $name = ilp-svc ] && [ "${svc_full[$name]:-0}" != 0 ]; then svc_over=1; fi
+	if [ $svc_over = 1 ]; then
+		printf "null's worker. Its queue overflowed: %s misses dropped there against %s" \
+			"${svc_full[$name]}" "${svc_packets[$name]}"
+		printf ' handled (whole run). The worker answers each packet with a sendto() of its'
+		printf ' own and shares CPU %s (%s busy, %s to ilpd) with the receive thread, which' \
+			"$fwd_cpu" "$(pct "${busy_f[$name]}")" "$(pct "${share[$name]}")"
+		printf ' spends part of it opening packets that the full queue then drops.'
+	elif [ "$gen_bound" = 1 ]; then
+		printf 'the generator. ilpd kept up with what it was offered (%s of %s packets/s' \
+			"${arrived[$name]}" "${offered[$name]}"
+		printf ' arrived), on %s of CPU %s; CPU %s, which sends, delivers into ilpd'"'"'s' \
+			"$(pct "${share[$name]}")" "$fwd_cpu" "$gen_cpu"
+		printf ' socket and receives at the sink, was the busier. So the pkt/s figure is a'
+		printf ' floor, and per CPU-second (%s) the better estimate of ilpd on a whole CPU.' \
+			"${core_rate[$name]}"
+	elif [ "$f_sat" = 1 ]; then
+		printf "ilpd's CPU. CPU %s was %s busy; ilpd (its threads and ksoftirqd) got %s of it" \
+			"$fwd_cpu" "$(pct "${busy_f[$name]}")" "$(pct "${share[$name]}")"
+		awk -v o="${others[$name]}" 'BEGIN { if (o >= 0.05) printf ", other processes %.0f%%", 100 * o }'
+		printf '; the generator offered %s what arrived' \
+			"$(ratio "${offered[$name]}" "${arrived[$name]}")"
+		losses "$name"
+		printf '.'
+	else
+		printf 'neither CPU alone: CPU %s was %s idle, yet the generator offered %s what arrived' \
+			"$fwd_cpu" "$(pct "$(awk -v b="${busy_f[$name]}" 'BEGIN { print 1 - b }')")" \
+			"$(ratio "${offered[$name]}" "${arrived[$name]}")"
+		losses "$name"
+		printf '.'
 	fi
-	printf "CPU time. CPU %s was busy throughout; ilpd (its threads and ksoftirqd) got %s of it" \
-		"$fwd_cpu" "$(pct "${share[$name]}")"
-	awk -v o="${others[$name]}" 'BEGIN { if (o >= 0.05) printf ", other processes %.0f%%", 100 * o }'
-	printf '. Each packet that arrived cost ilpd %s us of CPU (%s): user time is its own' \
+	printf ' Each packet that arrived cost ilpd %s us of CPU (%s): user time is its own' \
 		"${cost[$name]}" "${detail[$name]//_/ }"
 	printf ' code (PSP open and seal, parsing, lookup%s), kernel time its system calls and the' \
 		"$([ $name = ilp-svc ] && echo ', the queue and the service')"
-	printf ' loopback delivery they cause; at a whole CPU that is %s packets/s.' "${core_rate[$name]}"
-	base=udp-fwd
-	[ $name = ilp-hit ] || base=udp-echo
+	printf ' loopback delivery they cause.'
 	if want $base && [ -n "${cost[$base]:-}" ]; then
 		printf ' udp_forward moved the same datagrams for %s us (%s), so ILP adds %s us a packet.' \
 			"${cost[$base]}" "${detail[$base]//_/ }" \
 			"$(awk -v a="${cost[$name]}" -v b="${cost[$base]}" 'BEGIN { printf "%.2f", a - b }')"
 	fi
-	if [ $name = ilp-svc ] && [ -n "${svc_full[$name]:-}" ]; then
-		printf " The receive thread outran null's worker (each answer a sendto() of its own):"
-		printf ' %s misses were dropped at the full queue against %s handled, work that counts' \
-			"${svc_full[$name]}" "${svc_packets[$name]}"
-		printf ' in the cost of those that arrived.'
-	fi
-	awk -v a="${offered[$name]}" -v b="${arrived[$name]}" 'BEGIN {
-		if (b <= 0) exit
-		printf " The generator offered %.1fx what arrived", a / b
-		print (a / b >= 1.2 ? ", so it is not the bound." : ": it may be a bound too.")
-	}'
+	[ $svc_over = 0 ] || printf ' The dropped misses'"'"' work counts in this cost too.'
+	echo
 done
