@@ -87,7 +87,8 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		revalidator_ = std::make_unique<Revalidator>(
 		    *dp_, std::chrono::milliseconds(opts_.revalidate_ms),
 		    std::chrono::milliseconds(opts_.idle_timeout_ms),
-		    [this](const Flow &flow) { return services_->idle_timeout(flow); });
+		    [this](const Flow &flow) { return services_->idle_timeout(flow); },
+		    [this](const Flow &flow) { services_->forget(flow); });
 		control_ = std::make_unique<ControlServer>(
 		    control_socket_path(opts_.run_dir), handlers(),
 		    [](const std::string &msg) { log::warn("control socket: ", msg); });

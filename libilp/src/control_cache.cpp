@@ -99,7 +99,10 @@ Actions parse_actions(const nlattr *nest)
 void put_flow(nl::Request &req, const Flow &flow)
 {
 	req.put_bytes(ILP_CACHE_A_PREV_ADDR, flow.prev.addr_bytes());
-	req.put_u16(ILP_CACHE_A_PREV_PORT, flow.prev.port);
+	// The kernel keys flows by address and dumps them with no port; a
+	// flow read back from a dump must still name its entry.
+	if (flow.prev.port)
+		req.put_u16(ILP_CACHE_A_PREV_PORT, flow.prev.port);
 	req.put_u32(ILP_CACHE_A_SERVICE, flow.service);
 	req.put_u64(ILP_CACHE_A_CONN, flow.conn);
 }

@@ -9,6 +9,7 @@
 #   they arrived from);
 # - a connection's first packet each way is an upcall, the next ones are
 #   cache hits;
+# - the revalidator removes a decision idle past its service's timeout;
 # - ilpd killed with SIGKILL and started again restores the relay's
 #   checkpoint: a reply on a connection it learned before the crash still
 #   finds its way back, with the cache flushed in between; a connection
@@ -75,14 +76,30 @@ check_eq "ilpd handled that one upcall" 1 "$(status 'd["upcalls"]')"
 
 # 2. h2 -> h1 on the same connection: back to where it came from.
 recv_on "$h1" 42 2 "$tmp/h1.out"
-check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 2
+check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 1
+check "the relay installed the way back" \
+	busywait "$(scaled_time 5000)" test "$(sn1_stat 'd["cache"]["entries"]')" -ge 2
+check "h2 sends once more" send_from "$h2" 42 10.0.1.1 1
 wait $rx
 check_match "h1 got both back through the relay" "^received 2 bytes [0-9]+ conn 42$" \
 	cat "$tmp/h1.out"
-check_match "the relay counted a packet each way" '^2$' \
+check_match "the relay saw one packet each way, the cache took the rest" '^2$' \
 	status '[s["packets"] for s in d["services"] if s["name"] == "relay"][0]'
 
-# 3. A crash: the checkpoint brings the learned connection back.
+# 3. The revalidator: an entry idle past its service's timeout goes, one
+#    in use stays.
+check "relay decisions from now on idle out after 1 s" \
+	dctl service config relay idle-timeout-ms=1000
+entries=$(sn1_stat 'd["cache"]["entries"]')
+recv_on "$h2" 50 1 "$tmp/h2b.out"
+check "h1 opens connection 50" send_from "$h1" 50 10.0.2.1 1
+wait $rx
+check_eq "its decision is cached" $((entries + 1)) "$(sn1_stat 'd["cache"]["entries"]')"
+check "the revalidator removes it once idle" \
+	busywait "$(scaled_time 8000)" test "$(sn1_stat 'd["cache"]["entries"]')" -eq "$entries"
+check_match "... and leaves connection 42's (30 s timeout)" "conn\\(42\\)" "$ILPCTL" -n "$sn1" cache show
+
+# 4. A crash: the checkpoint brings the learned connection back.
 check "the relay checkpointed what it learned" \
 	busywait "$(scaled_time 5000)" test -s "$tmp/state/services/relay.state"
 kill -KILL $ilpd_pid
@@ -100,7 +117,7 @@ check "h2 sends on connection 43, never seen" send_from "$h2" 43 10.0.1.1 1
 wait $rx
 check_match "... which the relay drops" "^received 0 " cat "$tmp/h1c.out"
 
-# 4. A clean stop.
+# 5. A clean stop.
 kill -TERM $ilpd_pid
 wait $ilpd_pid
 check_eq "ilpd exits 0 on SIGTERM" 0 $?
@@ -108,4 +125,10 @@ check_match "... and says why" "received SIGTERM, shutting down" cat "$tmp/ilpd2
 check "... leaving sn1's instance in place" "$ILPCTL" -n "$sn1" instance show
 dmesg | grep -qE "WARNING|BUG|Oops"
 tap_result $((1 - $?)) "kernel log clean"
+if [ $tap_failed != 0 ]; then
+	for f in "$tmp"/ilpd*.log; do
+		echo "--- the end of $(basename "$f")"
+		tail -n 30 "$f"
+	done
+fi
 finish
