@@ -114,7 +114,10 @@ void KernelDatapath::resolve_prev_hops(std::vector<Miss> &batch)
 			stale = stale || !peer_ports_.knows(m.prev);
 	if (stale) {
 		try {
-			peer_ports_.assign(lease()->peers());
+			std::vector<ilp::Endpoint> at;
+			for (const auto &p : lease()->peers())
+				at.push_back(p.endpoint);
+			peer_ports_.assign(at);
 		} catch (const std::exception &e) {
 			log::warn("reading peers: ", e.what());
 		}

@@ -21,12 +21,12 @@ std::size_t PeerPorts::KeyHash::operator()(const Key &k) const noexcept
 	    std::string_view(reinterpret_cast<const char *>(k.data()), k.size()));
 }
 
-void PeerPorts::assign(const std::vector<ilp::PeerInfo> &peers)
+void PeerPorts::assign(std::span<const ilp::Endpoint> peers)
 {
 	ports_.clear();
 	for (const auto &p : peers) {
-		auto [it, fresh] = ports_.try_emplace(key_of(p.endpoint), p.endpoint.port);
-		if (!fresh && it->second != p.endpoint.port)
+		auto [it, fresh] = ports_.try_emplace(key_of(p), p.port);
+		if (!fresh && it->second != p.port)
 			it->second.reset();
 	}
 }

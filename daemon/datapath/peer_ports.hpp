@@ -16,10 +16,11 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
-#include <ilp/control.hpp>
+#include <ilp/endpoint.hpp>
 
 namespace ilpd
 {
@@ -27,8 +28,8 @@ namespace ilpd
 class PeerPorts
 {
 public:
-	// Replaces the table with the peers of @peers.
-	void assign(const std::vector<ilp::PeerInfo> &peers);
+	// Replaces the table with the peers at @peers.
+	void assign(std::span<const ilp::Endpoint> peers);
 
 	// The port of the one peer at @addr's address, if there is one.
 	std::optional<std::uint16_t> port_of(const ilp::Endpoint &addr) const;

@@ -199,6 +199,10 @@ UserDatapath::UserDatapath(const UserConfig &config)
 	if (config.master_keys.empty())
 		throw ilp::Error(EINVAL, "the userspace datapath needs the node's master keys "
 					 "(master-keys = FILE)");
+	std::vector<ilp::Endpoint> at;
+	for (const auto &p : config.peers)
+		at.push_back(p.endpoint);
+	peer_ports_.assign(at);
 	// Into the receivers only: the keys are not kept elsewhere.
 	auto masters = ilp::read_master_keys(config.master_keys.string());
 
@@ -348,6 +352,7 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 			try {
 				w.misses.push_back(Miss{
 				    flow.prev, hdr.service, hdr.conn, {data.begin(), data.end()}});
+				peer_ports_.resolve(w.misses.back().prev);
 			} catch (const std::bad_alloc &) {
 				count(c.lost);
 			}
@@ -398,6 +403,7 @@ void UserDatapath::deliver(Worker &w, LocalDelivery &local, const Flow &flow,
 {
 	// Into the thread's own Miss, whose buffer stays allocated.
 	w.scratch.prev = flow.prev;
+	peer_ports_.resolve(w.scratch.prev);
 	w.scratch.service = flow.service;
 	w.scratch.conn = flow.conn;
 	w.scratch.data.assign(data.begin(), data.end());

@@ -37,6 +37,7 @@
 
 #include "datapath/datapath.hpp"
 #include "datapath/decision_cache.hpp"
+#include "datapath/peer_ports.hpp"
 #include "datapath/udp_io.hpp"
 #include "datapath/user_config.hpp"
 #include "datapath/user_peers.hpp"
@@ -156,6 +157,10 @@ private:
 	int family_ = AF_INET6; // of the sockets
 	std::optional<ilp::Endpoint> sn_;
 	PeerTable peers_;
+	// For what goes up (misses) and to apps, the previous hop's peer
+	// port rather than its flow-hashed source port (peer_ports.hpp);
+	// cache hits need neither, as flows are keyed by address.
+	PeerPorts peer_ports_;
 	DecisionCache cache_;
 	std::atomic<LocalDelivery *> local_{nullptr};
 

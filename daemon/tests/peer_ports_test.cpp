@@ -3,6 +3,8 @@
 // The previous-hop port table: a miss from a flow-hashed source port must
 // reach services as the port its peer receives on, and only when that is
 // unambiguous.
+#include <vector>
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "datapath/peer_ports.hpp"
@@ -13,11 +15,9 @@ using ilp::Endpoint;
 namespace
 {
 
-ilp::PeerInfo peer(const char *ep)
+Endpoint peer(const char *ep)
 {
-	ilp::PeerInfo p;
-	p.endpoint = Endpoint::parse(ep);
-	return p;
+	return Endpoint::parse(ep);
 }
 
 } // namespace
@@ -36,7 +36,7 @@ public:
 	void a_peer_gives_its_port()
 	{
 		PeerPorts t;
-		t.assign({peer("10.0.1.1:1000"), peer("10.0.2.1:4000")});
+		t.assign(std::vector<Endpoint>{peer("10.0.1.1:1000"), peer("10.0.2.1:4000")});
 		auto prev = Endpoint::parse("10.0.2.1:51234");
 		t.resolve(prev);
 		CPPUNIT_ASSERT_EQUAL(std::uint16_t{4000}, prev.port);
@@ -46,7 +46,7 @@ public:
 	void unknown_addresses_keep_their_port()
 	{
 		PeerPorts t;
-		t.assign({peer("10.0.1.1")});
+		t.assign(std::vector<Endpoint>{peer("10.0.1.1")});
 		auto prev = Endpoint::parse("10.0.1.9:51234");
 		CPPUNIT_ASSERT(!t.knows(prev));
 		t.resolve(prev);
@@ -58,7 +58,8 @@ public:
 		// Two instances behind one address: the source port is the
 		// best guess left.
 		PeerPorts t;
-		t.assign({peer("10.0.1.1:1000"), peer("10.0.1.1:1001"), peer("10.0.1.1:1000")});
+		t.assign(std::vector<Endpoint>{peer("10.0.1.1:1000"), peer("10.0.1.1:1001"),
+					       peer("10.0.1.1:1000")});
 		auto prev = Endpoint::parse("10.0.1.1:1001");
 		CPPUNIT_ASSERT(t.knows(prev));
 		CPPUNIT_ASSERT(!t.port_of(prev));
@@ -71,7 +72,7 @@ public:
 		// 32.1.13.184 is 2001:db8::1's first four bytes: compared
 		// without its family, it would be taken for it.
 		PeerPorts t;
-		t.assign({peer("[2001:db8::1]:2000")});
+		t.assign(std::vector<Endpoint>{peer("[2001:db8::1]:2000")});
 		auto v4 = Endpoint::parse("32.1.13.184:5000"); // 2001:0db8 as IPv4
 		CPPUNIT_ASSERT(!t.knows(v4));
 		auto v6 = Endpoint::parse("[2001:db8::1]:5000");
@@ -82,8 +83,8 @@ public:
 	void assign_replaces()
 	{
 		PeerPorts t;
-		t.assign({peer("10.0.1.1:1000")});
-		t.assign({peer("10.0.1.2:1000")});
+		t.assign(std::vector<Endpoint>{peer("10.0.1.1:1000")});
+		t.assign(std::vector<Endpoint>{peer("10.0.1.2:1000")});
 		CPPUNIT_ASSERT(!t.knows(Endpoint::parse("10.0.1.1")));
 		CPPUNIT_ASSERT(t.knows(Endpoint::parse("10.0.1.2")));
 	}
