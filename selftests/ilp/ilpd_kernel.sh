@@ -97,6 +97,7 @@ wait $rx
 check_eq "its decision is cached" $((entries + 1)) "$(sn1_stat 'd["cache"]["entries"]')"
 check "the revalidator removes it once idle" \
 	busywait "$(scaled_time 8000)" test "$(sn1_stat 'd["cache"]["entries"]')" -eq "$entries"
+[ $tap_failed = 0 ] || { date; "$ILPCTL" -n "$sn1" cache show; }
 check_match "... and leaves connection 42's (30 s timeout)" "conn\\(42\\)" "$ILPCTL" -n "$sn1" cache show
 
 # 4. A crash: the checkpoint brings the learned connection back.
