@@ -47,6 +47,9 @@ start_ilpd() { # LOG
 defer 'kill $ilpd_pid 2>/dev/null'
 dctl() { ip netns exec "$sn1" "$ILPCTL" -S "$sock" "$@"; }
 sn1_stat() { "$ILPCTL" -n "$sn1" -j stats | json "$1"; }
+# entries OP N: sn1's cache holds OP N entries (read anew on each call, so
+# that busywait can poll it).
+entries() { test "$(sn1_stat 'd["cache"]["entries"]')" "$1" "$2"; }
 status() { dctl -j daemon status | json "$1"; }
 recv_on() { # NS CONN COUNT OUT [MS]: receive service 8 packets in the background
 	ip netns exec "$1" "$HELPERS/ilp_sockop" recv 8 "$2" "$3" "$(scaled_time "${5:-10000}")" \
@@ -66,7 +69,7 @@ hit0=$(sn1_stat 'd["cache"]["hit"]')
 recv_on "$h2" 42 3 "$tmp/h2.out"
 check "h1 sends a first packet on connection 42" send_from "$h1" 42 10.0.2.1 1
 check "the relay installed a decision for it" \
-	busywait "$(scaled_time 5000)" test "$(sn1_stat 'd["cache"]["entries"]')" -ge 1
+	busywait "$(scaled_time 5000)" entries -ge 1
 check "h1 sends two more" send_from "$h1" 42 10.0.2.1 2
 wait $rx
 check_match "h2 got all 3 through the relay" "^received 3 bytes [0-9]+ conn 42$" cat "$tmp/h2.out"
@@ -78,7 +81,7 @@ check_eq "ilpd handled that one upcall" 1 "$(status 'd["upcalls"]')"
 recv_on "$h1" 42 2 "$tmp/h1.out"
 check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 1
 check "the relay installed the way back" \
-	busywait "$(scaled_time 5000)" test "$(sn1_stat 'd["cache"]["entries"]')" -ge 2
+	busywait "$(scaled_time 5000)" entries -ge 2
 check "h2 sends once more" send_from "$h2" 42 10.0.1.1 1
 wait $rx
 check_match "h1 got both back through the relay" "^received 2 bytes [0-9]+ conn 42$" \
@@ -96,7 +99,7 @@ check "h1 opens connection 50" send_from "$h1" 50 10.0.2.1 1
 wait $rx
 check_eq "its decision is cached" $((entries + 1)) "$(sn1_stat 'd["cache"]["entries"]')"
 check "the revalidator removes it once idle" \
-	busywait "$(scaled_time 8000)" test "$(sn1_stat 'd["cache"]["entries"]')" -eq "$entries"
+	busywait "$(scaled_time 8000)" entries -eq "$entries"
 [ $tap_failed = 0 ] || { date; "$ILPCTL" -n "$sn1" cache show; }
 check_match "... and leaves connection 42's (30 s timeout)" "conn\\(42\\)" "$ILPCTL" -n "$sn1" cache show
 

@@ -20,6 +20,9 @@ check "link h1 -- sn1" link_ns "$h1" 10.0.1.1/24 "$sn1" 10.0.1.2/24
 ctl() { "$ILPCTL" -n "$sn1" "$@"; }
 drop() { ctl -j stats | json "d[\"drops\"][\"$1\"]"; }
 rx() { ctl -j stats | json 'd["rx"]["packets"]'; }
+# Read anew on each call, so that busywait can poll them.
+rx_is() { test "$(rx)" = "$1"; }
+drop_is() { test "$(drop "$1")" = "$2"; }
 
 new_master_key "$tmp/sn1.keys"
 check "instance add" ctl instance add
@@ -40,7 +43,7 @@ check_eq "sa show lists it" "$spi" "$(ctl -j sa show | json 'd[0]["spi"]')"
 
 send() { ip netns exec "$h1" "$HELPERS/ilp_send" --to 10.0.1.2:1000 --spi "$spi" --version 0 --keyfile "$tmp/sa.key" "$@"; }
 check "h1 sends 10 valid packets" send --count 10
-check "sn1 authenticates all 10" busywait 5000 test "$(rx)" = 10
+check "sn1 authenticates all 10" busywait 5000 rx_is 10
 check_eq "... and, with no daemon, drops them as no_listener" 10 "$(drop no_listener)"
 check_eq "... and none failed authentication" 0 "$(drop psp_auth_failed)"
 
@@ -48,7 +51,7 @@ bad() { # MODE REASON
 	local before
 	before=$(drop "$2")
 	send --count 3 --mode "$1" >/dev/null
-	busywait 5000 test "$(drop "$2")" = $((before + 3))
+	busywait 5000 drop_is "$2" $((before + 3))
 }
 check "garbage is dropped as psp_truncated or worse" bad truncated psp_truncated
 check "a tampered ICV is dropped as psp_auth_failed" bad tamper-icv psp_auth_failed
@@ -64,11 +67,11 @@ check_eq "bad packets never counted as received" 10 "$(rx)"
 new_master_key "$tmp/k2"
 check "rotate the master key" ctl key rotate "$tmp/k2"
 check "the old SA still authenticates after one rotation" send --count 1
-check "... counted" busywait 5000 test "$(rx)" = 11
+check "... counted" busywait 5000 rx_is 11
 check "rotate again" ctl key rotate "$tmp/k2"
 before=$(drop psp_unknown_spi)
 send --count 1 >/dev/null
-check "... and now its key is gone: psp_unknown_spi" busywait 5000 test "$(drop psp_unknown_spi)" = $((before + 1))
+check "... and now its key is gone: psp_unknown_spi" busywait 5000 drop_is psp_unknown_spi $((before + 1))
 
 # Peers and transmit SAs.
 head -c 16 /dev/urandom | xxd -p -c 64 >"$tmp/tx.key"

@@ -25,6 +25,8 @@ setup_pipe
 op="$HELPERS/ilp_sockop"
 inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 stat() { "$ILPCTL" -n "$1" -j stats | json "$2"; }
+# delivered_since D0 N: h2 delivered N packets to sockets since it counted D0.
+delivered_since() { test $(($(stat "$h2" 'd["sockets"]["delivered"]') - $1)) -eq "$2"; }
 
 check "h1 and sn1 exchange SAs" ilp_pair "$h1" 10.0.1.1 "$sn1" 10.0.1.2 "$tmp"
 check "h2 and sn1 exchange SAs" ilp_pair "$h2" 10.0.2.1 "$sn1" 10.0.2.2 "$tmp"
@@ -175,7 +177,7 @@ busywait 5000 grep -q bound "$tmp/q.out"
 d0=$(stat "$h2" 'd["sockets"]["delivered"]')
 inns "$h1" "$op" send 7300 1 10.0.2.1 20 >/dev/null
 check "20 packets wait in a socket that does not read" \
-	busywait 5000 test "$(($(stat "$h2" 'd["sockets"]["delivered"]') - d0))" -eq 20
+	busywait 5000 delivered_since "$d0" 20
 kill $q; wait $q 2>/dev/null
 kill $l_pid; wait $l_pid 2>/dev/null
 check "unload the module once every socket is closed" ilp_unload
