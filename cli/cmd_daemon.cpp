@@ -5,7 +5,11 @@
 //
 //   ilpd up 1h2m3s, datapath user, roles sn
 //       upcalls 42
+//       cache hit 120 missed 42 lost 0 entries 40
+//       apps clients 2 bindings 2 delivered 80 dropped 0 sent 80
 //       service relay id 8 packets 12 errors 0
+//
+// (the apps line only on the userspace datapath, which serves them)
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -57,6 +61,15 @@ int cmd_daemon_status(Context &ctx, Args)
 	ctx.out << "ilpd up " << uptime << ", datapath " << field(st, "datapath") << ", roles "
 		<< (roles.empty() ? "none" : roles) << '\n'
 		<< "    upcalls " << field(st, "upcalls") << '\n';
+	if (auto c = st.find("cache"); c != st.end() && c->is_object())
+		ctx.out << "    cache hit " << field(*c, "hit") << " missed " << field(*c, "missed")
+			<< " lost " << field(*c, "lost") << " entries " << field(*c, "entries")
+			<< '\n';
+	if (auto a = st.find("apps"); a != st.end() && a->is_object())
+		ctx.out << "    apps clients " << field(*a, "clients") << " bindings "
+			<< field(*a, "bindings") << " delivered " << field(*a, "delivered")
+			<< " dropped " << field(*a, "dropped") << " sent " << field(*a, "sent")
+			<< '\n';
 	if (auto s = st.find("services"); s != st.end() && s->is_array())
 		for (const auto &svc : *s)
 			ctx.out << "    service " << field(svc, "name") << " id "

@@ -38,6 +38,9 @@ assert d["datapath"] == "user", d
 names = sorted(s["name"] for s in d["services"])
 assert names == ["null", "relay"], names
 ' "$status" || fail "daemon status: $status"
+text=$(ctl daemon status) || fail "daemon status: $text"
+grep -q "^    cache hit 0 missed 0 lost 0 entries 0$" <<<"$text" || fail "no cache line: $text"
+grep -q "^    apps clients 0 bindings 0 " <<<"$text" || fail "no apps line: $text"
 ctl service list | grep -q "^service relay id 8" || fail "service list: $(ctl service list)"
 ctl service config relay | grep -qx "next-hop=10.0.2.1:1000\|next-hop=10.0.2.1" ||
 	fail "relay's configuration from the flag: $(ctl service config relay)"
