@@ -74,6 +74,7 @@
 #include <ilp/endpoint.hpp>
 #include <ilp/error.hpp>
 #include <ilp/psp.hpp>
+#include <ilp/unique_fd.hpp>
 #include <ilp_wire.h>
 
 #include <ilp/key_files.hpp>
@@ -257,23 +258,7 @@ socklen_t to_sockaddr(const ilp::Endpoint &ep, sockaddr_storage &ss)
 	return sizeof(*s4);
 }
 
-class Socket
-{
-public:
-	explicit Socket(int fd) : fd_(fd) {}
-	Socket(Socket &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-	Socket(const Socket &) = delete;
-	Socket &operator=(const Socket &) = delete;
-	~Socket()
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-	int get() const noexcept { return fd_; }
-
-private:
-	int fd_;
-};
+using Socket = ilp::UniqueFd;
 
 // A UDP socket bound to @at, with room for bursts.
 Socket bound_socket(const ilp::Endpoint &at)

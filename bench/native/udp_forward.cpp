@@ -40,6 +40,7 @@
 
 #include <ilp/endpoint.hpp>
 #include <ilp/error.hpp>
+#include <ilp/unique_fd.hpp>
 
 namespace
 {
@@ -121,22 +122,7 @@ sockaddr_in6 v6_address(const ilp::Endpoint &ep)
 	return a;
 }
 
-class Socket
-{
-public:
-	explicit Socket(int fd) : fd_(fd) {}
-	Socket(const Socket &) = delete;
-	Socket &operator=(const Socket &) = delete;
-	~Socket()
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-	int get() const noexcept { return fd_; }
-
-private:
-	int fd_;
-};
+using Socket = ilp::UniqueFd;
 
 // Buffers of one direction's batch, allocated once.
 struct Batch {

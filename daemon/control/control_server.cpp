@@ -129,27 +129,6 @@ std::string errno_text(const std::string &what, int err)
 
 } // namespace
 
-ControlServer::Fd &ControlServer::Fd::operator=(Fd &&o) noexcept
-{
-	if (this != &o) {
-		reset();
-		fd_ = o.release();
-	}
-	return *this;
-}
-
-int ControlServer::Fd::release() noexcept
-{
-	return std::exchange(fd_, -1);
-}
-
-void ControlServer::Fd::reset() noexcept
-{
-	if (fd_ >= 0)
-		close(fd_);
-	fd_ = -1;
-}
-
 ControlServer::ControlServer(std::filesystem::path path, ControlHandlers handlers, ControlLog log)
     : path_(std::move(path)), handlers_(std::move(handlers)), log_(std::move(log))
 {

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <ilp/error.hpp>
+#include <ilp/unique_fd.hpp>
 #include <nlohmann/json.hpp>
 
 namespace ilpd
@@ -83,20 +84,7 @@ public:
 	static constexpr std::size_t max_clients = 64;
 
 private:
-	class Fd
-	{
-	public:
-		explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-		Fd(Fd &&o) noexcept : fd_(o.release()) {}
-		Fd &operator=(Fd &&o) noexcept;
-		~Fd() { reset(); }
-		int get() const noexcept { return fd_; }
-		int release() noexcept;
-		void reset() noexcept;
-
-	private:
-		int fd_;
-	};
+	using Fd = ilp::UniqueFd;
 
 	void bind_socket();
 	void serve();

@@ -23,29 +23,6 @@ namespace
 
 } // namespace
 
-Fd &Fd::operator=(Fd &&other) noexcept
-{
-	if (this != &other) {
-		if (fd_ >= 0)
-			close(fd_);
-		fd_ = other.release();
-	}
-	return *this;
-}
-
-Fd::~Fd()
-{
-	if (fd_ >= 0)
-		close(fd_);
-}
-
-int Fd::release() noexcept
-{
-	int fd = fd_;
-	fd_ = -1;
-	return fd;
-}
-
 Fd open_socket(std::uint16_t port, bool reuseport)
 {
 	int one = 1, off = 0;

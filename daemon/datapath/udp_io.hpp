@@ -17,29 +17,13 @@
 #include <sys/socket.h>
 
 #include <ilp/endpoint.hpp>
+#include <ilp/unique_fd.hpp>
 
 namespace ilpd::udp
 {
 
 // A file descriptor, closed when its owner goes.
-class Fd
-{
-public:
-	Fd() = default;
-	explicit Fd(int fd) noexcept : fd_(fd) {}
-	Fd(Fd &&other) noexcept : fd_(other.release()) {}
-	Fd &operator=(Fd &&other) noexcept;
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd();
-
-	int get() const noexcept { return fd_; }
-	explicit operator bool() const noexcept { return fd_ >= 0; }
-	int release() noexcept;
-
-private:
-	int fd_ = -1;
-};
+using Fd = ilp::UniqueFd;
 
 // The largest datagram a receive buffer must hold: a UDP payload cannot
 // be longer (IPv6 jumbograms aside, which ILP does not use).

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ilp/unique_fd.hpp>
+
 namespace fs = std::filesystem;
 
 namespace ilpd
@@ -18,29 +20,7 @@ namespace ilpd
 namespace
 {
 
-class Fd
-{
-public:
-	explicit Fd(int fd) noexcept : fd_(fd) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	int get() const noexcept { return fd_; }
-	// Closes now, to see close()'s error (NFS reports write errors there).
-	int close() noexcept
-	{
-		int rc = ::close(fd_);
-		fd_ = -1;
-		return rc;
-	}
-
-private:
-	int fd_;
-};
+using Fd = ilp::UniqueFd;
 
 [[noreturn]] void fail(const std::string &what, const fs::path &path)
 {

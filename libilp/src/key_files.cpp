@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <ilp/error.hpp>
+#include <ilp/unique_fd.hpp>
 
 namespace ilp
 {
@@ -19,24 +20,7 @@ namespace
 // A master-keys file is a few lines; anything much bigger is the wrong file.
 constexpr std::size_t max_file_size = 64 * 1024;
 
-// Closes the file descriptor it holds.
-class Fd
-{
-public:
-	explicit Fd(int fd) noexcept : fd_(fd) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd()
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-
-	int get() const noexcept { return fd_; }
-
-private:
-	int fd_;
-};
+using Fd = ilp::UniqueFd;
 
 // The file's contents in a buffer that is wiped when it goes away: it
 // holds the keys in hex.  (An ifstream would leave a copy in its own

@@ -75,6 +75,7 @@
 #include <ilp/error.hpp>
 #include <ilp/number.hpp>
 #include <ilp/psp.hpp>
+#include <ilp/unique_fd.hpp>
 #include <ilp_wire.h>
 
 #include <ilp/key_files.hpp>
@@ -348,22 +349,7 @@ socklen_t to_sockaddr(const ilp::Endpoint &ep, sockaddr_storage &ss)
 	return sizeof(*s4);
 }
 
-class Socket
-{
-public:
-	explicit Socket(int fd) : fd_(fd) {}
-	Socket(const Socket &) = delete;
-	Socket &operator=(const Socket &) = delete;
-	~Socket()
-	{
-		if (fd_ >= 0)
-			close(fd_);
-	}
-	int get() const noexcept { return fd_; }
-
-private:
-	int fd_;
-};
+using Socket = ilp::UniqueFd;
 
 int run_send(const Options &o)
 {
