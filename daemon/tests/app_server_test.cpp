@@ -35,6 +35,7 @@
 #include "datapath/udp_io.hpp"
 #include "datapath/user_datapath.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 using namespace ilpd;
 using namespace std::chrono_literals;
@@ -44,28 +45,6 @@ namespace
 {
 
 constexpr std::uint32_t service = 4242;
-
-std::string hex(std::span<const std::uint8_t> b)
-{
-	std::string s;
-	char x[3];
-	for (auto v : b) {
-		std::snprintf(x, sizeof(x), "%02x", v);
-		s += x;
-	}
-	return s;
-}
-
-bool eventually(const std::function<bool()> &cond)
-{
-	auto deadline = std::chrono::steady_clock::now() + 5s;
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return false;
-		std::this_thread::sleep_for(2ms);
-	}
-	return true;
-}
 
 int error_code(const std::function<void()> &f)
 {

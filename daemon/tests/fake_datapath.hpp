@@ -19,6 +19,8 @@
 
 #include "datapath/datapath.hpp"
 
+#include "test_util.hpp"
+
 class FakeDatapath : public ilpd::Datapath
 {
 public:
@@ -151,17 +153,4 @@ inline ilpd::Miss make_miss(const std::string &prev, std::uint32_t service, std:
 	std::copy(payload.begin(), payload.end(), m.data.begin() + static_cast<long>(hdr_len));
 	m.data.resize(hdr_len + payload.size());
 	return m;
-}
-
-// Polls @cond every 10 ms for up to @timeout.
-inline bool eventually(const std::function<bool()> &cond,
-		       std::chrono::milliseconds timeout = std::chrono::seconds(5))
-{
-	auto end = std::chrono::steady_clock::now() + timeout;
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > end)
-			return false;
-		std::this_thread::sleep_for(std::chrono::milliseconds(10));
-	}
-	return true;
 }

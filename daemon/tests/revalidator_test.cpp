@@ -40,6 +40,7 @@
 #include "datapath/udp_io.hpp"
 #include "datapath/user_datapath.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 using namespace ilpd;
 using namespace std::chrono_literals;
@@ -50,34 +51,11 @@ using Ms = std::chrono::milliseconds;
 namespace
 {
 
-std::string hex(std::span<const std::uint8_t> b)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-	for (auto x : b) {
-		s += digits[x >> 4];
-		s += digits[x & 0xf];
-	}
-	return s;
-}
-
 ilp::Endpoint loopback(std::uint16_t port)
 {
 	auto ep = ilp::Endpoint::parse("127.0.0.1");
 	ep.port = port;
 	return ep;
-}
-
-// Waits up to @limit for @cond; false if it never held.
-bool eventually(const std::function<bool()> &cond, Clock::duration limit = 10s)
-{
-	auto deadline = Clock::now() + limit;
-	while (!cond()) {
-		if (Clock::now() > deadline)
-			return false;
-		std::this_thread::sleep_for(2ms);
-	}
-	return true;
 }
 
 // A node's userspace datapath on a free port, with a fresh master key,
@@ -150,12 +128,17 @@ public:
 		socklen_t slen = udp::to_sockaddr(loopback(dp_->port()), AF_INET, ss);
 		CPPUNIT_ASSERT(sendto(sock_.get(), pkt.data(), len, 0,
 				      reinterpret_cast<sockaddr *>(&ss), slen) == ssize_t(len));
-		CPPUNIT_ASSERT_MESSAGE("the hit was not counted", eventually([&] {
-					       auto n = packets(f);
-					       // Gone is an answer too: the caller
-					       // asserts what it expects.
-					       return !n || *n > *before;
-				       }));
+		CPPUNIT_ASSERT_MESSAGE("the hit was not counted", eventually(
+								      [&] {
+									      auto n = packets(f);
+									      // Gone is an answer
+									      // too: the caller
+									      // asserts what it
+									      // expects.
+									      return !n ||
+										     *n > *before;
+								      },
+								      10s));
 		return t;
 	}
 

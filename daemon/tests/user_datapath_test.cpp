@@ -34,6 +34,7 @@
 #include "datapath/user_peers.hpp"
 #include "options.hpp"
 #include "temp_dir.hpp"
+#include "test_util.hpp"
 
 using namespace ilpd;
 using namespace std::chrono_literals;
@@ -47,29 +48,6 @@ using Bytes = std::vector<std::uint8_t>;
 Bytes bytes(const std::string &s)
 {
 	return {s.begin(), s.end()};
-}
-
-std::string hex(std::span<const std::uint8_t> b)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-	for (auto x : b) {
-		s += digits[x >> 4];
-		s += digits[x & 0xf];
-	}
-	return s;
-}
-
-// Waits up to 5 s for @cond.
-bool eventually(const std::function<bool()> &cond)
-{
-	auto deadline = std::chrono::steady_clock::now() + 5s;
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return false;
-		std::this_thread::sleep_for(2ms);
-	}
-	return true;
 }
 
 ilp::Endpoint local(std::uint16_t port)
