@@ -18,17 +18,15 @@
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd python3
-[ -x "$ILPD" ] || skip "ilpd is not built ($ILPD)"
-services=$ILP_BUILD_DIR/services
-[ -f "$services/relay/relay.so" ] || skip "the services are not built ($services)"
+require_ilpd
 ilp_load
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 defer rm -rf "$tmp"
 setup_pipe
-mkdir -m 755 "$tmp/plugins" "$tmp/run" "$tmp/state"
-cp "$services/relay/relay.so" "$services/null/null.so" "$tmp/plugins/"
+ilpd_dirs "$tmp"
+cp "$SERVICES/relay/relay.so" "$SERVICES/null/null.so" "$tmp/plugins/"
 
 check "h1 and sn1 exchange SAs" ilp_pair "$h1" 10.0.1.1 "$sn1" 10.0.1.2 "$tmp"
 check "h2 and sn1 exchange SAs" ilp_pair "$h2" 10.0.2.1 "$sn1" 10.0.2.2 "$tmp"

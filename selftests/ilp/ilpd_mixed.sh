@@ -17,10 +17,9 @@
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd python3
+require_ilpd
 tool=$ILP_BUILD_DIR/daemon/tests/ilp_app_tool
-[ -x "$ILPD" ] && [ -x "$tool" ] || skip "ilpd or ilp_app_tool is not built"
-services=$ILP_BUILD_DIR/services
-[ -f "$services/relay/relay.so" ] || skip "the services are not built ($services)"
+[ -x "$tool" ] || skip "ilp_app_tool is not built ($tool)"
 ilp_load
 
 tmp=$(mktemp -d)
@@ -28,9 +27,9 @@ chmod 755 "$tmp"
 defer rm -rf "$tmp"
 setup_pipe
 for n in h1 sn1 h2; do
-	mkdir -m 755 "$tmp/$n" "$tmp/$n/run" "$tmp/$n/state" "$tmp/$n/plugins"
+	ilpd_dirs "$tmp/$n"
 done
-cp "$services/relay/relay.so" "$tmp/sn1/plugins/"
+cp "$SERVICES/relay/relay.so" "$tmp/sn1/plugins/"
 new_master_key "$tmp/h1.keys"
 new_master_key "$tmp/h2.keys"
 

@@ -278,6 +278,19 @@ PY
 ilp_cmd() { uapi_enum ilp_cmd "ILP_CMD_$1"; }
 ilp_attr() { uapi_enum ilp_attr "ILP_A_$1"; }
 
+# require_ilpd: ilpd and its services built; $SERVICES is where they are.
+SERVICES=$ILP_BUILD_DIR/services
+require_ilpd() {
+	[ -x "$ILPD" ] || skip "ilpd is not built ($ILPD)"
+	[ -f "$SERVICES/relay/relay.so" ] || skip "the services are not built ($SERVICES)"
+}
+
+# ilpd_dirs DIR: the plugin, run and state directories of one ilpd under
+# DIR, root's and closed to others, as ilpd insists for plugins.
+ilpd_dirs() {
+	mkdir -p -m 755 "$1" && mkdir -m 755 "$1/plugins" "$1/run" "$1/state"
+}
+
 # scaled N: N divided by ILP_LOAD_DIVISOR (set on the debug kernel, where
 # everything is several times slower), for the size of floods.
 scaled() { echo $(($1 / ${ILP_LOAD_DIVISOR:-1})); }
