@@ -53,7 +53,7 @@ recv_on() { # NS CONN COUNT OUT [MS]: receive service 8 packets in the backgroun
 	ip netns exec "$1" "$HELPERS/ilp_sockop" recv 8 "$2" "$3" "$(scaled_time "${5:-10000}")" \
 		>"$4" 2>&1 &
 	rx=$!
-	sleep 0.3
+	busywait "$(scaled_time 5000)" grep -q bound "$4"
 }
 send_from() { ip netns exec "$1" "$HELPERS/ilp_sockop" send 8 "$2" "$3" "$4"; } # NS CONN HOST COUNT
 
