@@ -36,10 +36,12 @@ check "sn1 knows h2 as a peer with a transmit SA" \
 
 send() { ip netns exec "$h1" "$HELPERS/ilp_send" --to 10.0.1.2:1000 --spi "$spi" --version 0 --keyfile "$tmp/h1.key" --quiet "$@"; }
 # (the source port differs per run: the cache keys flows by address only)
-# receive PORT COUNT OUTFILE: h2 listens in the background
+# receive PORT COUNT OUTFILE: h2 listens in the background ($! is its
+# PID); returns once it is bound, so that no packet finds the port closed.
 receive() {
 	ip netns exec "$h2" "$HELPERS/ilp_send" --listen "$1" --master-keys "$tmp/h2.keys" \
 		--count "$2" --timeout-ms 60000 >"$3" 2>&1 &
+	busywait "$(scaled_time 5000)" grep -q listening "$3"
 }
 
 # 1. Miss, upcall, execute, install; then hits without the listener.

@@ -34,9 +34,13 @@ check "a cached decision for connection 7" \
 	ctl cache add 10.0.1.1 service 1 conn 7 forward 10.0.2.1
 
 send() { ip netns exec "$h1" "$HELPERS/ilp_send" --to 10.0.1.2:1000 --version 0 --quiet "$@"; }
-receive() { # COUNT OUTFILE
+receive() { # COUNT OUTFILE: in the background, once it listens ($rx_pid)
 	ip netns exec "$h2" "$HELPERS/ilp_send" --listen 1000 --master-keys "$tmp/h2.keys" \
-		--count "$1" --timeout-ms 120000 --listen-count-only >"$2" 2>&1 &
+		--count "$1" --timeout-ms "$(scaled_time 30000)" --listen-count-only >"$2" 2>&1 &
+	rx_pid=$!
+	# A packet sent before the socket is bound would be refused, not lost
+	# by ILP: start the senders only once it listens.
+	busywait "$(scaled_time 5000)" grep -q listening "$2"
 }
 mem_avail() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
 
@@ -47,7 +51,6 @@ l_pid=$!
 busywait 5000 grep -q listening "$tmp/listener.out"
 mem0=$(mem_avail)
 receive 200 "$tmp/steady.out"
-rx_pid=$!
 flood=$(scaled 100000)
 send --spi "$spi" --keyfile "$tmp/h1.key" --conn 100000 --conn-range "$flood" --count "$flood" &
 flood_pid=$!
@@ -65,7 +68,6 @@ check "memory stayed bounded (< 64 MiB used by the flood)" test $((mem0 - $(mem_
 # 2. Rotation and SA replacement under steady traffic.
 hits0=$(stat 'd["cache"]["hit"]')
 receive 300 "$tmp/rot.out"
-rx_pid=$!
 send --spi "$spi" --keyfile "$tmp/h1.key" --conn 7 --count 150 --interval-us 10000 &
 s_pid=$!
 new_master_key "$tmp/sn1-next.keys"
