@@ -73,6 +73,7 @@
 
 #include <ilp/endpoint.hpp>
 #include <ilp/error.hpp>
+#include <ilp/number.hpp>
 #include <ilp/psp.hpp>
 #include <ilp/unique_fd.hpp>
 #include <ilp_wire.h>
@@ -123,17 +124,9 @@ const char usage_text[] =
 template <typename T>
 T number(const std::string &opt, std::string_view s)
 {
-	int base = 10;
-	if (s.starts_with("0x") || s.starts_with("0X")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	T v{};
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-		throw UsageError(opt + " takes a number (decimal or 0x...), not '" +
-				 std::string(s) + "'");
-	return v;
+	if (auto v = ilp::parse_uint<T>(s))
+		return *v;
+	throw UsageError(opt + " takes a number (decimal or 0x...), not '" + std::string(s) + "'");
 }
 
 Options parse_args(int argc, char **argv)
