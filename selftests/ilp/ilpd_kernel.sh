@@ -40,7 +40,7 @@ start_ilpd() { # LOG
 		--log-level debug --plugin-dir "$tmp/plugins" --run-dir "$tmp/run" \
 		--state-dir "$tmp/state" --service-config "relay next-hop=10.0.2.1" 2>"$1" &
 	ilpd_pid=$!
-	busywait "$(scaled_time 10000)" test -S "$sock"
+	busywait 10000 test -S "$sock"
 }
 defer 'kill $ilpd_pid 2>/dev/null'
 dctl() { ip netns exec "$sn1" "$ILPCTL" -S "$sock" "$@"; }
@@ -53,7 +53,7 @@ recv_on() { # NS CONN COUNT OUT [MS]: receive service 8 packets in the backgroun
 	ip netns exec "$1" "$HELPERS/ilp_sockop" recv 8 "$2" "$3" "$(scaled_time "${5:-10000}")" \
 		>"$4" 2>&1 &
 	rx=$!
-	busywait "$(scaled_time 5000)" grep -q bound "$4"
+	busywait 5000 grep -q bound "$4"
 }
 send_from() { ip netns exec "$1" "$HELPERS/ilp_sockop" send 8 "$2" "$3" "$4"; } # NS CONN HOST COUNT
 
@@ -67,7 +67,7 @@ hit0=$(sn1_stat 'd["cache"]["hit"]')
 recv_on "$h2" 42 3 "$tmp/h2.out"
 check "h1 sends a first packet on connection 42" send_from "$h1" 42 10.0.2.1 1
 check "the relay installed a decision for it" \
-	busywait "$(scaled_time 5000)" entries -ge 1
+	busywait 5000 entries -ge 1
 check "h1 sends two more" send_from "$h1" 42 10.0.2.1 2
 wait $rx
 check_match "h2 got all 3 through the relay" "^received 3 bytes [0-9]+ conn 42$" cat "$tmp/h2.out"
@@ -79,7 +79,7 @@ check_eq "ilpd handled that one upcall" 1 "$(status 'd["upcalls"]')"
 recv_on "$h1" 42 2 "$tmp/h1.out"
 check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 1
 check "the relay installed the way back" \
-	busywait "$(scaled_time 5000)" entries -ge 2
+	busywait 5000 entries -ge 2
 check "h2 sends once more" send_from "$h2" 42 10.0.1.1 1
 wait $rx
 check_match "h1 got both back through the relay" "^received 2 bytes [0-9]+ conn 42$" \
@@ -97,13 +97,13 @@ check "h1 opens connection 50" send_from "$h1" 50 10.0.2.1 1
 wait $rx
 check_eq "its decision is cached" $((entries + 1)) "$(sn1_stat 'd["cache"]["entries"]')"
 check "the revalidator removes it once idle" \
-	busywait "$(scaled_time 8000)" entries -eq "$entries"
+	busywait 8000 entries -eq "$entries"
 [ $tap_failed = 0 ] || { date; "$ILPCTL" -n "$sn1" cache show; }
 check_match "... and leaves connection 42's (30 s timeout)" "conn\\(42\\)" "$ILPCTL" -n "$sn1" cache show
 
 # 4. A crash: the checkpoint brings the learned connection back.
 check "the relay checkpointed what it learned" \
-	busywait "$(scaled_time 5000)" test -s "$tmp/state/services/relay.state"
+	busywait 5000 test -s "$tmp/state/services/relay.state"
 kill -KILL $ilpd_pid
 wait $ilpd_pid 2>/dev/null
 check "flush sn1's cache: every packet goes up again" "$ILPCTL" -n "$sn1" cache flush

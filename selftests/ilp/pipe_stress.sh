@@ -40,7 +40,7 @@ receive() { # COUNT OUTFILE: in the background, once it listens ($rx_pid)
 	rx_pid=$!
 	# A packet sent before the socket is bound would be refused, not lost
 	# by ILP: start the senders only once it listens.
-	busywait "$(scaled_time 5000)" grep -q listening "$2"
+	busywait 5000 grep -q listening "$2"
 }
 mem_avail() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
 
@@ -71,7 +71,7 @@ receive 300 "$tmp/rot.out"
 send --spi "$spi" --keyfile "$tmp/h1.key" --conn 7 --count 150 --interval-us 10000 &
 s_pid=$!
 new_master_key "$tmp/sn1-next.keys"
-sleep 0.5
+nap 0.5
 check "rotate sn1's master key under traffic" ctl key rotate "$tmp/sn1-next.keys"
 derive 2 >"$tmp/to-h2-next.key"
 check "replace sn1's transmit SA to h2 under traffic" \
@@ -99,7 +99,7 @@ check_eq "all 300 were cache hits" 300 "$(($(stat 'd["cache"]["hit"]') - hits0))
 send --spi "$(json 'd["spi"]' <<<"$sa")" --keyfile "$tmp/h1-next.key" --conn 7 --count 2000 \
 	--interval-us 500 &
 s_pid=$!
-sleep 0.5
+nap 0.5
 check "unload the module while traffic flows" ilp_unload
 wait $s_pid
 dmesg | grep -qE "WARNING|BUG|Oops"
