@@ -81,11 +81,15 @@ while getopts "t:lk:dT:o:m:c:qh" opt; do
 	*) usage >&2; exit 2 ;;
 	esac
 done
-shift $((OPTIND - 1))
-[ "${1:-}" = "--" ] && shift
-command=("$@")
-
 die() { echo "run-vm: $*" >&2; exit 2; }
+
+# A guest command only after "--" (getopts has eaten it), so that a test
+# name given without -t is an error, not a command run in the guest.
+if [ $# -ge $OPTIND ] && [ "${*:OPTIND-1:1}" != "--" ]; then
+	die "unexpected '${*:OPTIND:1}': name tests with -t, a guest command after --"
+fi
+shift $((OPTIND - 1))
+command=("$@")
 
 all_tests=$(make -s -C "$suite_dir" list) || die "cannot list tests in $suite_dir"
 if [ $list = 1 ]; then

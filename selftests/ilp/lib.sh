@@ -155,7 +155,7 @@ defer rm -f "$check_out"
 setup_ns() {
 	local var name
 	for var in "$@"; do
-		name="$var-$(mktemp -u XXXXXX)"
+		printf -v name '%s-%04x%04x' "$var" $RANDOM $RANDOM
 		ip netns add "$name" || return 1
 		ns_list+=("$name")
 		ip -n "$name" link set lo up || return 1
@@ -165,16 +165,22 @@ setup_ns() {
 
 # link_ns NS1 ADDR1/PLEN NS2 ADDR2/PLEN: join two namespaces with a veth
 # pair and address both ends (IPv4 or IPv6).  The interfaces are named
-# after the peer namespace's role, e.g. "sn1" inside h1.
+# after the peer namespace's role, e.g. "sn1" inside h1.  Few commands,
+# each batched per namespace: an exec is dear on the debug kernel.
 link_ns() {
 	local ns1=$1 a1=$2 ns2=$3 a2=$4
 	local if1=${ns2%-*} if2=${ns1%-*}
-	ip link add "tmp$$a" netns "$ns1" type veth peer name "tmp$$b" netns "$ns2" || return 1
-	ip -n "$ns1" link set "tmp$$a" name "$if1" || return 1
-	ip -n "$ns2" link set "tmp$$b" name "$if2" || return 1
-	ip -n "$ns1" addr add "$a1" dev "$if1" nodad 2>/dev/null || ip -n "$ns1" addr add "$a1" dev "$if1"
-	ip -n "$ns2" addr add "$a2" dev "$if2" nodad 2>/dev/null || ip -n "$ns2" addr add "$a2" dev "$if2"
-	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
+	ip link add "$if1" netns "$ns1" type veth peer name "$if2" netns "$ns2" || return 1
+	link_ns_up "$ns1" "$if1" "$a1" && link_ns_up "$ns2" "$if2" "$a2"
+}
+
+link_ns_up() { # NS IF ADDR: IPv6 without duplicate detection, so usable at once
+	local nodad=
+	[[ $3 == *:* ]] && nodad=nodad
+	ip -n "$1" -b - <<-EOF
+		addr add $3 dev $2 $nodad
+		link set $2 up
+	EOF
 }
 
 # setup_pipe: the pipe-terminus topology h1 -- sn1 -- h2, with h1 on
