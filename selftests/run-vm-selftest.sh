@@ -51,8 +51,8 @@ if [ "${1:-}" = -d ]; then
 		"kmemleak reports a leaked allocation, with its backtrace" \
 		"unreferenced object 0x[0-9a-f]+ \(size 96\)" \
 		-d -T 600 -- bash -c "$use"
-	expect_said "... whose allocation is ilp_instance_new's" \
-		"ilp_instance_new"
+	expect_said "... whose backtrace names ilp_instance_new, scanned before the unload" \
+		"^ +ilp_instance_new\+0x[0-9a-f]+/0x[0-9a-f]+ \[ilp\]$"
 	expect_said "lockdep reports locks taken against their order" \
 		"possible circular locking dependency detected"
 fi

@@ -296,7 +296,7 @@ if [ $debug = 1 ] && [ -f "$share/rc" ] && [ ! -f "$share/kmemleak.txt" ]; then
 	fail=1; reason+=("no kmemleak scan was made")
 fi
 if [ -s "$share/kmemleak.txt" ]; then
-	fail=1; reason+=("kmemleak found leaks after the module was unloaded:")
+	fail=1; reason+=("kmemleak found leaks at the end of the run:")
 	head -n 80 "$share/kmemleak.txt" >&2
 fi
 # shellcheck disable=SC2086

@@ -110,16 +110,37 @@ else
 		"$ILP_BUILD_DIR/selftests/ilp" $ILP_TESTS | tee $share/tap.txt
 	rc=${PIPESTATUS[0]}
 fi
-# Unload whatever is left so that the module's exit path runs under test too.
-modprobe -r ilp 2>/dev/null
-if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
-	# Objects younger than 5 s are never reported: let the last ones age,
-	# then scan twice (a block seen unreferenced once may be in flight).
+# kmemleak_scan: report what is unreferenced now.  Objects younger than
+# 5 s are never reported: let the last ones age, then scan twice (a block
+# seen unreferenced once may be in flight).
+kmemleak_scan() {
 	sleep 6
 	echo scan >$kmemleak
 	echo scan >$kmemleak
-	cat $kmemleak >$share/kmemleak.txt
-	echo "guest-init: kmemleak: $(grep -c '^unreferenced object' $share/kmemleak.txt) suspected leaks"
+	cat $kmemleak
+}
+
+# Unload whatever is left so that the module's exit path runs under test
+# too.  A leak still there while ilp.ko is loaded is reported first: its
+# backtrace can then name the module's functions, which after the unload
+# are bare addresses.
+leaks=/run/kmemleak.txt
+: >$leaks
+if [ "${ILP_KMEMLEAK:-0}" = 1 ] && [ -d /sys/module/ilp ]; then
+	kmemleak_scan >/run/kmemleak-loaded.txt
+	# Report each leak once: what was seen here is not again below.
+	echo clear >$kmemleak
+	[ -s /run/kmemleak-loaded.txt ] &&
+		{ echo "(scanned with ilp.ko loaded)"; cat /run/kmemleak-loaded.txt; } >>$leaks
+fi
+modprobe -r ilp 2>/dev/null
+if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
+	kmemleak_scan >/run/kmemleak-unloaded.txt
+	[ -s /run/kmemleak-unloaded.txt ] &&
+		{ echo "(scanned after ilp.ko was unloaded)"; cat /run/kmemleak-unloaded.txt; } >>$leaks
+	# Written only now: its absence tells the host the scans did not finish.
+	cp $leaks $share/kmemleak.txt
+	echo "guest-init: kmemleak: $(grep -c '^unreferenced object' $leaks) suspected leaks"
 fi
 dmesg >$share/dmesg.txt
 echo "$rc" >$share/rc
