@@ -10,8 +10,8 @@
 #
 # With --debug-kernel it boots instead the debug kernel that
 # selftests/debug-kernel/build.sh builds (KASAN, lockdep, kmemleak, UBSAN),
-# builds ilp.ko against that tree and, after the module is unloaded at the
-# end, has kmemleak scan for what it left behind.
+# builds ilp.ko against that tree and has kmemleak scan at the end: while
+# ilp.ko is still loaded, if it is, and again after it is unloaded.
 #
 # Exit status: 0 when every test passed or skipped; 1 when a test printed
 # "not ok", the kernel printed an oops, BUG, WARNING or a KASAN, UBSAN,
@@ -32,7 +32,7 @@ usage: $0 [options] [-- COMMAND...]
   -k KVER      kernel to boot (default: newest Debian 6.12 generic kernel)
   -d, --debug-kernel
                boot the debug kernel (built and cached on first use, about
-               20 minutes) and check for kmemleak reports after unload
+               15-20 minutes) and check for kmemleak reports at the end
   -T SECONDS   time limit for the whole VM run (default: 900; 2400 with -d)
   -o DIR       keep console log, dmesg and TAP output in DIR
   -m MEM       guest memory (default: 1G; 2G with -d)
@@ -47,11 +47,14 @@ bugs (Kbuild).
 EOF
 }
 
-# getopts knows no long options: spell the long one short.
+# getopts knows no long options: spell the long one short (not in the
+# guest command after "--").
 args=()
+opts=1
 for a in "$@"; do
-	case $a in
-	--debug-kernel) args+=(-d) ;;
+	case $opts:$a in
+	1:--) opts=0; args+=("$a") ;;
+	1:--debug-kernel) args+=(-d) ;;
 	*) args+=("$a") ;;
 	esac
 done
@@ -291,6 +294,9 @@ fi
 oops_re='Kernel panic|BUG:|WARNING:|Oops|general protection fault|UBSAN:|KASAN:|kernel BUG at|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|RCU stall|Call Trace:'
 kmsg=$console
 [ -f "$share/dmesg.txt" ] && kmsg="$console $share/dmesg.txt"
+if [ -s "$share/unload-failed.txt" ]; then
+	fail=1; reason+=("$(cat "$share/unload-failed.txt")")
+fi
 # The guest writes kmemleak.txt (empty when clean) after its last scan.
 if [ $debug = 1 ] && [ -f "$share/rc" ] && [ ! -f "$share/kmemleak.txt" ]; then
 	fail=1; reason+=("no kmemleak scan was made")

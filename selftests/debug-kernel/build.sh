@@ -73,7 +73,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 log=$tmp/build.log
 echo "debug-kernel: building $package $srcver with $(basename "$fragment") ($key) in $dir" >&2
-echo "debug-kernel: this takes about 20 minutes on two cores; the log is $log" >&2
+echo "debug-kernel: this takes 15-20 minutes on two cores; the log is $log" >&2
 
 tar -xf "$tarball" -C "$tmp"
 mv "$tmp/linux-source-6.12" "$tmp/src"
