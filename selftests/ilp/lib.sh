@@ -112,17 +112,19 @@ finish() {
 exec {ilp_nap_fd}<> <(:)
 nap() { read -rt "$1" -u "$ilp_nap_fd" _ || true; }
 
-# now_us: microseconds since the epoch, without a fork.
-now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+# now_us VAR: microseconds since the epoch into VAR, without a fork (a
+# "$(...)" would fork a subshell).
+now_us() { printf -v "$1" '%s' "${EPOCHREALTIME/[.,]/}"; }
 
 # busywait TIMEOUT_MS CMD...: poll CMD until it succeeds or time runs out.
 # The limit stretches by ILP_TIMEOUT_FACTOR (see scaled_time).
 busywait() {
-	local timeout_us=$(($1 * ${ILP_TIMEOUT_FACTOR:-1} * 1000)) start
+	local timeout_us=$(($1 * ${ILP_TIMEOUT_FACTOR:-1} * 1000)) start now
 	shift
-	start=${EPOCHREALTIME/[.,]/}
+	now_us start
 	until "$@"; do
-		((${EPOCHREALTIME/[.,]/} - start >= timeout_us)) && return 1
+		now_us now
+		((now - start >= timeout_us)) && return 1
 		nap 0.05
 	done
 }
@@ -216,7 +218,7 @@ ilp_unload() {
 	# Say what still holds it, for the log.
 	echo "# ilp.ko refcnt $(cat /sys/module/ilp/refcnt)"
 	grep -i '^ilp' /proc/net/protocols | sed 's/^/# /'
-	ps -eo pid,comm,args | grep -v grep | grep ilp | sed 's/^/# /'
+	ps -eo pid,comm,args | awk -v self=$$ '$1 != self && $2 != "awk" && /ilp/ { print "# " $0 }'
 	return 1
 }
 

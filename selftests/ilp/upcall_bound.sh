@@ -40,9 +40,10 @@ l_pid=$!
 defer kill $l_pid
 busywait 5000 grep -q listening "$tmp/listener.out"
 
-start=$(now_us)
+now_us start
 check "h1 floods 3000 new connections" send --conn 1000 --conn-range 3000 --count 3000
-secs=$(( ($(now_us) - start + 999999) / 1000000 ))
+now_us end
+secs=$(( (end - start + 999999) / 1000000 ))
 # Let the last packets clear the receive path before reading counters.
 decided_at_least() { test "$(stat 'd["cache"]["missed"] + d["cache"]["lost"]')" -ge "$1"; }
 busywait 5000 decided_at_least 3000

@@ -110,52 +110,42 @@ else
 		"$ILP_BUILD_DIR/selftests/ilp" $ILP_TESTS | tee $share/tap.txt
 	rc=${PIPESTATUS[0]}
 fi
-# kmemleak_scan: report what is unreferenced now.  Objects younger than
-# 5 s are never reported: let the last ones age, then scan twice (a block
-# seen unreferenced once may be in flight).
-kmemleak_scan() {
+# kmemleak_report WHEN: scan, and add what is unreferenced now to $leaks
+# under "(scanned WHEN)".  Objects younger than 5 s are never reported:
+# let the last ones age, then scan twice (a block seen unreferenced once
+# may be in flight).
+leaks=/run/kmemleak.txt
+: >$leaks
+kmemleak_report() {
+	local found
 	sleep 6
 	echo scan >$kmemleak
 	echo scan >$kmemleak
-	cat $kmemleak
+	found=$(cat $kmemleak)
+	[ -z "$found" ] || printf '(scanned %s)\n%s\n' "$1" "$found" >>$leaks
 }
 
 # Unload whatever is left so that the module's exit path runs under test
 # too.  A leak still there while ilp.ko is loaded is reported first: its
 # backtrace can then name the module's functions, which after the unload
 # are bare addresses.
-leaks=/run/kmemleak.txt
-: >$leaks
 if [ "${ILP_KMEMLEAK:-0}" = 1 ] && [ -d /sys/module/ilp ]; then
-	kmemleak_scan >/run/kmemleak-loaded.txt
+	kmemleak_report "with ilp.ko loaded"
 	# Report each leak once: what was seen here is not again below.
 	echo clear >$kmemleak
-	[ -s /run/kmemleak-loaded.txt ] &&
-		{ echo "(scanned with ilp.ko loaded)"; cat /run/kmemleak-loaded.txt; } >>$leaks
 fi
 # After the suite the unload must succeed, or its exit path never ran and
-# something kept a reference: sockets being released may hold it a
-# moment, so try for a while.  (A guest command may leave users behind on
-# purpose: after one, a single try.)
-unload_ilp() {
-	local i
-	for ((i = 0; i < 30; i++)); do
-		[ -d /sys/module/ilp ] || return 0
-		modprobe -r ilp 2>/dev/null && return 0
-		sleep 0.5
-	done
-	return 1
-}
+# something kept a reference: the suite's own ilp_unload waits for sockets
+# being released and says what still holds the module.  (A guest command
+# may leave users behind on purpose: after one, a single try.)
 if [ ${#ILP_COMMAND[@]} -gt 0 ]; then
 	modprobe -r ilp 2>/dev/null
-elif ! unload_ilp; then
-	echo "ilp.ko could not be unloaded after the suite (refcnt $(cat /sys/module/ilp/refcnt))" |
+elif ! bash -c 'source "$1/selftests/ilp/lib.sh" && ilp_unload' _ "$ILP_TOP" >/run/unload.txt 2>&1; then
+	{ echo "ilp.ko could not be unloaded after the suite:"; cat /run/unload.txt; } |
 		tee $share/unload-failed.txt
 fi
 if [ "${ILP_KMEMLEAK:-0}" = 1 ]; then
-	kmemleak_scan >/run/kmemleak-unloaded.txt
-	[ -s /run/kmemleak-unloaded.txt ] &&
-		{ echo "(scanned after ilp.ko was unloaded)"; cat /run/kmemleak-unloaded.txt; } >>$leaks
+	kmemleak_report "after ilp.ko was unloaded"
 	# Written only now: its absence tells the host the scans did not finish.
 	cp $leaks $share/kmemleak.txt
 	echo "guest-init: kmemleak: $(grep -c '^unreferenced object' $leaks) suspected leaks"
