@@ -6,6 +6,7 @@
 // counters, which entry capacity eviction picks) is meant to be the same,
 // so that a node cannot tell which datapath its peer runs.
 #include "datapath/decision_cache.hpp"
+#include "datapath/writer_first_mutex.hpp"
 
 #include <algorithm>
 #include <array>
@@ -16,7 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <shared_mutex>
+#include <shared_mutex> // std::shared_lock
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -194,7 +195,8 @@ struct DecisionCache::Impl {
 		return out;
 	}
 
-	mutable std::shared_mutex mu;
+	// Writer first: an install must not wait behind the lookups.
+	mutable WriterFirstMutex mu;
 	// Guarded by mu.  Nodes of an unordered_map do not move on rehash,
 	// so @clock may point into them and their atomics stay put.
 	std::unordered_map<Key, Entry, KeyHash> map;
