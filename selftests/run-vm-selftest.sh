@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checks that run-vm.sh fails when it must: a kernel crash, a command that
-# fails, a run past its time limit; with -d also that the debug kernel's
-# checkers catch the bugs Kbuild can plant in ilp.ko (a leaked allocation,
-# two locks taken against their order) and that the report is shown.  A
-# runner that always passed would make every selftest meaningless.
+# fails, a run past its time limit, a kernel that crashes while booting on
+# both boots it gets; with -d also that the debug kernel's checkers catch
+# the bugs Kbuild can plant in ilp.ko (a leaked allocation, two locks
+# taken against their order) and that the report is shown.  A runner that
+# always passed would make every selftest meaningless.
 #
 # usage: selftests/run-vm-selftest.sh [-d]
 set -u
@@ -43,6 +44,12 @@ expect_fail "a failing guest command fails the run" "the command exited with 3" 
 	-T 120 -- bash -c 'exit 3'
 expect_fail "a run past its time limit fails" "timed out after 8s" \
 	-T 8 -- sleep 600
+# No init to run: the kernel panics before guest-init starts.
+expect_fail "a kernel that crashes while booting is booted once more" \
+	"crashed while booting, before ilp.ko could be loaded; booting once more" \
+	-T 120 -a rdinit=/nonexistent -- true
+[ "$(grep -c '^run-vm: booting ' <<<"$out")" = 2 ] || rc="two boots expected"
+expect_said "... and a second crash fails the run" "FAIL: the guest did not finish"
 if [ "${1:-}" = -d ]; then
 	# One boot plants both (a debug boot is slow): instance add allocates
 	# the leak, cache flush takes the locks against their order.
