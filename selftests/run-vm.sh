@@ -265,6 +265,9 @@ boot() {
 }
 
 oops_re='Kernel panic|BUG:|WARNING:|Oops|general protection fault|UBSAN:|KASAN:|kernel BUG at|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|RCU stall|Call Trace:'
+# oopses FILE...: the kernel's reports in FILEs, with some context; fails
+# when there is none.
+oopses() { grep -hE -B2 -A25 "$oops_re" "$@" | head -n 80 | grep ''; }
 boot
 # A kernel that crashes while booting, before guest-init has started (so
 # before ilp.ko can have been loaded), gets one more boot.  Seen once in
@@ -274,9 +277,9 @@ boot
 # hardware does.  The crash is printed, not hidden, and a second one fails.
 if [ $timed_out = 0 ] && [ ! -f "$share/rc" ] &&
 	! grep -q '^guest-init: kernel .* ready$' "$console" &&
-	grep -qE "$oops_re" "$console"; then
+	crash=$(oopses "$console"); then
 	echo "run-vm: the kernel crashed while booting, before ilp.ko could be loaded; booting once more. The crash:" >&2
-	grep -E -B2 -A25 "$oops_re" "$console" | head -n 60 | sed 's/^/run-vm:   /' >&2
+	sed 's/^/run-vm:   /' <<<"$crash" >&2
 	[ -n "$outdir" ] && mkdir -p "$outdir" && cp "$console" "$outdir/console-first-boot.log"
 	: >"$console"
 	boot
@@ -330,10 +333,8 @@ if [ -s "$share/kmemleak.txt" ]; then
 	head -n 80 "$share/kmemleak.txt" >&2
 fi
 # shellcheck disable=SC2086
-if grep -hE "$oops_re" $kmsg >/dev/null; then
+if oopses $kmsg >&2; then
 	fail=1; reason+=("the kernel reported a problem:")
-	# shellcheck disable=SC2086
-	grep -hE -B2 -A25 "$oops_re" $kmsg | head -n 80 >&2
 fi
 if [ -f "$share/rc" ] && [ "$(cat "$share/rc")" != 0 ] && [ ${#command[@]} -gt 0 ]; then
 	fail=1; reason+=("the command exited with $(cat "$share/rc")")

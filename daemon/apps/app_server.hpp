@@ -35,6 +35,7 @@
 
 #include "datapath/udp_io.hpp"
 #include "datapath/user_datapath.hpp"
+#include "writer_first_mutex.hpp"
 
 namespace ilpd
 {
@@ -101,7 +102,7 @@ private:
 	udp::Fd listen_;
 	udp::Fd stop_; // an eventfd: readable when the thread must stop
 
-	mutable std::shared_mutex mu_; // bindings_; taken by receive threads
+	mutable WriterFirstMutex mu_; // bindings_; taken by receive threads
 	std::map<Key, std::shared_ptr<Client>> bindings_;
 	std::vector<std::shared_ptr<Client>> clients_; // the server thread's
 	std::vector<std::byte> buf_;                   // one request

@@ -6,7 +6,7 @@
 // counters, which entry capacity eviction picks) is meant to be the same,
 // so that a node cannot tell which datapath its peer runs.
 #include "datapath/decision_cache.hpp"
-#include "datapath/writer_first_mutex.hpp"
+#include "writer_first_mutex.hpp"
 
 #include <algorithm>
 #include <array>

@@ -25,6 +25,7 @@
 #include "datapath/datapath.hpp"
 #include "environment/module_loader.hpp"
 #include "environment/service_host.hpp"
+#include "writer_first_mutex.hpp"
 
 namespace ilpd
 {
@@ -91,8 +92,8 @@ private:
 	const Config config_;
 	const ModuleLoader loader_;
 
-	std::mutex admin_mu_; // one load/unload at a time
-	mutable std::shared_mutex map_mu_;
+	std::mutex admin_mu_;             // one load/unload at a time
+	mutable WriterFirstMutex map_mu_; // hosts_; dispatch() reads it per batch
 	std::unordered_map<std::uint32_t, HostPtr> hosts_;
 	std::atomic<std::uint64_t> no_service_{0};
 };

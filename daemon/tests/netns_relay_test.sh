@@ -52,16 +52,18 @@ fail() {
 	echo "FAIL: $*"
 	exit 1
 }
-# Waits up to 5 s for FILE to have a line matching REGEX.
-# wait_for FILE REGEX [SKIP]: REGEX appears in FILE, past its first SKIP
-# lines, within 5 s.
-wait_for() {
+# eventually CMD...: CMD succeeds within 5 s.
+eventually() {
 	for _ in $(seq 100); do
-		tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2" && return 0
+		"$@" && return 0
 		sleep 0.05
 	done
 	return 1
 }
+# has_line FILE REGEX [SKIP]: FILE, past its first SKIP lines, has a line
+# matching REGEX.
+has_line() { tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2"; }
+wait_for() { eventually has_line "$@"; }
 
 # The topology.
 for ns in "$h1" "$sn1" "$h2"; do
@@ -135,18 +137,17 @@ wait_for "$dir/client.out" "^bound 8/77$" || fail "h1's app not bound"
 grep -qx "transport unix" "$dir/client.out" || fail "h1's app is not on the UNIX transport"
 
 sn_status() { "$ilpctl" -S "$dir/sn1/run/ilpd.sock" -j daemon status; }
+sn_holds() { # EXPR; leaves the status in sn_check's st, for its message
+	st=$(sn_status) && python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(not eval(sys.argv[2]))' "$st" "$1"
+}
 # Asserts a Python expression on sn1's status, d, within 5 s: counters
 # are bumped after the work they count (an upcall's "missed" once the
 # handler has returned), so they may trail the packets the test saw.
 sn_check() {
-	local st
-	for _ in $(seq 50); do
-		st=$(sn_status) && python3 -c 'import json, sys
-d = json.loads(sys.argv[1])
-sys.exit(not eval(sys.argv[2]))' "$st" "$1" && return 0
-		sleep 0.1
-	done
-	fail "sn1's status: $1, got: $st"
+	local st=
+	eventually sn_holds "$1" || fail "sn1's status: $1, got: $st"
 }
 
 # Through sn1 by h1's default SN; the echo comes back through it.

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// A reader-writer lock that lets a waiting writer in before new readers.
+// A reader-writer lock that lets a waiting writer in before new readers,
+// for the daemon's tables that packet threads read: the decision cache,
+// the app sockets' bindings, the service modules by id.
 //
 // glibc's default rwlock (what std::shared_mutex is) prefers readers: as
 // long as some packet thread holds the lock shared, another may take it
-// too, and a steady stream of lookups keeps an install or a remove
-// waiting for as long as the stream lasts (seconds, measured with four
-// lookup threads on two cores).  The packet path is the reader here and
-// the daemon's decisions are the writer; a decision must not wait behind
-// the traffic it is about.  Meets the SharedMutex requirements, so
-// std::unique_lock and std::shared_lock take it.
+// too, and a steady stream of packets keeps a writer (an install, an app's
+// bind, a module load) waiting for as long as the stream lasts (seconds,
+// measured on the decision cache with four lookup threads on two cores).
+// A change must not wait behind the traffic it is about.  Meets the
+// SharedMutex requirements, so std::unique_lock and std::shared_lock take
+// it.  No thread may take it shared twice (see the constructor).
 #pragma once
 
 #include <pthread.h>
 
-#include <cerrno>
 #include <system_error>
 
 namespace ilpd
