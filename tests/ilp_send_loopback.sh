@@ -124,6 +124,10 @@ done <<<"$want"
 start_listener() {
 	local out=$1
 	shift
+	# Emptied here, not only by the redirection below: that one runs in
+	# the child, which may not have run yet when the loop below first
+	# reads the file, and would find the previous listener's port.
+	: >"$dir/listener.err"
 	"$send" --listen 0 --master-keys "$keys/one-key0.keys" "$@" >"$out" 2>"$dir/listener.err" &
 	listener=$!
 	port=
