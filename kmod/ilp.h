@@ -352,6 +352,8 @@ void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes);
 
 /* rx.c */
 int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* execute.c */
 void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
 		 struct sk_buff *skb, const struct ilp_flow_key *key,
 		 const struct ilp_actions *acts);

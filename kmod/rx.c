@@ -9,7 +9,6 @@
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/jhash.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/udp.h>
@@ -78,81 +77,6 @@ static void ilp_rx_prev(struct sk_buff *skb, struct ilp_peer_key *prev)
 	} else {
 		prev->family = AF_INET6;
 		prev->addr.v6 = ipv6_hdr(skb)->saddr;
-	}
-}
-
-/*
- * Length of the ILP header at skb->data, which both callers of
- * ilp_execute() have parsed and made linear; 0 if it somehow is not.
- */
-static unsigned int ilp_hdr_len(const struct sk_buff *skb)
-{
-	unsigned int n;
-
-	if (skb_headlen(skb) < ILPW_HDR_LEN)
-		return 0;
-	n = 4 * ((unsigned int)skb->data[2] << 8 | skb->data[3]);
-	return n >= ILPW_HDR_LEN && n <= skb_headlen(skb) ? n : 0;
-}
-
-/**
- * ilp_execute - carry out a decision on a packet
- * @in: the namespace's ILP state
- * @inst: the instance
- * @skb: data is the ILP header and payload; consumed
- * @key: the packet's flow (for the flow hash)
- * @acts: the decision
- *
- * Under rcu_read_lock() with BHs disabled.  Each next hop gets its own
- * copy, sealed with its own transmit SA.
- */
-void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
-		 struct sk_buff *skb, const struct ilp_flow_key *key,
-		 const struct ilp_actions *acts)
-{
-	u32 hash = jhash_3words(key->service, (u32)key->conn,
-				(u32)(key->conn >> 32), 0);
-	struct ilp_peer *peer;
-	struct sk_buff *copy;
-	unsigned int i;
-	int reason;
-
-	if (acts->drop || (!acts->n_fwd && !acts->deliver)) {
-		ilp_rx_drop(in, skb, ILP_DROP_DECIDED);
-		return;
-	}
-	if (acts->deliver) {
-		unsigned int hl;
-
-		copy = acts->n_fwd ? skb_clone(skb, GFP_ATOMIC) : skb;
-		hl = copy ? ilp_hdr_len(copy) : 0;
-		if (!copy)
-			ilp_stats_drop(&in->stats, ILP_DROP_NOMEM);
-		else if (!hl)
-			ilp_rx_drop(in, copy, ILP_DROP_ILP_HDRLEN);
-		else if (!ilp_deliver(in, copy, key, hl))
-			ilp_rx_drop(in, copy, ILP_DROP_NO_SOCKET);
-		if (!acts->n_fwd)
-			return;
-	}
-	for (i = 0; i < acts->n_fwd; i++) {
-		bool last = i + 1 == acts->n_fwd;
-
-		copy = last ? skb : skb_clone(skb, GFP_ATOMIC);
-		if (!copy) {
-			ilp_stats_drop(&in->stats, ILP_DROP_NOMEM);
-			continue;
-		}
-		peer = ilp_peer_lookup(inst, &acts->fwd[i]);
-		if (!peer) {
-			ilp_rx_drop(in, copy, ILP_DROP_NO_PEER);
-			continue;
-		}
-		reason = ilp_tx(inst, peer, copy, hash);
-		if (reason)
-			ilp_stats_drop(&in->stats, reason);
-		else
-			ilp_stats_inc(&in->stats, ILP_CNT_TX_PACKETS);
 	}
 }
 
