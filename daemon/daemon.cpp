@@ -3,6 +3,7 @@
 
 #include <ilp/control.hpp>
 
+#include "control/datapath_commands.hpp"
 #include "datapath/kernel_datapath.hpp"
 #include "datapath/user_datapath.hpp"
 #include "log.hpp"
@@ -162,7 +163,7 @@ ControlHandlers Daemon::handlers()
 			throw ControlError(std::string("'") + key + "' missing or not a string");
 		return args[key].get<std::string>();
 	};
-	return {
+	ControlHandlers h{
 	    {"daemon.status", [this](const json &) { return status(); }},
 	    {"service.list",
 	     [this](const json &) {
@@ -203,6 +204,15 @@ ControlHandlers Daemon::handlers()
 		     return to_json(*services_->status(name))["config"];
 	     }},
 	};
+	// ilpctl's instance, key, sa, peer, cache and stats commands.
+	if (auto *user = dynamic_cast<UserDatapath *>(dp_.get()))
+		add_datapath_commands(h, *user, [this] {
+			auto a = apps_->stats();
+			return SocketCounts{a.clients, 0, 0};
+		});
+	else
+		add_kernel_datapath_refusals(h);
+	return h;
 }
 
 } // namespace ilpd

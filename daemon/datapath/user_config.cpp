@@ -11,6 +11,7 @@ UserConfig user_config(const Options &opts)
 	UserConfig c;
 	c.port = opts.port;
 	c.master_keys = opts.master_keys;
+	c.state_dir = opts.state_dir;
 	for (const auto &p : opts.peers)
 		c.peers.push_back({p.endpoint, p.spi, p.version, p.keyfile, p.direct, p.where});
 	c.sn = opts.sn;

@@ -30,8 +30,11 @@ struct UserPeerConfig {
 };
 
 struct UserConfig {
-	std::uint16_t port = 1000; // 0: any free port (tests)
-	std::filesystem::path master_keys;
+	std::uint16_t port = 1000;         // 0: any free port (tests)
+	std::filesystem::path master_keys; // empty: keys come from ilpctl
+	// Where the receive SAs' allocations are kept (user_sas.hpp);
+	// empty: not kept (tests).
+	std::filesystem::path state_dir;
 	std::vector<UserPeerConfig> peers;
 	std::optional<ilp::Endpoint> sn; // the host's default SN
 	std::uint32_t cache_capacity = 65536;

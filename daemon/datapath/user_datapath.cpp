@@ -141,15 +141,18 @@ struct alignas(64) UserDatapath::Counters {
 
 // A receive thread and everything it uses, allocated once.
 struct UserDatapath::Worker {
-	Worker(udp::Fd s, const PeerTable &peers) : sock(std::move(s)), sealer(peers) {}
+	explicit Worker(udp::Fd s) : sock(std::move(s)) {}
 
 	udp::Fd sock;
 	// PSP derives every SA's key from its SPI and the master key, so a
-	// receiver needs no per-SA state: track_spis off accepts every SPI
-	// under a present master key (this process allocates none; the
-	// node's SAs are given out by whoever runs its key exchange).  One
-	// per thread: a Receiver is not thread-safe.
+	// receiver needs no per-SA state: track_spis off opens every SPI
+	// under a present master key, and check_spi() says which SPIs are
+	// this node's, from @keys.  One per thread: a Receiver is not
+	// thread-safe; rebuilt when the keys change.
 	ilp::psp::Receiver rx{false};
+	std::shared_ptr<const RxKeys> keys;
+	// The peers this batch uses.
+	std::shared_ptr<const PeerTable> peers;
 	Sealer sealer;
 	udp::RecvBatch in{rx_batch};
 	udp::SendBatch out{tx_batch};
@@ -163,8 +166,6 @@ struct UserDatapath::Worker {
 // leased from a pool so that concurrent callers do not wait for each
 // other (the pool grows to the number of concurrent callers).
 struct UserDatapath::TxContext {
-	explicit TxContext(const PeerTable &peers) : sealer(peers) {}
-
 	Sealer sealer;
 	std::vector<std::uint8_t> plain;
 	std::vector<std::uint8_t> sealed;
@@ -193,18 +194,14 @@ private:
 UserDatapath::UserDatapath(const Options &opts) : UserDatapath(user_config(opts)) {}
 
 UserDatapath::UserDatapath(const UserConfig &config)
-    : sn_(config.sn), peers_(config.peers), cache_(config.cache_capacity),
-      shared_(std::make_unique<Counters>())
+    : sn_(config.sn), peers_(std::make_shared<const PeerTable>(config.peers)),
+      sas_(config.state_dir.empty() ? std::filesystem::path()
+				    : config.state_dir / "datapath" / "rx-sas.json"),
+      cache_(config.cache_capacity), shared_(std::make_unique<Counters>())
 {
-	if (config.master_keys.empty())
-		throw ilp::Error(EINVAL, "the userspace datapath needs the node's master keys "
-					 "(master-keys = FILE)");
-	std::vector<ilp::Endpoint> at;
-	for (const auto &p : config.peers)
-		at.push_back(p.endpoint);
-	peer_ports_.assign(at);
-	// Into the receivers only: the keys are not kept elsewhere.
-	auto masters = ilp::read_master_keys(config.master_keys.string());
+	// Without the file the node has no key until "ilpctl key set".
+	if (!config.master_keys.empty())
+		sas_.set_file_keys(ilp::read_master_keys(config.master_keys.string()));
 
 	stop_fd_ = udp::Fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (!stop_fd_)
@@ -227,10 +224,8 @@ UserDatapath::UserDatapath(const UserConfig &config)
 			port_ = udp::bound_port(fd.get());
 			family_ = udp::socket_family(fd.get());
 		}
-		auto w = std::make_unique<Worker>(std::move(fd), peers_);
-		for (unsigned slot : {1u, 0u})
-			if (masters.present[slot])
-				w->rx.set_master_key(slot, masters.keys.key[slot]);
+		auto w = std::make_unique<Worker>(std::move(fd));
+		refresh_keys(*w);
 		w->misses.reserve(rx_batch);
 		workers_.push_back(std::move(w));
 	}
@@ -297,9 +292,12 @@ void UserDatapath::run(Worker &w)
 			std::size_t n = w.in.receive(w.sock.get());
 			if (!n)
 				break;
-			// One clock read and one look at the hook per batch.
+			// One clock read and one look at the hook, the keys
+			// and the peers per batch.
 			auto now = DecisionCache::Clock::now();
 			auto *local = local_.load(std::memory_order_acquire);
+			refresh_keys(w);
+			w.peers = peers_.load();
 			for (std::size_t i = 0; i < n; i++)
 				receive(w, i, now, local);
 			flush(w);
@@ -307,7 +305,42 @@ void UserDatapath::run(Worker &w)
 			if (n < w.in.size())
 				break;
 		}
+		// No table of a batch is held while the thread waits.
+		w.peers.reset();
 	}
+}
+
+void UserDatapath::refresh_keys(Worker &w)
+{
+	auto keys = sas_.snapshot();
+	if (w.keys && w.keys->generation == keys->generation)
+		return;
+	// A key that changed must not keep opening packets: a new receiver,
+	// with no context of the old keys.
+	ilp::psp::Receiver rx(false);
+	for (unsigned slot : {1 - keys->active, keys->active})
+		if (keys->keys[slot])
+			rx.set_master_key(slot, *keys->keys[slot]);
+	w.rx = std::move(rx);
+	w.keys = std::move(keys);
+}
+
+std::optional<ilp_drop_reason> UserDatapath::check_spi(const RxKeys &keys, std::uint32_t spi,
+						       const ilp::Endpoint &from)
+{
+	auto it = keys.sas.find(spi);
+	if (it == keys.sas.end())
+		return keys.tracked[spi >> 31] ? std::optional(ILP_DROP_PSP_UNKNOWN_SPI)
+					       : std::nullopt;
+	const auto &peer = it->second.peer;
+	auto a = peer.addr_bytes(), b = from.addr_bytes();
+	if (peer.family == from.family && std::equal(a.begin(), a.end(), b.begin(), b.end()))
+		return std::nullopt;
+#ifdef ILP_HAS_DROP_SA_PEER
+	return ILP_DROP_SA_PEER;
+#else
+	return ILP_DROP_PSP_UNKNOWN_SPI;
+#endif
 }
 
 // One datagram, in kmod/rx.c's order.
@@ -320,8 +353,21 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 			c.drop(ILP_DROP_NOMEM);
 			return;
 		}
+		// The SPI is this node's, and its peer's, before any crypto.
+		auto pkt = w.in.packet(i);
+		ilp::Endpoint from = udp::from_sockaddr(w.in.source(i));
+		ilpw_psp psp;
+		ilpw_psp_layout layout;
+		if (auto err = ilpw_psp_parse(pkt.data(), pkt.size(), &psp, &layout)) {
+			c.drop(wire_drop(err));
+			return;
+		}
+		if (auto why = check_spi(*w.keys, psp.spi, from)) {
+			c.drop(*why);
+			return;
+		}
 		ilp::psp::Opened opened;
-		if (auto err = w.rx.open(w.in.packet(i), opened)) {
+		if (auto err = w.rx.open(pkt, opened)) {
 			c.drop(wire_drop(err));
 			return;
 		}
@@ -335,7 +381,7 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 		count(c.rx_packets);
 		count(c.rx_bytes, data.size());
 
-		Flow flow{udp::from_sockaddr(w.in.source(i)), hdr.service, hdr.conn};
+		Flow flow{from, hdr.service, hdr.conn};
 		// A hit shares the entry's decision, which is never changed in
 		// place: no copy per packet, and it stays whole for this packet
 		// even if a service thread replaces or removes the entry while
@@ -352,7 +398,7 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 			try {
 				w.misses.push_back(Miss{
 				    flow.prev, hdr.service, hdr.conn, {data.begin(), data.end()}});
-				peer_ports_.resolve(w.misses.back().prev);
+				w.peers->ports().resolve(w.misses.back().prev);
 			} catch (const std::bad_alloc &) {
 				count(c.lost);
 			}
@@ -379,7 +425,7 @@ void UserDatapath::act(Worker &w, const Actions &actions, const Flow &flow,
 			c.drop(ILP_DROP_NO_SOCKET);
 	}
 	for (const auto &hop : actions.forward) {
-		TxPeer *peer = peers_.find(hop);
+		const TxPeer *peer = w.peers->find(hop);
 		if (!peer) {
 			c.drop(ILP_DROP_NO_PEER);
 			continue;
@@ -403,7 +449,7 @@ void UserDatapath::deliver(Worker &w, LocalDelivery &local, const Flow &flow,
 {
 	// Into the thread's own Miss, whose buffer stays allocated.
 	w.scratch.prev = flow.prev;
-	peer_ports_.resolve(w.scratch.prev);
+	w.peers->ports().resolve(w.scratch.prev);
 	w.scratch.service = flow.service;
 	w.scratch.conn = flow.conn;
 	w.scratch.data.assign(data.begin(), data.end());
@@ -445,11 +491,11 @@ UserDatapath::TxLease UserDatapath::lease()
 		}
 	}
 	if (!ctx)
-		ctx = std::make_unique<TxContext>(peers_);
+		ctx = std::make_unique<TxContext>();
 	return TxLease(*this, std::move(ctx));
 }
 
-std::optional<ilp_drop_reason> UserDatapath::transmit(TxContext &tx, TxPeer &peer,
+std::optional<ilp_drop_reason> UserDatapath::transmit(TxContext &tx, const TxPeer &peer,
 						      std::span<const std::uint8_t> plain)
 {
 	tx.sealed.resize(Sealer::sealed_size(plain.size()));
@@ -470,7 +516,7 @@ std::optional<ilp_drop_reason> UserDatapath::transmit(TxContext &tx, TxPeer &pee
 	return std::nullopt;
 }
 
-void UserDatapath::transmit_or_throw(TxContext &tx, TxPeer &peer,
+void UserDatapath::transmit_or_throw(TxContext &tx, const TxPeer &peer,
 				     std::span<const std::uint8_t> plain)
 {
 	auto why = transmit(tx, peer, plain);
@@ -515,8 +561,9 @@ void UserDatapath::execute(const Miss &miss, const Actions &actions, bool instal
 	if (actions.forward.empty())
 		return;
 	auto tx = lease();
+	auto peers = peers_.load();
 	for (const auto &hop : actions.forward) {
-		TxPeer *peer = peers_.find(hop);
+		const TxPeer *peer = peers->find(hop);
 		if (!peer) {
 			c.drop(ILP_DROP_NO_PEER);
 			continue;
@@ -554,7 +601,8 @@ void UserDatapath::send(const ilp::Endpoint &to, std::uint32_t service, std::uin
 			std::span<const std::uint8_t> metadata,
 			std::span<const std::uint8_t> payload)
 {
-	TxPeer *peer = peers_.find(to);
+	auto peers = peers_.load();
+	const TxPeer *peer = peers->find(to);
 	if (!peer) {
 		shared_->drop(ILP_DROP_NO_PEER);
 		throw ilp::Error(ENETUNREACH, "sending to " + to.to_string() + ": not a peer");
@@ -589,22 +637,24 @@ void UserDatapath::send_from_host(const ilp::Endpoint &dst_host,
 					       " bytes (65535 at most)");
 
 	// The first hop, as kmod's ilp_first_hop().
-	TxPeer *peer = nullptr;
+	auto peers = peers_.load();
+	auto default_sn = this->sn();
+	const TxPeer *peer = nullptr;
 	bool direct = false;
 	if (sn) {
-		peer = peers_.find(*sn);
-	} else if (TxPeer *p = peers_.find(dst_host); p && p->direct()) {
+		peer = peers->find(*sn);
+	} else if (const TxPeer *p = peers->find(dst_host); p && p->direct()) {
 		peer = p;
 		direct = true;
-	} else if (sn_) {
-		peer = peers_.find(*sn_);
+	} else if (default_sn) {
+		peer = peers->find(*default_sn);
 	}
 	if (!peer)
 		throw ilp::Error(ENETUNREACH,
 				 "no first hop to " + dst_host.to_string() +
-				     (sn    ? " through " + sn->to_string() + " (not a peer)"
-				      : sn_ ? " (the default SN is not a peer)"
-					    : " (not a direct peer, and no default SN)"));
+				     (sn           ? " through " + sn->to_string() + " (not a peer)"
+				      : default_sn ? " (the default SN is not a peer)"
+						   : " (not a direct peer, and no default SN)"));
 	udp::Route route = peer->route();
 	ilp::Endpoint src = route.source;
 	src.port = port_;
@@ -689,6 +739,144 @@ std::map<std::string, std::uint64_t> UserDatapath::drops()
 std::uint64_t UserDatapath::sent()
 {
 	return shared_->sent.load(std::memory_order_relaxed);
+}
+
+ilp::Stats UserDatapath::raw_counters()
+{
+	ilp::Stats st;
+	auto add = [&st](const Counters &c) {
+		st.rx_packets += c.rx_packets.load(std::memory_order_relaxed);
+		st.rx_bytes += c.rx_bytes.load(std::memory_order_relaxed);
+		st.tx_packets += c.tx_packets.load(std::memory_order_relaxed);
+		st.delivered += c.delivered.load(std::memory_order_relaxed);
+		st.sent += c.sent.load(std::memory_order_relaxed);
+		st.cache_missed += c.missed.load(std::memory_order_relaxed);
+		st.cache_lost += c.lost.load(std::memory_order_relaxed);
+		for (std::size_t r = 0; r < st.drops.size(); r++)
+			st.drops[r] += c.drops[r].load(std::memory_order_relaxed);
+	};
+	for (const auto &w : workers_)
+		add(w->counters);
+	add(*shared_);
+	st.cache_hit = cache_.hits();
+	st.cache_evicted = cache_.evictions();
+	return st;
+}
+
+ilp::Stats UserDatapath::counters()
+{
+	ilp::Stats st = raw_counters();
+	{
+		std::lock_guard lock(base_mu_);
+		auto since = [](std::uint64_t &now, std::uint64_t then) {
+			now = now >= then ? now - then : 0;
+		};
+		since(st.rx_packets, base_.rx_packets);
+		since(st.rx_bytes, base_.rx_bytes);
+		since(st.tx_packets, base_.tx_packets);
+		since(st.delivered, base_.delivered);
+		since(st.sent, base_.sent);
+		since(st.cache_missed, base_.cache_missed);
+		since(st.cache_lost, base_.cache_lost);
+		since(st.cache_hit, base_.cache_hit);
+		since(st.cache_evicted, base_.cache_evicted);
+		for (std::size_t r = 0; r < st.drops.size(); r++)
+			since(st.drops[r], base_.drops[r]);
+	}
+	// Gauges.  The userspace datapath bounds no upcall rate (its misses
+	// go to the services' queues, which count what they cannot take):
+	// cache_throttled, upcall_rate and upcall_burst stay 0.
+	st.cache_entries = cache_.size();
+	st.cache_capacity = cache_.capacity();
+	return st;
+}
+
+void UserDatapath::reset_stats()
+{
+	auto raw = raw_counters();
+	std::lock_guard lock(base_mu_);
+	base_ = raw;
+}
+
+template <typename F>
+void UserDatapath::change_peers(F change)
+{
+	std::lock_guard lock(peers_mu_);
+	auto now = peers_.load();
+	peers_.store(std::make_shared<const PeerTable>(change(*now)));
+}
+
+namespace
+{
+
+std::shared_ptr<TxSaState> sa_state(const UserDatapath::TxSaSpec &tx)
+{
+	if (!(tx.spi & 0x7fffffffu))
+		throw ilp::Error(EINVAL, "an SPI's low 31 bits must not all be 0");
+	if (tx.key.size != ilp::psp::key_size(tx.version))
+		throw ilp::Error(EINVAL, "a " + std::to_string(tx.key.size) +
+					     "-byte key for PSP version " +
+					     std::to_string(static_cast<int>(tx.version)));
+	return std::make_shared<TxSaState>(tx.spi, tx.version, tx.key);
+}
+
+} // namespace
+
+void UserDatapath::peer_add(const ilp::Endpoint &peer, const std::optional<TxSaSpec> &tx)
+{
+	auto sa = tx ? sa_state(*tx) : nullptr;
+	change_peers([&](const PeerTable &t) {
+		if (t.find(peer))
+			throw ilp::Error(EEXIST, "peer " + peer.to_string() + " already exists");
+		return t.with(std::make_shared<const TxPeer>(peer, false, "ilpctl", sa));
+	});
+}
+
+void UserDatapath::peer_set(const ilp::Endpoint &peer, const TxSaSpec &tx)
+{
+	auto sa = sa_state(tx);
+	change_peers([&](const PeerTable &t) {
+		auto p = t.get(peer);
+		if (!p)
+			throw ilp::Error(ENOENT, "no peer " + peer.to_string());
+		return t.with(p->with_sa(sa));
+	});
+}
+
+void UserDatapath::peer_set_direct(const ilp::Endpoint &peer, bool direct)
+{
+	change_peers([&](const PeerTable &t) {
+		auto p = t.get(peer);
+		if (!p)
+			throw ilp::Error(ENOENT, "no peer " + peer.to_string());
+		return t.with(p->with_direct(direct));
+	});
+}
+
+void UserDatapath::peer_del(const ilp::Endpoint &peer)
+{
+	change_peers([&](const PeerTable &t) {
+		if (!t.find(peer))
+			throw ilp::Error(ENOENT, "no peer " + peer.to_string());
+		return t.without(peer);
+	});
+}
+
+std::vector<std::shared_ptr<const TxPeer>> UserDatapath::peers() const
+{
+	return peers_.load()->list();
+}
+
+void UserDatapath::set_sn(const std::optional<ilp::Endpoint> &sn)
+{
+	std::lock_guard lock(sn_mu_);
+	sn_ = sn;
+}
+
+std::optional<ilp::Endpoint> UserDatapath::sn() const
+{
+	std::lock_guard lock(sn_mu_);
+	return sn_;
 }
 
 } // namespace ilpd

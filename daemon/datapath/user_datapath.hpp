@@ -19,7 +19,10 @@
 // cost a copy each, hits none beyond the cache's answer.
 //
 // Service threads call execute(), send() and the cache methods
-// concurrently with the receive threads.
+// concurrently with the receive threads, and the control socket's thread
+// changes peers, master keys and SAs while they run: each is an immutable
+// table swapped whole (PeerTable, RxKeys), which a receive thread takes
+// once per batch, so no lock is held across a packet's crypto.
 #pragma once
 
 #include <array>
@@ -41,6 +44,7 @@
 #include "datapath/udp_io.hpp"
 #include "datapath/user_config.hpp"
 #include "datapath/user_peers.hpp"
+#include "datapath/user_sas.hpp"
 
 namespace ilpd
 {
@@ -62,8 +66,9 @@ struct LocalDelivery {
 class UserDatapath : public Datapath
 {
 public:
-	// Reads the master keys and the peers' key files and binds the
-	// sockets; starts no thread.  Throws ilp::Error (a
+	// Reads the master keys (if configured: they may come later, with
+	// key_set()) and the peers' key files, and binds the sockets;
+	// starts no thread.  Throws ilp::Error (a
 	// std::runtime_error) whose message names the file, or the peer's
 	// configuration line.
 	explicit UserDatapath(const Options &opts);
@@ -89,6 +94,7 @@ public:
 	std::optional<CacheEntry> entry(const Flow &flow) override;
 	std::vector<CacheEntry> entries() override;
 	void set_cache_capacity(std::uint32_t capacity) { cache_.set_capacity(capacity); }
+	void flush_cache() { cache_.flush(); }
 
 	// Throws ilp::Error (a std::system_error): ENETUNREACH when @to is
 	// not a peer, ENOKEY when its SA's IVs are spent, EMSGSIZE for a
@@ -130,6 +136,34 @@ public:
 	// one the kernel picked for port 0).
 	std::uint16_t port() const noexcept { return port_; }
 
+	// What "ilpctl stats" shows, as the kernel counts it (but the
+	// sockets' counters, which are the app server's): counters since
+	// the last reset_stats(), gauges as they are.
+	ilp::Stats counters();
+	void reset_stats();
+
+	// Run-time configuration, from the control socket; each takes
+	// effect for the next packet, with no restart.  Errors are
+	// ilp::Error with the errno the kernel gives for the same command:
+	// EEXIST (peer_add of a peer there), ENOENT (no such peer), EINVAL.
+	struct TxSaSpec {
+		std::uint32_t spi = 0;
+		ilp::psp::Version version = ilp::psp::Version::AesGcm128;
+		ilp::psp::SaKey key{};
+	};
+	void peer_add(const ilp::Endpoint &peer, const std::optional<TxSaSpec> &tx);
+	void peer_set(const ilp::Endpoint &peer, const TxSaSpec &tx);
+	void peer_set_direct(const ilp::Endpoint &peer, bool direct);
+	void peer_del(const ilp::Endpoint &peer);
+	std::vector<std::shared_ptr<const TxPeer>> peers() const;
+
+	// The host's default SN (nullopt: none).
+	void set_sn(const std::optional<ilp::Endpoint> &sn);
+	std::optional<ilp::Endpoint> sn() const;
+
+	// Master keys and receive SAs (user_sas.hpp).
+	RxSaTable &rx_sas() noexcept { return sas_; }
+
 private:
 	struct Counters;
 	struct Worker;
@@ -140,6 +174,11 @@ private:
 	void run(Worker &w);
 	void receive(Worker &w, std::size_t i, DecisionCache::Clock::time_point now,
 		     LocalDelivery *local);
+	// Whether @spi's packet from @from may be opened: the drop reason
+	// when not.
+	static std::optional<ilp_drop_reason> check_spi(const RxKeys &keys, std::uint32_t spi,
+							const ilp::Endpoint &from);
+	void refresh_keys(Worker &w);
 	void act(Worker &w, const Actions &actions, const Flow &flow,
 		 std::span<const std::uint8_t> data, LocalDelivery *local);
 	void deliver(Worker &w, LocalDelivery &local, const Flow &flow,
@@ -148,20 +187,32 @@ private:
 	void hand_up(Worker &w);
 	// Seals @plain for @peer and sends it from a service thread; the
 	// drop reason when it could not.
-	std::optional<ilp_drop_reason> transmit(TxContext &tx, TxPeer &peer,
+	std::optional<ilp_drop_reason> transmit(TxContext &tx, const TxPeer &peer,
 						std::span<const std::uint8_t> plain);
 	// transmit(), counted, as a thrown errno when it fails.
-	void transmit_or_throw(TxContext &tx, TxPeer &peer, std::span<const std::uint8_t> plain);
+	void transmit_or_throw(TxContext &tx, const TxPeer &peer,
+			       std::span<const std::uint8_t> plain);
+	ilp::Stats raw_counters();
+	// Swaps @change(current table) in, under peers_mu_.
+	template <typename F>
+	void change_peers(F change);
 
 	std::uint16_t port_ = 0;
 	int family_ = AF_INET6; // of the sockets
+	mutable std::mutex sn_mu_;
 	std::optional<ilp::Endpoint> sn_;
-	PeerTable peers_;
-	// For what goes up (misses) and to apps, the previous hop's peer
-	// port rather than its flow-hashed source port (peer_ports.hpp);
-	// cache hits need neither, as flows are keyed by address.
-	PeerPorts peer_ports_;
+	// The peers, swapped whole (writers serialized by peers_mu_).  Its
+	// ports() give what goes up (misses) and to apps the previous hop's
+	// peer port rather than its flow-hashed source port
+	// (peer_ports.hpp); cache hits need neither, as flows are keyed by
+	// address.
+	std::mutex peers_mu_;
+	std::atomic<std::shared_ptr<const PeerTable>> peers_;
+	RxSaTable sas_;
 	DecisionCache cache_;
+	// What reset_stats() subtracts.
+	std::mutex base_mu_;
+	ilp::Stats base_{};
 	std::atomic<LocalDelivery *> local_{nullptr};
 
 	std::vector<std::unique_ptr<Worker>> workers_;

@@ -243,6 +243,10 @@ class UserDatapathTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(config__errors_name_file_and_peer);
 	CPPUNIT_TEST(config__from_options);
 	CPPUNIT_TEST(stop__no_handler_call_after_and_restart);
+	CPPUNIT_TEST(runtime__peer_and_sa_added_carry_traffic);
+	CPPUNIT_TEST(receive__sa_of_another_peer_is_dropped);
+	CPPUNIT_TEST(keys__set_at_run_time_refuse_unallocated_spis);
+	CPPUNIT_TEST(keys__allocations_survive_a_restart);
 	CPPUNIT_TEST_SUITE_END();
 
 	// One node: its master key, port and configuration.
@@ -798,9 +802,6 @@ public:
 		c.master_keys = dir_.path() / "absent.master";
 		msg = error_of(c);
 		CPPUNIT_ASSERT_MESSAGE(msg, msg.find("absent.master") != std::string::npos);
-		c.master_keys.clear();
-		msg = error_of(c);
-		CPPUNIT_ASSERT_MESSAGE(msg, msg.find("master-keys") != std::string::npos);
 
 		// The port taken by another node.
 		up(n);
@@ -869,6 +870,113 @@ public:
 		CPPUNIT_ASSERT(d.wait(2));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), d.misses().at(1).conn);
 		CPPUNIT_ASSERT_THROW(h2.dp->start(nullptr), std::logic_error);
+	}
+
+	// What "ilpctl sa alloc peer A" on @rx and "ilpctl peer add" on @tx
+	// do, at run time.
+	static void connect_at_run_time(Node &tx, Node &rx)
+	{
+		auto a = rx.dp->rx_sas().allocate(psp::Version::AesGcm128, tx.endpoint());
+		tx.dp->peer_add(rx.endpoint(),
+				UserDatapath::TxSaSpec{a.sa.spi, a.sa.version, a.key});
+	}
+
+	void runtime__peer_and_sa_added_carry_traffic()
+	{
+		Node &a = node("a"), &b = node("b");
+		Decider &d = decider();
+		up(a).start(nullptr);
+		up(b).start(d.handler(*b.dp));
+		// Not a peer yet: refused, counted.
+		CPPUNIT_ASSERT_THROW(a.dp->send(b.endpoint(), service, 1, {}, bytes("x")),
+				     ilp::Error);
+		connect_at_run_time(a, b);
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("first"));
+		CPPUNIT_ASSERT(d.wait(1));
+		CPPUNIT_ASSERT_EQUAL(std::string("first"), parse(d.misses().at(0).data).payload);
+		// A new SA for the same peer replaces the old one at once.
+		auto n = b.dp->rx_sas().allocate(psp::Version::AesGcm256, a.endpoint());
+		a.dp->peer_set(b.endpoint(), {n.sa.spi, n.sa.version, n.key});
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("second"));
+		CPPUNIT_ASSERT(d.wait(2));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), b.dp->rx_sas().list().size());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), b.dp->stats().dropped);
+		// And a peer deleted is gone for the next packet.
+		a.dp->peer_del(b.endpoint());
+		CPPUNIT_ASSERT_THROW(a.dp->send(b.endpoint(), service, 1, {}, bytes("x")),
+				     ilp::Error);
+		CPPUNIT_ASSERT_THROW(a.dp->peer_del(b.endpoint()), ilp::Error);
+	}
+
+	void receive__sa_of_another_peer_is_dropped()
+	{
+		Node &a = node("a"), &b = node("b");
+		Decider &d = decider();
+		up(a).start(nullptr);
+		up(b).start(d.handler(*b.dp));
+		// b gives the SA to 127.0.0.2; a (127.0.0.1) uses it anyway.
+		auto other = ilp::Endpoint::parse("127.0.0.2");
+		auto s = b.dp->rx_sas().allocate(psp::Version::AesGcm128, other);
+		a.dp->peer_add(b.endpoint(), UserDatapath::TxSaSpec{s.sa.spi, s.sa.version, s.key});
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("stolen"));
+		auto st = settled(*b.dp, [](const DatapathStats &x) { return x.dropped == 1; });
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), st.dropped);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), st.rx_packets);
+		CPPUNIT_ASSERT(d.misses().empty());
+	}
+
+	void keys__set_at_run_time_refuse_unallocated_spis()
+	{
+		Node &a = node("a"), &b = node("b");
+		b.config.master_keys.clear(); // no key until "key set"
+		Decider &d = decider();
+		up(a).start(nullptr);
+		up(b).start(d.handler(*b.dp));
+		CPPUNIT_ASSERT_THROW(b.dp->rx_sas().allocate(psp::Version::AesGcm128, a.endpoint()),
+				     ilp::Error);
+		b.dp->rx_sas().set_key(0, b.keys.key[0], true);
+		// An SA derived from the key but never allocated: unknown.
+		auto sa = sa_for(b.keys, "unallocated");
+		a.dp->peer_add(b.endpoint(),
+			       UserDatapath::TxSaSpec{sa.spi, psp::Version::AesGcm128,
+						      ilp::read_sa_key(sa.keyfile.string())});
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("x"));
+		CPPUNIT_ASSERT(
+		    eventually([&] { return b.dp->drop_counts()[ILP_DROP_PSP_UNKNOWN_SPI] == 1; }));
+		// Allocated ones pass; the key replaced, they stop.
+		a.dp->peer_del(b.endpoint());
+		connect_at_run_time(a, b);
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("y"));
+		CPPUNIT_ASSERT(d.wait(1));
+		psp::MasterKey other;
+		other.bytes()[0] = 1;
+		b.dp->rx_sas().set_key(0, other, true);
+		CPPUNIT_ASSERT(b.dp->rx_sas().list().empty());
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("z"));
+		CPPUNIT_ASSERT(
+		    eventually([&] { return b.dp->drop_counts()[ILP_DROP_PSP_UNKNOWN_SPI] == 2; }));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.misses().size());
+	}
+
+	void keys__allocations_survive_a_restart()
+	{
+		auto state = dir_.path() / "state";
+		std::uint32_t first;
+		{
+			RxSaTable t(state / "rx-sas.json");
+			psp::MasterKey k;
+			k.bytes()[3] = 7;
+			t.set_key(0, k, true);
+			first = t.allocate(psp::Version::AesGcm128, local(1)).sa.spi;
+		}
+		RxSaTable t(state / "rx-sas.json");
+		psp::MasterKey k;
+		k.bytes()[3] = 7;
+		t.set_key(0, k, true);
+		// The same key again: its SA is back, and no SPI is given twice.
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.list().size());
+		CPPUNIT_ASSERT_EQUAL(first, t.list()[0].spi);
+		CPPUNIT_ASSERT(t.allocate(psp::Version::AesGcm128, local(1)).sa.spi != first);
 	}
 };
 
