@@ -1,29 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// The userspace decision cache: ilp.ko's (kmod/dcache.c) in a process.
-// What the kernel does with RCU and per-CPU counters is done here with a
-// reader-writer lock and atomics; the behaviour seen from outside (keys,
-// counters, which entry capacity eviction picks) is meant to be the same,
-// so that a node cannot tell which datapath its peer runs.
+// The userspace decision cache: ilp.ko's (kmod/dcache.c) in a process, and
+// built the same way: the table is read under RCU (liburcu's, its
+// lock-free hash table), so a lookup takes no lock and writes no line that
+// other receive threads write, unless they hit the same entry; changes are
+// serialised by a mutex that only writers take, and an entry a change took
+// out of the table is freed a grace period later.  The behaviour seen from
+// outside (keys, counters, which entry capacity eviction picks) is the
+// kernel's, so that a node cannot tell which datapath its peer runs.
 #include "datapath/decision_cache.hpp"
-#include "writer_first_mutex.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <random>
-#include <shared_mutex> // std::shared_lock
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include <linux/ilp.h>
+
+// The inline read side (a thread-local counter), not calls into the
+// library per lookup.  "bulletproof" flavour: threads need not register.
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-bp.h>
+// After the flavour, as the header asks.
+#include <urcu/rculfhash.h>
 
 namespace ilpd
 {
@@ -91,29 +100,77 @@ using Clock = DecisionCache::Clock;
 constexpr Clock::rep never = std::numeric_limits<Clock::rep>::min();
 
 struct Entry;
-using Node = std::pair<const Key, Entry>;
 
+// What the hash table links: standard layout, so that a cds_lfht_node or an
+// rcu_head the library hands back converts to it (the node is its first
+// member, the head at a fixed offset), and from it to its entry.
+struct Link {
+	cds_lfht_node node;
+	rcu_head rcu;
+	Entry *owner;
+};
+
+// One cached decision.  Published once complete and never changed after,
+// except its counters: replacing an entry publishes a new one in its
+// place, so a lookup sees either the old or the new, whole.  Freed a grace
+// period after it left the table: a lookup that found it may still be
+// reading it (the kernel's kfree_rcu()).
 struct Entry {
-	Entry(const Flow &f, std::shared_ptr<const Actions> a) : flow(f), actions(std::move(a)) {}
+	Entry(const Key &k, const Flow &f, std::shared_ptr<const Actions> a)
+	    : key(k), flow(f), actions(std::move(a))
+	{
+		cds_lfht_node_init(&link.node);
+		link.owner = this;
+	}
 
+	const Key key;
 	// As last installed, port included: the port is no part of the key,
 	// but it is what the installer said, and entries() shows it back.
-	Flow flow;
-	// Never null.  Immutable once installed, and shared with the lookups
-	// that returned it, so that a hit costs a reference count rather than
-	// a copy of the forward list (an allocation per packet).  The
-	// pointer is changed only under the exclusive lock; the object is
-	// never changed, so a receive thread may go on using it after the
-	// lock is dropped, while a service thread replaces the entry.
-	std::shared_ptr<const Actions> actions;
-	// Written by lookups under the shared lock, so atomics; relaxed, as
-	// nothing else is ordered by them (the kernel's are per-CPU u64_stats).
+	const Flow flow;
+	// Never null, never changed, and shared with the lookups that
+	// returned it, so that a hit costs a reference count rather than a
+	// copy of the forward list (an allocation per packet); a receive
+	// thread may go on using it after the entry is gone.
+	const std::shared_ptr<const Actions> actions;
+	// Written by lookups concurrently, so atomics; relaxed, as nothing
+	// else is ordered by them (the kernel's are per-CPU u64_stats).
 	std::atomic<std::uint64_t> packets{0};
 	std::atomic<std::uint64_t> bytes{0};
 	std::atomic<Clock::rep> used{never}; // time_since_epoch of the last hit
 	std::atomic<bool> referenced{false}; // hit since the hand last passed
-	// Its place on the clock, to unlink it in O(1).
-	std::list<Node *>::iterator pos;
+	// Its place on the clock, to unlink it in O(1); the writers' alone.
+	std::list<Entry *>::iterator pos;
+	Link link;
+};
+
+Entry *entry_of_node(cds_lfht_node *n) noexcept
+{
+	return reinterpret_cast<Link *>(n)->owner;
+}
+
+int key_matches(cds_lfht_node *n, const void *key) noexcept
+{
+	return entry_of_node(n)->key == *static_cast<const Key *>(key);
+}
+
+// call_rcu's callback: no lookup can hold the entry any more.
+void free_entry(rcu_head *head) noexcept
+{
+	auto *link = reinterpret_cast<Link *>(reinterpret_cast<char *>(head) - offsetof(Link, rcu));
+	delete link->owner;
+}
+
+// A read-side critical section: while it lasts, no entry this thread found
+// is freed.  urcu-bp registers a thread at its first one, by itself: the
+// cache is called from threads it did not make (receive threads, service
+// threads, the control thread) and must not ask each to register.  Cheap
+// with the membarrier() system call, which the grace periods use instead of
+// barriers on this side: a per-thread counter written, no shared line.
+struct ReadSide {
+	ReadSide() noexcept { urcu_bp_read_lock(); }
+	~ReadSide() { urcu_bp_read_unlock(); }
+	ReadSide(const ReadSide &) = delete;
+	ReadSide &operator=(const ReadSide &) = delete;
 };
 
 // Hit and miss counters, one pair per slot, each slot on cache lines of
@@ -144,7 +201,38 @@ std::size_t slot_of_this_thread() noexcept
 } // namespace
 
 struct DecisionCache::Impl {
-	explicit Impl(std::uint32_t cap) : map(0, KeyHash{seed()}), capacity(cap) {}
+	explicit Impl(std::uint32_t cap) : hash(KeyHash{seed()}), capacity(cap)
+	{
+		// Resized by liburcu's worker as entries come and go; lookups
+		// go on during a resize.
+		ht = cds_lfht_new_flavor(initial_buckets, initial_buckets, 0,
+					 CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+					 &urcu_bp_flavor, nullptr);
+		if (!ht)
+			throw std::bad_alloc();
+	}
+
+	// The owner destroys the cache once no thread uses it, so nothing
+	// reads the entries any more; the grace period is for liburcu's
+	// resize worker, which may still walk the table.
+	~Impl()
+	{
+		{
+			ReadSide rs;
+			for (Entry *e : clock)
+				cds_lfht_del(ht, &e->link.node);
+		}
+		urcu_bp_synchronize_rcu();
+		for (Entry *e : clock)
+			delete e;
+		clock.clear();
+		// Entries removed earlier, still waiting for their grace period.
+		urcu_bp_barrier();
+		cds_lfht_destroy(ht, nullptr);
+	}
+
+	Impl(const Impl &) = delete;
+	Impl &operator=(const Impl &) = delete;
 
 	static std::uint64_t seed()
 	{
@@ -152,29 +240,48 @@ struct DecisionCache::Impl {
 		return (std::uint64_t(rd()) << 32) ^ rd();
 	}
 
+	// Takes @e out of the table (the caller has taken it off the clock)
+	// and frees it once no lookup can hold it.  With mu held, in a read
+	// side (what cds_lfht_del() asks).
+	void unlink(Entry *e) noexcept
+	{
+		cds_lfht_del(ht, &e->link.node);
+		count.fetch_sub(1, std::memory_order_relaxed);
+		urcu_bp_call_rcu(&e->link.rcu, free_entry);
+	}
+
 	// Evicts one entry by second chance (CLOCK), as ilp_dc_evict_one():
 	// the hand is the front of @clock; an entry hit since the hand last
 	// passed loses its referenced bit and goes to the back, spared once;
 	// the first one not hit goes.  After a whole turn every bit is clear,
 	// so 2 * size steps always find one; the last step evicts regardless,
-	// as the kernel's does.  Takes the lock held exclusively, so no
-	// lookup sets a bit meanwhile; the cache must not be empty.
+	// as the kernel's does.  A lookup may set a bit meanwhile, as in the
+	// kernel: it only spares an entry that was just hit.  With mu held,
+	// in a read side; the cache must not be empty.
 	void evict_one() noexcept
 	{
 		for (std::size_t tries = 2 * clock.size(); tries--;) {
-			Node *n = clock.front();
-			if (n->second.referenced.load(std::memory_order_relaxed) && tries) {
-				n->second.referenced.store(false, std::memory_order_relaxed);
+			Entry *e = clock.front();
+			if (e->referenced.load(std::memory_order_relaxed) && tries) {
+				e->referenced.store(false, std::memory_order_relaxed);
 				clock.splice(clock.end(), clock, clock.begin());
 				continue;
 			}
 			clock.pop_front();
-			// A copy: erasing destroys the node the key is in.
-			const Key k = n->first;
-			map.erase(k);
+			unlink(e);
 			evicted.fetch_add(1, std::memory_order_relaxed);
 			return;
 		}
+	}
+
+	// @k's entry, or nullptr.  In a read side: the entry stays valid
+	// until it ends.
+	Entry *find(const Key &k) const noexcept
+	{
+		cds_lfht_iter it;
+		cds_lfht_lookup(ht, hash(k), key_matches, &k, &it);
+		cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+		return n ? entry_of_node(n) : nullptr;
 	}
 
 	CacheEntry entry_of(const Entry &e, Clock::time_point now) const
@@ -195,19 +302,23 @@ struct DecisionCache::Impl {
 		return out;
 	}
 
-	// Writer first: an install must not wait behind the lookups.
-	mutable WriterFirstMutex mu;
-	// Guarded by mu.  Nodes of an unordered_map do not move on rehash,
-	// so @clock may point into them and their atomics stay put.
-	std::unordered_map<Key, Entry, KeyHash> map;
-	// Every entry, in the order the hand meets them: oldest first, then
-	// spared ones in the order they were spared (the kernel's dc->clock).
-	std::list<Node *> clock;
-	std::uint32_t capacity;
+	static constexpr unsigned long initial_buckets = 64;
+
+	const KeyHash hash;
+	cds_lfht *ht = nullptr;
+	// Taken by changes and by entries(), never by lookups.
+	std::mutex mu;
+	// Guarded by mu.  Every entry, in the order the hand meets them:
+	// oldest first, then spared ones in the order they were spared (the
+	// kernel's dc->clock).  Holding mu keeps every entry on it alive:
+	// only a change, under mu, retires one.
+	std::list<Entry *> clock;
+	// Written under mu, read without it.
+	std::atomic<std::uint32_t> capacity;
+	std::atomic<std::uint32_t> count{0};
+	std::atomic<std::uint64_t> evicted{0};
 
 	std::array<Slot, n_slots> slots;
-	// Bumped with mu held exclusively, read without it.
-	std::atomic<std::uint64_t> evicted{0};
 };
 
 DecisionCache::DecisionCache(std::uint32_t capacity)
@@ -224,30 +335,29 @@ std::shared_ptr<const Actions> DecisionCache::lookup(const Flow &flow, std::size
 {
 	const Key k = key_of(flow);
 	Slot &slot = impl_->slots[slot_of_this_thread()];
-	std::shared_lock lock(impl_->mu);
-	auto it = impl_->map.find(k);
-	if (it == impl_->map.end()) {
+	ReadSide rs;
+	Entry *e = impl_->find(k);
+	if (!e) {
 		slot.misses.fetch_add(1, std::memory_order_relaxed);
 		return nullptr;
 	}
-	Entry &e = it->second;
-	e.packets.fetch_add(1, std::memory_order_relaxed);
-	e.bytes.fetch_add(bytes, std::memory_order_relaxed);
+	e->packets.fetch_add(1, std::memory_order_relaxed);
+	e->bytes.fetch_add(bytes, std::memory_order_relaxed);
 	// As ilp_dc_hit(): write the shared fields only when they change, so
 	// that a hot entry's bit is not rewritten by every packet.
 	const auto t = now.time_since_epoch().count();
-	if (e.used.load(std::memory_order_relaxed) != t)
-		e.used.store(t, std::memory_order_relaxed);
-	if (!e.referenced.load(std::memory_order_relaxed))
-		e.referenced.store(true, std::memory_order_relaxed);
+	if (e->used.load(std::memory_order_relaxed) != t)
+		e->used.store(t, std::memory_order_relaxed);
+	if (!e->referenced.load(std::memory_order_relaxed))
+		e->referenced.store(true, std::memory_order_relaxed);
 	slot.hits.fetch_add(1, std::memory_order_relaxed);
-	// A reference, taken under the lock (which is what keeps the pointer
-	// from changing meanwhile): one atomic increment on the control
-	// block, where a copy allocated the next hops' vector for every
-	// packet.  Why not let the caller act under the shared lock instead,
+	// A reference, taken in the read side (which is what keeps the entry
+	// and so its pointer alive meanwhile): one atomic increment on the
+	// control block, where a copy allocated the next hops' vector for
+	// every packet.  Why not let the caller act in the read side instead,
 	// with no count at all: it seals and sends (syscalls) while acting,
-	// and a writer would wait behind a whole batch.
-	return e.actions;
+	// and a grace period would wait behind a whole batch.
+	return e->actions;
 }
 
 // @now is unused: installing is not a use; an entry's last use is its last hit
@@ -263,76 +373,86 @@ void DecisionCache::install(const Flow &flow, const Actions &actions, Clock::tim
 		throw std::invalid_argument("a decision either drops or forwards and delivers");
 
 	// Everything that can throw happens before the cache changes: the
-	// copy, the map's node and the clock's node (kept in @spare until
-	// the evictions are done), so a failed install leaves it as it was.
-	const Key k = key_of(flow);
-	auto copy = std::make_shared<const Actions>(actions);
-	std::list<Node *> spare(1);
-	// A replaced decision is released after the lock is (declared
-	// before it, destroyed after it), so that a writer frees nothing
-	// while lookups wait; lookups still holding it keep it alive anyway.
-	std::shared_ptr<const Actions> replaced;
-	std::unique_lock lock(impl_->mu);
+	// entry and the clock's node (kept in @spare until the evictions are
+	// done), so a failed install leaves it as it was.
 	auto &d = *impl_;
-	if (auto it = d.map.find(k); it != d.map.end()) {
+	const Key k = key_of(flow);
+	const unsigned long h = d.hash(k);
+	auto fresh = std::make_unique<Entry>(k, flow, std::make_shared<const Actions>(actions));
+	std::list<Entry *> spare(1, fresh.get());
+	std::lock_guard lock(d.mu);
+	ReadSide rs;
+	cds_lfht_iter it;
+	cds_lfht_lookup(d.ht, h, key_matches, &k, &it);
+	if (cds_lfht_node *n = cds_lfht_iter_get_node(&it)) {
 		// The kernel replaces the entry by a new one, counters at 0,
-		// in the old one's place on the clock.
-		Entry &e = it->second;
-		e.flow = flow;
-		replaced = std::exchange(e.actions, std::move(copy));
-		e.packets.store(0, std::memory_order_relaxed);
-		e.bytes.store(0, std::memory_order_relaxed);
-		e.used.store(never, std::memory_order_relaxed);
-		e.referenced.store(false, std::memory_order_relaxed);
+		// in the old one's place on the clock.  Lookups find the old
+		// or the new one, never neither.  Cannot fail: the same key,
+		// and only writers, under mu, take entries out.
+		Entry *old = entry_of_node(n);
+		cds_lfht_replace(d.ht, &it, h, key_matches, &k, &fresh->link.node);
+		Entry *e = fresh.release();
+		e->pos = old->pos;
+		*e->pos = e;
+		urcu_bp_call_rcu(&old->link.rcu, free_entry);
 		return;
 	}
-	auto it = d.map.try_emplace(k, flow, std::move(copy)).first;
 	// Evict before the new entry joins the clock, as the kernel does:
 	// the hand must never pick the entry being installed.
-	while (d.clock.size() >= d.capacity && !d.clock.empty())
+	while (d.clock.size() >= d.capacity.load(std::memory_order_relaxed) && !d.clock.empty())
 		d.evict_one();
-	spare.front() = &*it;
 	d.clock.splice(d.clock.end(), spare);
-	it->second.pos = std::prev(d.clock.end());
+	fresh->pos = std::prev(d.clock.end());
+	cds_lfht_add(d.ht, h, &fresh.release()->link.node);
+	d.count.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool DecisionCache::remove(const Flow &flow)
 {
 	const Key k = key_of(flow);
-	std::unique_lock lock(impl_->mu);
-	auto it = impl_->map.find(k);
-	if (it == impl_->map.end())
+	std::lock_guard lock(impl_->mu);
+	ReadSide rs;
+	Entry *e = impl_->find(k);
+	if (!e)
 		return false;
-	impl_->clock.erase(it->second.pos);
-	impl_->map.erase(it);
+	impl_->clock.erase(e->pos);
+	impl_->unlink(e);
 	return true;
 }
 
 void DecisionCache::flush()
 {
-	std::unique_lock lock(impl_->mu);
-	impl_->clock.clear();
-	impl_->map.clear();
+	{
+		std::lock_guard lock(impl_->mu);
+		ReadSide rs;
+		for (Entry *e : impl_->clock)
+			impl_->unlink(e);
+		impl_->clock.clear();
+	}
+	// Once the flush is done, the cache holds no decision at all, not
+	// even one waiting for its grace period (what a caller dropping a
+	// service's decisions expects).  Not in a read side: it waits for one.
+	urcu_bp_barrier();
 }
 
 std::optional<CacheEntry> DecisionCache::entry(const Flow &flow, Clock::time_point now) const
 {
 	const Key k = key_of(flow);
-	std::shared_lock lock(impl_->mu);
-	auto it = impl_->map.find(k);
-	if (it == impl_->map.end())
+	ReadSide rs;
+	const Entry *e = impl_->find(k);
+	if (!e)
 		return std::nullopt;
-	return impl_->entry_of(it->second, now);
+	return impl_->entry_of(*e, now);
 }
 
 std::vector<CacheEntry> DecisionCache::entries(Clock::time_point now) const
 {
-	// A shared lock: lookups go on while the revalidator reads.
-	std::shared_lock lock(impl_->mu);
+	// The writers' lock, for the clock's order; lookups go on meanwhile.
+	std::lock_guard lock(impl_->mu);
 	std::vector<CacheEntry> out;
 	out.reserve(impl_->clock.size());
-	for (const Node *n : impl_->clock)
-		out.push_back(impl_->entry_of(n->second, now));
+	for (const Entry *e : impl_->clock)
+		out.push_back(impl_->entry_of(*e, now));
 	return out;
 }
 
@@ -340,22 +460,21 @@ void DecisionCache::set_capacity(std::uint32_t capacity)
 {
 	if (!capacity)
 		throw std::invalid_argument("a decision cache holds at least one entry");
-	std::unique_lock lock(impl_->mu);
-	impl_->capacity = capacity;
+	std::lock_guard lock(impl_->mu);
+	ReadSide rs;
+	impl_->capacity.store(capacity, std::memory_order_relaxed);
 	while (impl_->clock.size() > capacity)
 		impl_->evict_one();
 }
 
 std::uint32_t DecisionCache::capacity() const
 {
-	std::shared_lock lock(impl_->mu);
-	return impl_->capacity;
+	return impl_->capacity.load(std::memory_order_relaxed);
 }
 
 std::uint32_t DecisionCache::size() const
 {
-	std::shared_lock lock(impl_->mu);
-	return static_cast<std::uint32_t>(impl_->map.size());
+	return impl_->count.load(std::memory_order_relaxed);
 }
 
 std::uint64_t DecisionCache::hits() const noexcept

@@ -8,10 +8,13 @@
 // the hand last passed stay; hit/missed/evicted counters.  No idle expiry
 // here: the daemon's revalidator removes idle entries, as with the kernel.
 //
-// Thread-safe: lookups from any number of receive threads take a shared
-// lock and touch only atomics of the entry; changes take it exclusively.
-// An entry's actions are an immutable object shared with the lookups that
-// returned it: a change replaces the pointer, never the object, so what a
+// Thread-safe: lookups from any number of receive threads take no lock:
+// they read the table under RCU (liburcu), as the kernel's do, and write
+// only the atomics of the entry they hit and counters of their own thread.
+// Changes are serialised among themselves by a lock lookups never take; an
+// entry a change replaced, removed or evicted is freed a grace period
+// later, once no lookup can still be reading it.  An entry's actions are
+// an immutable object shared with the lookups that returned it, so what a
 // lookup returned stays valid and unchanged for as long as it is held.
 #pragma once
 
@@ -56,7 +59,9 @@ public:
 	void install(const Flow &flow, const Actions &actions,
 		     Clock::time_point now = Clock::now());
 	bool remove(const Flow &flow);
-	// Empties the cache; not counted as evictions.
+	// Empties the cache; not counted as evictions.  Returns once every
+	// entry it held is freed, the ones removed before too: the cache then
+	// holds no reference to any decision (it waits for a grace period).
 	void flush();
 
 	// Entries as last installed: CacheEntry::flow has the port given to

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <latch>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -104,6 +105,8 @@ class DecisionCacheTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(flush__empties_without_counting);
 	CPPUNIT_TEST(concurrent__hits_and_misses_add_up);
 	CPPUNIT_TEST(concurrent__entry_counters_add_up);
+	CPPUNIT_TEST(concurrent__lookups_never_see_a_freed_entry);
+	CPPUNIT_TEST(concurrent__held_decisions_outlive_replace_and_flush);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -617,6 +620,149 @@ public:
 		CPPUNIT_ASSERT_EQUAL(bytes.load(), e->bytes);
 		CPPUNIT_ASSERT_EQUAL(2 * readers * lookups, c.hits() + c.misses());
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), c.evictions());
+	}
+
+	void concurrent__lookups_never_see_a_freed_entry()
+	{
+		// Lookups take no lock: an entry replaced, removed, evicted or
+		// flushed while a reader is on it must stay readable until the
+		// reader is done (RCU's grace period).  Readers read everything
+		// an entry has, its flow and counters through entry() too, on
+		// a few flows that the writer churns as fast as it can, with a
+		// capacity under them so that installs evict.  A freed entry
+		// would be garbage here (and an error under ASan).
+		constexpr int readers = 3;
+		constexpr std::uint64_t flows = 8, min_writes = 10000, min_reads = 100000;
+		DecisionCache c(5);
+		std::atomic<bool> done{false};
+		std::atomic<std::uint64_t> wrong{0}, writes{0}, replaced{0}, reads{0}, hits{0};
+		std::latch start(readers + 1);
+
+		std::thread writer([&] {
+			Lcg rng{5};
+			start.arrive_and_wait();
+			while (!done.load() || writes.load() < min_writes) {
+				std::uint64_t i = rng() % flows;
+				// A flush waits for a grace period (ms): rare.
+				switch (rng() % 128) {
+				case 0:
+					c.flush();
+					break;
+				case 1:
+				case 2:
+				case 3:
+				case 4:
+					c.set_capacity(2);
+					c.set_capacity(5);
+					break;
+				default:
+					if (rng() % 5 == 0) {
+						c.remove(conn(i));
+						break;
+					}
+					if (c.entry(conn(i)))
+						replaced++;
+					c.install(conn(i), actions_of(i));
+				}
+				writes++;
+			}
+		});
+		std::vector<std::thread> threads;
+		for (int t = 0; t < readers; t++)
+			threads.emplace_back([&, t] {
+				Lcg rng{std::uint64_t(t) + 21};
+				std::uint64_t bad = 0, n = 0, h = 0;
+				start.arrive_and_wait();
+				for (; n < min_reads || writes.load() < min_writes; n++) {
+					std::uint64_t i = rng() % flows;
+					if (auto a = c.lookup(conn(i), 64)) {
+						h++;
+						if (*a != actions_of(i))
+							bad++;
+					}
+					if (auto e = c.entry(conn(i))) {
+						// (Its packets and bytes are two counters,
+						// not read at one instant.)
+						if (e->flow.conn != i ||
+						    e->actions != actions_of(i) || e->bytes % 64)
+							bad++;
+					}
+				}
+				wrong += bad;
+				reads += n;
+				hits += h;
+			});
+		for (auto &th : threads)
+			th.join();
+		done = true;
+		writer.join();
+
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), wrong.load());
+		// It did race: entries were replaced under the readers, and
+		// the readers found some.
+		CPPUNIT_ASSERT(replaced > 0 && hits > 0 && reads >= readers * min_reads);
+		CPPUNIT_ASSERT(c.evictions() > 0);
+		CPPUNIT_ASSERT_EQUAL(hits.load(), c.hits());
+		CPPUNIT_ASSERT(c.size() <= 5);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(c.size()), c.entries().size());
+	}
+
+	void concurrent__held_decisions_outlive_replace_and_flush()
+	{
+		// What a lookup returned is the caller's for as long as it
+		// holds it, while another thread replaces and flushes; once
+		// the readers let go and the cache is flushed, only the
+		// readers' references were keeping the old decisions: the
+		// cache holds none.
+		DecisionCache c(16);
+		c.install(conn(1), actions_of(1));
+		std::atomic<bool> done{false};
+		std::atomic<std::uint64_t> wrong{0}, held{0};
+		std::latch start(3);
+		std::weak_ptr<const Actions> first;
+		{
+			auto a = c.lookup(conn(1), 1);
+			CPPUNIT_ASSERT(a);
+			first = a;
+		}
+		std::thread writer([&] {
+			start.arrive_and_wait();
+			for (int n = 0; n < 3000; n++) {
+				c.install(conn(1), actions_of(1));
+				if (n % 100 == 0)
+					c.flush();
+			}
+			done = true;
+		});
+		std::vector<std::thread> threads;
+		for (int t = 0; t < 2; t++)
+			threads.emplace_back([&] {
+				std::vector<std::shared_ptr<const Actions>> kept;
+				start.arrive_and_wait();
+				while (!done.load()) {
+					if (auto a = c.lookup(conn(1), 1))
+						kept.push_back(std::move(a));
+					if (kept.size() == 64) {
+						for (const auto &k : kept)
+							if (*k != actions_of(1))
+								wrong++;
+						held += kept.size();
+						kept.clear();
+					}
+				}
+				for (const auto &k : kept)
+					if (*k != actions_of(1))
+						wrong++;
+			});
+		for (auto &th : threads)
+			th.join();
+		writer.join();
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), wrong.load());
+		CPPUNIT_ASSERT(held > 0);
+		c.flush();
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), c.size());
+		// Replaced at once, freed a grace period later; flush() waited.
+		CPPUNIT_ASSERT(first.expired());
 	}
 };
 
