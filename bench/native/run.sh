@@ -19,6 +19,10 @@
 #   ilp-svc      the service path: the null service (install=no) returns
 #                every packet to its sender, each one a miss that goes
 #                through the service's queue and worker
+#   cache        the decision cache's hit alone (dcache_bench), CPU per
+#                lookup from 1 and 2 threads, with and without a writer:
+#                ilpd's cache (RCU, no lock) against the one with a
+#                reader-writer lock that it replaced (dcache_rwlock_bench)
 #
 # It prints, per case, what each core and ilpd's threads did during the
 # window, then a table (packets/s that arrived, the sender's rate, the
@@ -30,7 +34,7 @@
 #   -d  measuring window per case (default 5)
 #   -w  warm-up before the window (default 1)
 #   -s  ILP payload after the ILP header (default 200)
-#   -c  the cases, comma-separated (default udp-fwd,ilp-hit,udp-echo,ilp-svc)
+#   -c  the cases, comma-separated (default udp-fwd,ilp-hit,udp-echo,ilp-svc,cache)
 #   -g  the CPU of the generator and sink (default 0)
 #   -f  the CPU of ilpd and of the baseline forwarder (default 1)
 #   -P  do not pin
@@ -47,7 +51,7 @@ build=${ILP_BUILD_DIR:-$top/build}
 duration=5
 warmup=1
 size=200
-cases=udp-fwd,ilp-hit,udp-echo,ilp-svc
+cases=udp-fwd,ilp-hit,udp-echo,ilp-svc,cache
 gen_cpu=0
 fwd_cpu=1
 pin=1
@@ -78,10 +82,12 @@ ilpd=$build/daemon/ilpd
 ilpctl=$build/cli/ilpctl
 blast=$build/bench/ilp_blast
 forward=$build/bench/udp_forward
+dcache_rcu=$build/bench/dcache_bench
+dcache_rwlock=$build/bench/dcache_rwlock_bench
 ilp_send=$build/selftests/ilp/ilp_send
 null_so=$build/services/null/null.so
 relay_so=$build/services/relay/relay.so
-for f in "$ilpd" "$ilpctl" "$blast" "$forward" "$ilp_send"; do
+for f in "$ilpd" "$ilpctl" "$blast" "$forward" "$ilp_send" "$dcache_rcu" "$dcache_rwlock"; do
 	[ -x "$f" ] || die "$f not built (cmake --build $build --target bench)"
 done
 for f in "$null_so" "$relay_so"; do
@@ -89,8 +95,8 @@ for f in "$null_so" "$relay_so"; do
 done
 for c in ${cases//,/ }; do
 	case $c in
-	udp-fwd | ilp-hit | udp-echo | ilp-svc) ;;
-	*) die "unknown case '$c' (udp-fwd, ilp-hit, udp-echo, ilp-svc)" ;;
+	udp-fwd | ilp-hit | udp-echo | ilp-svc | cache) ;;
+	*) die "unknown case '$c' (udp-fwd, ilp-hit, udp-echo, ilp-svc, cache)" ;;
 	esac
 done
 want() { [[ ,$cases, == *,$1,* ]]; }
@@ -382,6 +388,30 @@ want udp-echo && run_case udp-echo "userspace UDP echo (baseline of the service 
 want ilp-svc && run_case ilp-svc "ILP service path: null returns every packet (install=no)" \
 	ilpd null "${ilp_args[@]}" --service 7 --replies
 
+# The cache's hit alone, both implementations, one after the other for
+# each setting: 1 s each (0.05 s in smoke mode), unpinned (the threads are
+# the point), the writer installing or removing an entry no lookup hits
+# every 20 us.  Sets cache_ns[rcu|rwlock,THREADS,WRITER].
+declare -A cache_ns
+cache_secs=1
+[ $smoke = 0 ] || cache_secs=0.05
+if want cache; then
+	echo "== cache: the decision cache's hit alone (dcache_bench), ilpd's against the" \
+		"reader-writer lock it replaced"
+	for threads in 1 2; do
+		for writer in 0 20; do
+			for impl in rcu rwlock; do
+				bin=$dcache_rcu
+				[ $impl = rcu ] || bin=$dcache_rwlock
+				line=$("$bin" --threads $threads --writer-us $writer \
+					--seconds $cache_secs) || die "cache: $bin failed"
+				echo "   $impl: $line"
+				cache_ns[$impl,$threads,$writer]=$(sed -n 's/.* ns_per_hit=\([0-9.]*\).*/\1/p' <<<"$line")
+			done
+		done
+	done
+fi
+
 [ $smoke = 0 ] || { echo "smoke: every case delivered its packets"; exit 0; }
 
 echo
@@ -408,6 +438,22 @@ want ilp-hit && echo "ILP cache hit / paper: $(ratio "${arrived[ilp-hit]}" 37700
 	"per CPU-second $(ratio "${core_rate[ilp-hit]}" 377000)"
 want ilp-svc && echo "ILP service path / paper: $(ratio "${arrived[ilp-svc]}" 120000)," \
 	"per CPU-second $(ratio "${core_rate[ilp-svc]}" 60000) of the paper's per core (120k on 2 cores)"
+
+if want cache; then
+	echo
+	echo "The cache hit alone: ns of CPU per lookup that hit, per lookup thread (each"
+	echo "on flows of its own); the writer installs or removes other entries every 20 us"
+	printf '%-16s %-16s %14s %16s %12s\n' "lookup threads" writer "lock-free (RCU)" \
+		"rwlock (before)" "rwlock / RCU"
+	for threads in 1 2; do
+		for writer in 0 20; do
+			printf '%-16s %-16s %14s %16s %12s\n' "$threads" \
+				"$([ $writer = 0 ] && echo none || echo "every $writer us")" \
+				"${cache_ns[rcu,$threads,$writer]}" "${cache_ns[rwlock,$threads,$writer]}" \
+				"$(ratio "${cache_ns[rwlock,$threads,$writer]}" "${cache_ns[rcu,$threads,$writer]}")"
+		done
+	done
+fi
 
 # Where the excess went, for the bound line: "(N dropped at full UDP
 # receive buffers...; over the run X lost before ilpd, Y after: ...)".
