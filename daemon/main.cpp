@@ -2,9 +2,10 @@
 //
 // ilpd - the ILP daemon, one program for hosts and service nodes.
 //
-// Runs in the foreground (systemd's Type=exec), logs to stderr, and shuts
-// down cleanly on SIGTERM or SIGINT.  Exit status: 0 after a clean
-// shutdown, 1 when start-up failed, 2 for a bad configuration.
+// Runs in the foreground, logs to stderr, tells systemd (Type=notify) when
+// it is ready and when it stops, and shuts down cleanly on SIGTERM or
+// SIGINT.  Exit status: 0 after a clean shutdown, 1 when start-up failed, 2
+// for a bad configuration.
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "daemon.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "systemd_notify.hpp"
 
 using namespace ilpd;
 
@@ -48,6 +50,9 @@ int main(int argc, char **argv)
 		log::info("ilpd ", ilp::version, " started: role ", roles, ", datapath ",
 			  daemon->datapath_kind(), ", control socket ",
 			  control_socket_path(opts.run_dir).string());
+		// Only now: the datapath runs, the services are loaded and
+		// the control socket listens, so ilpctl gets an answer.
+		notify_ready("role " + roles + ", datapath " + daemon->datapath_kind());
 	} catch (const std::exception &e) {
 		log::error(e.what());
 		return 1;
@@ -56,6 +61,7 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log::info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ", shutting down");
+	notify_stopping();
 	daemon.reset();
 	log::info("stopped");
 	return 0;
