@@ -84,50 +84,75 @@ struct FileKeys {
 	}
 };
 
-// Reads "key = value" lines ('#' starts a comment); rejects what Boost
-// would reject too, but with the line number it cannot give.
-po::parsed_options read_config(const std::string &file, const po::options_description &desc,
-			       FileKeys &keys)
+std::string trim(const std::string &s)
+{
+	auto b = s.find_first_not_of(" \t\r");
+	auto e = s.find_last_not_of(" \t\r");
+	return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// Goes over the file's lines before Boost's parser reads it, for what that
+// parser cannot say: which line.  Every line must be "key = value" with a
+// known key ('#' starts a comment), a key not repeatable is set once; the
+// line of each key is noted, so that an error Boost finds in a value
+// (which names the key only) is told with the line that set it.  No
+// "[section]" lines: Boost would take one as a prefix of the keys after it.
+FileKeys scan_config(const std::string &file, const po::options_description &desc)
 {
 	std::ifstream in(file);
-	po::parsed_options parsed(&desc);
-	std::string line;
+	if (!in)
+		throw ConfigError(file + ": cannot open");
+	FileKeys keys;
 	keys.file = file;
+	std::string line;
 	for (int n = 1; std::getline(in, line); n++) {
 		auto hash = line.find('#');
 		if (hash != std::string::npos)
 			line.erase(hash);
-		auto trim = [](std::string s) {
-			auto b = s.find_first_not_of(" \t\r");
-			auto e = s.find_last_not_of(" \t\r");
-			return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-		};
 		line = trim(line);
 		if (line.empty())
 			continue;
+		const std::string at = file + ":" + std::to_string(n) + ": ";
 		auto eq = line.find('=');
-		if (eq == std::string::npos)
-			throw ConfigError(file + ":" + std::to_string(n) +
-					  ": expected 'key = value', got '" + line + "'");
-		std::string key = trim(line.substr(0, eq));
-		std::string value = trim(line.substr(eq + 1));
+		std::string key = eq == std::string::npos ? "" : trim(line.substr(0, eq));
+		if (key.empty() || line.front() == '[')
+			throw ConfigError(at + "expected 'key = value', got '" + line + "'");
 		const auto *opt_desc = desc.find_nothrow(key, false);
 		if (!opt_desc)
-			throw ConfigError(file + ":" + std::to_string(n) + ": unknown key '" + key +
-					  "'");
+			throw ConfigError(at + "unknown key '" + key + "'");
 		bool repeatable = opt_desc->semantic()->is_composing();
 		if (!repeatable && keys.lines_of.count(key))
-			throw ConfigError(file + ":" + std::to_string(n) + ": '" + key +
-					  "' already set on line " +
+			throw ConfigError(at + "'" + key + "' already set on line " +
 					  std::to_string(keys.lines_of[key].front()));
 		keys.lines_of[key].push_back(n);
-		po::option opt(key, {value});
-		opt.original_tokens = {key, value};
-		parsed.options.push_back(opt);
 	}
 	if (in.bad())
 		throw ConfigError(file + ": read error");
-	return parsed;
+	return keys;
+}
+
+// Reads @file with Boost's own config-file parser into @vm (after the
+// command line, so a flag wins), its errors told with the line of the key.
+void read_config(const std::string &file, const po::options_description &desc,
+		 po::variables_map &vm, FileKeys &keys)
+{
+	keys = scan_config(file, desc);
+	std::ifstream in(file);
+	if (!in)
+		throw ConfigError(file + ": cannot open");
+	try {
+		po::store(po::parse_config_file(in, desc, false), vm);
+	} catch (const po::error_with_option_name &e) {
+		std::string key = e.get_option_name();
+		key.erase(0, key.find_first_not_of('-'));
+		auto it = keys.lines_of.find(key);
+		if (it == keys.lines_of.end())
+			throw ConfigError(file + ": " + e.what());
+		throw ConfigError(file + ":" + std::to_string(it->second.front()) + ": " +
+				  e.what());
+	} catch (const po::error &e) {
+		throw ConfigError(file + ": " + e.what());
+	}
 }
 
 template <typename T>
@@ -266,13 +291,7 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 	std::string config =
 	    explicit_config ? vm["config"].as<std::string>() : opts.config.string();
 	if (explicit_config || std::filesystem::exists(config)) {
-		if (!std::ifstream(config))
-			throw ConfigError(config + ": cannot open");
-		try {
-			po::store(read_config(config, keys, file_keys), vm);
-		} catch (const po::error &e) {
-			throw ConfigError(config + ": " + e.what());
-		}
+		read_config(config, keys, vm, file_keys);
 		opts.config = config;
 	}
 	po::notify(vm);
@@ -302,15 +321,27 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 					 {"info", LogLevel::Info},
 					 {"debug", LogLevel::Debug}},
 					where("log-level"), "log-level");
-	auto absolute = [&](const std::string &key) {
-		std::filesystem::path p = vm[key].as<std::string>();
-		if (p.empty() || p.is_relative())
-			throw ConfigError(where(key) + ": '" + key + "' must be an absolute path");
-		return p;
+	// Every path may be relative: one in the file is taken from the
+	// file's directory (wherever ilpd was started from), one given as a
+	// flag from the working directory, as a shell user expects.  ilpd
+	// keeps them absolute, so that what it logs and uses is the same path.
+	const std::filesystem::path config_dir =
+	    std::filesystem::absolute(opts.config).parent_path();
+	auto resolve = [&](const std::filesystem::path &p, const std::string &from,
+			   const std::string &key) {
+		if (p.empty())
+			throw ConfigError(from + ": '" + key + "' is an empty path");
+		if (p.is_absolute())
+			return p.lexically_normal();
+		auto base = from.starts_with("--") ? std::filesystem::current_path() : config_dir;
+		return (base / p).lexically_normal();
 	};
-	opts.state_dir = absolute("state-dir");
-	opts.run_dir = absolute("run-dir");
-	opts.plugin_dir = absolute("plugin-dir");
+	auto path = [&](const std::string &key) {
+		return resolve(vm[key].as<std::string>(), where(key), key);
+	};
+	opts.state_dir = path("state-dir");
+	opts.run_dir = path("run-dir");
+	opts.plugin_dir = path("plugin-dir");
 
 	auto in_range = [&](const std::string &key, unsigned long v, unsigned long lo,
 			    unsigned long hi) {
@@ -329,15 +360,8 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 	opts.cache_capacity =
 	    in_range("cache-capacity", vm["cache-capacity"].as<std::uint32_t>(), 1, 1u << 24);
 
-	// Relative key files are found next to the configuration file.
-	auto beside_config = [&](const std::filesystem::path &p, const std::string &from) {
-		if (p.is_absolute() || from.starts_with("--"))
-			return p;
-		return std::filesystem::absolute(opts.config).parent_path() / p;
-	};
 	if (vm.count("master-keys"))
-		opts.master_keys =
-		    beside_config(vm["master-keys"].as<std::string>(), where("master-keys"));
+		opts.master_keys = path("master-keys");
 	if (vm.count("sn")) {
 		try {
 			opts.sn = ilp::Endpoint::parse(vm["sn"].as<std::string>());
@@ -350,7 +374,7 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 		for (std::size_t i = 0; i < list.size(); i++) {
 			std::string at = file_keys.where("peer", i, list.size());
 			PeerConfig peer = parse_peer(list[i], at);
-			peer.keyfile = beside_config(peer.keyfile, at);
+			peer.keyfile = resolve(peer.keyfile, at, "keyfile");
 			opts.peers.push_back(std::move(peer));
 		}
 	}

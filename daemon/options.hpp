@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // ilpd's configuration: every key of /etc/ilp/ilpd.conf is also a
-// command-line flag (the command line wins).  Unknown keys and bad values
-// are errors that name the file and line.
+// command-line flag (the command line wins).  The file is read by
+// Boost.Program_options' config-file parser; unknown keys and bad values
+// are errors that name the file and line.  Paths may be relative: from the
+// file's directory when set in the file, from the working directory when
+// given as a flag; Options holds them absolute.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,11 @@ class OptionsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__malformed_line_names_line);
 	CPPUNIT_TEST(parse__duplicate_key_names_both_lines);
 	CPPUNIT_TEST(parse__bad_flag_names_flag);
-	CPPUNIT_TEST(parse__relative_state_dir_refused);
+	CPPUNIT_TEST(parse__relative_paths_in_the_file_from_its_directory);
+	CPPUNIT_TEST(parse__relative_path_flags_from_the_working_directory);
+	CPPUNIT_TEST(parse__empty_path_names_line);
+	CPPUNIT_TEST(parse__bad_number_names_line);
+	CPPUNIT_TEST(parse__section_line_names_line);
 	CPPUNIT_TEST(parse__missing_explicit_file_refused);
 	CPPUNIT_TEST(parse__peers_repeat_and_keyfiles_beside_the_file);
 	CPPUNIT_TEST(parse__bad_peer_names_its_own_line);
@@ -122,10 +126,61 @@ public:
 				     error_of({"-c", conf(""), "--log-level", "loud"}));
 	}
 
-	void parse__relative_state_dir_refused()
+	void parse__relative_paths_in_the_file_from_its_directory()
 	{
-		auto f = conf("state-dir = var/ilp\n");
-		CPPUNIT_ASSERT_EQUAL(f + ":1: 'state-dir' must be an absolute path",
+		// Every path key may be relative; in the file, it is the
+		// file's directory they start from, not ilpd's working one.
+		Options o;
+		auto f = conf("state-dir = var/ilp\nrun-dir = ./run\nplugin-dir = ../plugins\n"
+			      "master-keys = keys/node.keys\n"
+			      "peer = 10.0.1.2 spi 1 version 0 keyfile ../sn1.key\n");
+		parse_options({"-c", f}, o);
+		CPPUNIT_ASSERT(dir_.path() / "var/ilp" == o.state_dir);
+		CPPUNIT_ASSERT(dir_.path() / "run" == o.run_dir);
+		CPPUNIT_ASSERT((dir_.path().parent_path() / "plugins") == o.plugin_dir);
+		CPPUNIT_ASSERT(dir_.path() / "keys/node.keys" == o.master_keys);
+		CPPUNIT_ASSERT((dir_.path().parent_path() / "sn1.key") == o.peers.at(0).keyfile);
+	}
+
+	void parse__relative_path_flags_from_the_working_directory()
+	{
+		// As flags, the same keys start from the working directory, and
+		// come out absolute, as every other path.
+		Options o;
+		const fs::path cwd = fs::current_path();
+		parse_options({"-c", conf(""), "--state-dir", "st", "--run-dir", "/abs/run",
+			       "--plugin-dir", "p/../plugins", "--master-keys", "node.keys",
+			       "--peer", "10.0.1.2 spi 1 version 0 keyfile sn1.key"},
+			      o);
+		CPPUNIT_ASSERT(cwd / "st" == o.state_dir);
+		CPPUNIT_ASSERT_EQUAL(std::string("/abs/run"), o.run_dir.string());
+		CPPUNIT_ASSERT(cwd / "plugins" == o.plugin_dir);
+		CPPUNIT_ASSERT(cwd / "node.keys" == o.master_keys);
+		CPPUNIT_ASSERT(cwd / "sn1.key" == o.peers.at(0).keyfile);
+		CPPUNIT_ASSERT(o.state_dir.is_absolute() && o.plugin_dir.is_absolute());
+	}
+
+	void parse__empty_path_names_line()
+	{
+		auto f = conf("role = sn\nstate-dir =\n");
+		CPPUNIT_ASSERT_EQUAL(f + ":2: 'state-dir' is an empty path", error_of({"-c", f}));
+	}
+
+	void parse__bad_number_names_line()
+	{
+		// Found by Boost's parser, which names the key only: the line
+		// is the one that set it.
+		auto f = conf("role = sn\n\nhandler-threads = many\n");
+		auto err = error_of({"-c", f});
+		CPPUNIT_ASSERT_MESSAGE(err, err.starts_with(f + ":3: "));
+		CPPUNIT_ASSERT_MESSAGE(err, err.find("handler-threads") != std::string::npos);
+		CPPUNIT_ASSERT_MESSAGE(err, err.find("many") != std::string::npos);
+	}
+
+	void parse__section_line_names_line()
+	{
+		auto f = conf("role = sn\n[ilpd]\n");
+		CPPUNIT_ASSERT_EQUAL(f + ":2: expected 'key = value', got '[ilpd]'",
 				     error_of({"-c", f}));
 	}
 
@@ -191,8 +246,9 @@ public:
 				     error_of({"-c", f}));
 		f = conf("port = 70000\n");
 		CPPUNIT_ASSERT_EQUAL(f + ":1: 'port' must be from 1 to 65535", error_of({"-c", f}));
+		// Not a number at all: Boost's parser says so, with the line.
 		f = conf("cache-capacity = many\n");
-		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ": "));
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":1: "));
 	}
 
 	void parse__service_config()
