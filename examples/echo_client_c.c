@@ -5,11 +5,15 @@
  *	echo_client_c SERVICE HOST[:PORT] [--sn SN[:PORT]] [--count N]
  *		      [--metadata TYPE=TEXT]...
  *
- * Does what echo_client does, with the socket calls themselves: connect(2)
- * to SERVICE on HOST, then for each "ping I" a sendmsg(2) carrying the
- * --metadata TLVs in an ILP_CMSG_METADATA control message, poll(2) for up
- * to 5 s and recv(2).  Prints "echoed K/N"; exit status 0 when every echo
- * came back intact, 1 otherwise, 2 for a command line that does not parse.
+ * Does what echo_client does, with the ilp_sock_*() calls: they take
+ * AF_ILP when ilp.ko is loaded and the local ilpd's app socket otherwise,
+ * so that this runs on a node without the module too, as the C++ client
+ * does.  ilp_sock_connect() to SERVICE on HOST, then for each "ping I" an
+ * ilp_sock_sendto() with the --metadata TLVs, poll(2) on ilp_sock_fd() for
+ * up to 5 s and ilp_sock_recvfrom().  Prints "echoed K/N"; exit status 0
+ * when every echo came back intact, 1 otherwise, 2 for a command line that
+ * does not parse.  SERVICE 8 is the relay that SNs ship
+ * (services/relay), whose return path brings the echo back.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,9 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <ilp/ilp.h>
 
@@ -29,12 +31,16 @@ static const char usage[] =
     "usage: echo_client_c SERVICE HOST[:PORT] [--sn SN[:PORT]] [--count N]\n"
     "                     [--metadata TYPE=TEXT]...\n";
 
-/* What the errno of a failed connect or send means for ILP. */
+/* What the errno of a failed open, connect or send means for ILP. */
 static const char *hint(int err)
 {
 	switch (err) {
 	case EAFNOSUPPORT:
-		return ": is ilp.ko loaded? (modprobe ilp)";
+		/* Neither the module nor ilpd's app socket is there. */
+		return ": is ilp.ko loaded? (modprobe ilp), or is ilpd running? (datapath = user)";
+	case ENOENT:
+	case ECONNREFUSED:
+		return " (is ilpd running?)";
 	case ENETUNREACH:
 		return " (no SN and no direct peer to send through: ilpctl instance set sn ADDR)";
 	case ENOKEY:
@@ -73,36 +79,18 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Sends "ping @i" with the @md_len bytes of TLVs at @md; waits for its echo. */
-static int ping(int fd, unsigned long i, const unsigned char *md, size_t md_len)
+/*
+ * Sends "ping @i" to the connected destination with the @md_len bytes of
+ * TLVs at @md (none when 0: @md is never NULL, which would mean the
+ * socket's sticky metadata); waits for its echo.
+ */
+static int ping(struct ilp_sock *s, unsigned long i, const unsigned char *md, size_t md_len)
 {
-	union {
-		struct cmsghdr align;
-		unsigned char buf[CMSG_SPACE(ILP_METADATA_MAX)];
-	} control;
 	char msg[32], got[65536];
-	struct iovec iov;
-	struct msghdr mh;
 	double deadline;
 
 	snprintf(msg, sizeof(msg), "ping %lu", i);
-	iov.iov_base = msg;
-	iov.iov_len = strlen(msg);
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (md_len) {
-		struct cmsghdr *c;
-
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(md_len);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_ILP;
-		c->cmsg_type = ILP_CMSG_METADATA;
-		c->cmsg_len = CMSG_LEN(md_len);
-		memcpy(CMSG_DATA(c), md, md_len);
-	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
+	if (ilp_sock_sendto(s, msg, strlen(msg), NULL, md, md_len) < 0) {
 		fail("sending");
 		return -1;
 	}
@@ -113,13 +101,13 @@ static int ping(int fd, unsigned long i, const unsigned char *md, size_t md_len)
 		double left = deadline - now();
 		ssize_t n;
 
-		p.fd = fd;
+		p.fd = ilp_sock_fd(s);
 		p.events = POLLIN;
 		if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == 0) {
 			printf("%s: no echo within 5 s\n", msg);
 			return 0;
 		}
-		n = recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
+		n = ilp_sock_recvfrom(s, got, sizeof(got) - 1, MSG_DONTWAIT, NULL, NULL, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				continue;
@@ -141,15 +129,15 @@ static int ping(int fd, unsigned long i, const unsigned char *md, size_t md_len)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ilp to, local;
+	struct sockaddr_ilp to;
+	struct ilp_sock *s;
 	unsigned char md[ILP_METADATA_MAX];
 	unsigned long long service = 0, count = 3, v;
 	unsigned long i, echoed = 0;
 	const char *args[2];
 	char text[ILP_ADDRSTRLEN];
 	size_t md_len = 0, nargs = 0;
-	socklen_t len;
-	int a, fd, r;
+	int a, r;
 
 	/* The family is set here; the host and SN below. */
 	ilp_addr_init(&to, 0, 0);
@@ -227,35 +215,29 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	fd = ilp_socket(SOCK_CLOEXEC);
-	if (fd < 0) {
-		fail("opening an AF_ILP socket");
+	s = ilp_sock_open(SOCK_CLOEXEC);
+	if (!s) {
+		fail("opening an ILP socket");
 		return 1;
 	}
 	ilp_addr_format(&to, text, sizeof(text));
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	/* Binds the socket to the service and a new connection, too. */
+	if (ilp_sock_connect(s, &to) < 0) {
 		char what[ILP_ADDRSTRLEN + 16];
 
 		snprintf(what, sizeof(what), "connecting to %s", text);
 		fail(what);
-		close(fd);
+		ilp_sock_close(s);
 		return 1;
 	}
-	/* connect() bound the socket to the service and a new connection. */
-	len = sizeof(local);
-	if (getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
-		char from[ILP_ADDRSTRLEN];
-
-		ilp_addr_format(&local, from, sizeof(from));
-		printf("%s -> %s\n", from, text);
-	}
+	printf("-> %s\n", text);
 	for (i = 1; i <= count; i++) {
-		r = ping(fd, i, md, md_len);
+		r = ping(s, i, md, md_len);
 		if (r < 0)
 			break;
 		echoed += (unsigned long)r;
 	}
-	close(fd);
+	ilp_sock_close(s);
 	printf("echoed %lu/%llu\n", echoed, count);
 	return echoed == count ? 0 : 1;
 }
