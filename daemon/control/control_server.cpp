@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "control/control_server.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -57,6 +59,19 @@ std::string json_message(const json::exception &e)
 	return std::string(m);
 }
 
+// Overwrites every string in @j: requests may carry keys (key.set,
+// peer.add), which should not linger in freed memory.
+void wipe_strings(json &j) noexcept
+{
+	if (j.is_string()) {
+		auto &s = j.get_ref<std::string &>();
+		OPENSSL_cleanse(s.data(), s.size());
+	} else if (j.is_structured()) {
+		for (auto &v : j)
+			wipe_strings(v);
+	}
+}
+
 std::string reply_to(const ControlHandlers &handlers, std::string_view message)
 {
 	json req;
@@ -85,6 +100,10 @@ std::string reply_to(const ControlHandlers &handlers, std::string_view message)
 	req.erase("version");
 
 	json result;
+	struct Wipe {
+		json &req;
+		~Wipe() { wipe_strings(req); }
+	} wipe{req};
 	try {
 		result = h->second(req);
 	} catch (const json::exception &e) {
@@ -329,6 +348,7 @@ void ControlServer::serve()
 		else
 			c.out.push_back(reply_to(
 			    handlers_, std::string_view(buf.data(), static_cast<size_t>(n))));
+		OPENSSL_cleanse(buf.data(), std::min(buf.size(), static_cast<std::size_t>(n)));
 		return flush(c);
 	};
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -35,6 +36,18 @@ std::string socket_hint(int err, const std::string &path)
 	default:
 		return "cannot connect to ilpd: " + std::string(std::strerror(err)) + " (socket " +
 		       path + ")";
+	}
+}
+
+// Overwrites every string in @j.
+void wipe_strings(nlohmann::json &j) noexcept
+{
+	if (j.is_string()) {
+		auto &s = j.get_ref<std::string &>();
+		OPENSSL_cleanse(s.data(), s.size());
+	} else if (j.is_structured()) {
+		for (auto &v : j)
+			wipe_strings(v);
 	}
 }
 
@@ -140,6 +153,17 @@ nlohmann::json DaemonClient::call(const std::string &cmd, nlohmann::json args)
 	// Invalid UTF-8 (a file name, say) is replaced rather than thrown on:
 	// the daemon then says what it does not know.
 	std::string req = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+	// Requests may carry keys (key.set, peer.add): the copies made here
+	// are wiped when this call ends, however it ends.
+	struct Wipe {
+		nlohmann::json &args;
+		std::string &req;
+		~Wipe()
+		{
+			wipe_strings(args);
+			OPENSSL_cleanse(req.data(), req.size());
+		}
+	} wipe{args, req};
 
 	ssize_t n;
 	do
