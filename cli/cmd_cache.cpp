@@ -17,11 +17,11 @@
 
 #include <linux/ilp.h>
 
-#include <ilp/control.hpp>
 #include <ilp/error.hpp>
 
 #include "args.hpp"
 #include "ilpctl.hpp"
+#include "plane.hpp"
 
 namespace ilpctl
 {
@@ -158,8 +158,8 @@ bool flow_less(const ilp::Flow &a, const ilp::Flow &b)
 
 int cmd_cache_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto entries = ctl.cache();
+	auto ctl = open_plane(ctx);
+	auto entries = ctl->cache();
 	std::sort(entries.begin(), entries.end(),
 		  [](const auto &a, const auto &b) { return flow_less(a.flow, b.flow); });
 	if (ctx.json) {
@@ -192,43 +192,45 @@ int cmd_cache_show(Context &ctx, Args)
 	return 0;
 }
 
-int cmd_cache_add(Context &, Args args)
+int cmd_cache_add(Context &ctx, Args args)
 {
 	auto c = parse_cache_args("add", args, true);
-	ilp::Control ctl;
-	ctl.cache_add(c.flow, c.actions);
+	auto ctl = open_plane(ctx);
+	ctl->cache_add(c.flow, c.actions);
 	return 0;
 }
 
-int cmd_cache_del(Context &, Args args)
+int cmd_cache_del(Context &ctx, Args args)
 {
 	auto c = parse_cache_args("del", args, false);
-	ilp::Control ctl;
-	ctl.cache_del(c.flow);
+	auto ctl = open_plane(ctx);
+	ctl->cache_del(c.flow);
 	return 0;
 }
 
-int cmd_cache_flush(Context &, Args)
+int cmd_cache_flush(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	ctl.cache_flush();
+	auto ctl = open_plane(ctx);
+	ctl->cache_flush();
 	return 0;
 }
 
-int cmd_cache_set_capacity(Context &, Args args)
+int cmd_cache_set_capacity(Context &ctx, Args args)
 {
 	auto n = parse_uint<std::uint32_t>(args[0]);
 	if (!n || !*n)
 		usage_error("cache", "set-capacity",
 			    "N takes a number of entries, 1 to 4294967295, not '" + args[0] + "'");
-	ilp::Control ctl;
-	ctl.cache_set_capacity(*n);
+	auto ctl = open_plane(ctx);
+	model::CacheSettings s;
+	s.capacity = *n;
+	ctl->cache_set(s);
 	return 0;
 }
 
-int cmd_cache_set(Context &, Args args)
+int cmd_cache_set(Context &ctx, Args args)
 {
-	ilp::Control::CacheSettings s;
+	model::CacheSettings s;
 	if (args.size() % 2)
 		usage_error("cache", "set", "'" + args.back() + "' needs a value");
 	for (std::size_t i = 0; i < args.size(); i += 2) {
@@ -250,8 +252,8 @@ int cmd_cache_set(Context &, Args args)
 		else
 			usage_error("cache", "set", "unknown keyword '" + key + "'");
 	}
-	ilp::Control ctl;
-	ctl.cache_set(s);
+	auto ctl = open_plane(ctx);
+	ctl->cache_set(s);
 	return 0;
 }
 

@@ -5,15 +5,14 @@
 // of the host's sockets.
 #include <iostream>
 
-#include <ilp/control.hpp>
-
 #include "args.hpp"
 #include "ilpctl.hpp"
+#include "plane.hpp"
 
 namespace ilpctl
 {
 
-int cmd_instance_add(Context &, Args args)
+int cmd_instance_add(Context &ctx, Args args)
 {
 	auto kw = keyword_args("instance", "add", args, {"port"});
 	std::optional<std::uint16_t> port;
@@ -23,22 +22,22 @@ int cmd_instance_add(Context &, Args args)
 			usage_error("instance", "add",
 				    "port takes a UDP port, 1 to 65535, not '" + it->second + "'");
 	}
-	ilp::Control ctl;
-	ctl.instance_add(port);
+	auto ctl = open_plane(ctx);
+	ctl->instance_add(port);
 	return 0;
 }
 
-int cmd_instance_del(Context &, Args)
+int cmd_instance_del(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	ctl.instance_del();
+	auto ctl = open_plane(ctx);
+	ctl->instance_del();
 	return 0;
 }
 
 int cmd_instance_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto inst = ctl.instance();
+	auto ctl = open_plane(ctx);
+	auto inst = ctl->instance();
 	if (ctx.json) {
 		nlohmann::json j = nullptr;
 		if (inst) {
@@ -60,7 +59,7 @@ int cmd_instance_show(Context &ctx, Args)
 	return 0;
 }
 
-int cmd_instance_set(Context &, Args args)
+int cmd_instance_set(Context &ctx, Args args)
 {
 	if (args[0] != "sn")
 		usage_error("instance", "set", "unknown argument '" + args[0] + "'");
@@ -72,8 +71,8 @@ int cmd_instance_set(Context &, Args args)
 			usage_error("instance", "set", e.what());
 		}
 	}
-	ilp::Control ctl;
-	ctl.instance_set_sn(sn);
+	auto ctl = open_plane(ctx);
+	ctl->instance_set_sn(sn);
 	return 0;
 }
 

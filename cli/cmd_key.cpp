@@ -6,17 +6,17 @@
 #include <cerrno>
 #include <iostream>
 
-#include <ilp/control.hpp>
 #include <ilp/error.hpp>
 
 #include "args.hpp"
 #include "ilpctl.hpp"
+#include "plane.hpp"
 #include <ilp/key_files.hpp>
 
 namespace ilpctl
 {
 
-int cmd_key_set(Context &, Args args)
+int cmd_key_set(Context &ctx, Args args)
 {
 	unsigned slot;
 	if (args[0] == "0")
@@ -36,12 +36,12 @@ int cmd_key_set(Context &, Args args)
 	auto file = ilp::read_master_keys(path);
 	if (!file.present[slot])
 		throw ilp::Error(ENOKEY, path + " sets no key" + std::to_string(slot));
-	ilp::Control ctl;
-	ctl.key_set(slot, file.keys.key[slot], active);
+	auto ctl = open_plane(ctx);
+	ctl->key_set(slot, file.keys.key[slot], active);
 	return 0;
 }
 
-int cmd_key_rotate(Context &, Args args)
+int cmd_key_rotate(Context &ctx, Args args)
 {
 	const std::string &path = args[0];
 	auto file = ilp::read_master_keys(path);
@@ -51,15 +51,15 @@ int cmd_key_rotate(Context &, Args args)
 		throw ilp::Error(EINVAL, path +
 					     " sets both key0 and key1; rotation takes a file "
 					     "with one key (which slot it names does not matter)");
-	ilp::Control ctl;
-	ctl.key_rotate(file.keys.key[file.present[0] ? 0 : 1]);
+	auto ctl = open_plane(ctx);
+	ctl->key_rotate(file.keys.key[file.present[0] ? 0 : 1]);
 	return 0;
 }
 
 int cmd_key_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto info = ctl.keys();
+	auto ctl = open_plane(ctx);
+	auto info = ctl->keys();
 	if (ctx.json) {
 		auto present = nlohmann::json::array();
 		for (unsigned s = 0; s < 2; s++)
@@ -67,7 +67,9 @@ int cmd_key_show(Context &ctx, Args)
 				present.push_back(s);
 		ctx.emit({{"active_slot",
 			   info.active_slot ? nlohmann::json(*info.active_slot) : nullptr},
-			  {"present_slots", present}});
+			  {"present_slots", present},
+			  {"aead_driver",
+			   info.aead_driver ? nlohmann::json(*info.aead_driver) : nullptr}});
 		return 0;
 	}
 	if (!info.present[0] && !info.present[1]) {
@@ -80,6 +82,8 @@ int cmd_key_show(Context &ctx, Args)
 			ctx.out << " active";
 		ctx.out << '\n';
 	}
+	if (info.aead_driver)
+		ctx.out << "aead " << *info.aead_driver << '\n';
 	return 0;
 }
 

@@ -7,11 +7,11 @@
 #include <cerrno>
 #include <iostream>
 
-#include <ilp/control.hpp>
 #include <ilp/error.hpp>
 
 #include "args.hpp"
 #include "ilpctl.hpp"
+#include "plane.hpp"
 #include <ilp/key_files.hpp>
 
 namespace ilpctl
@@ -88,39 +88,39 @@ int version_number(ilp::psp::Version v)
 
 } // namespace
 
-int cmd_peer_add(Context &, Args args)
+int cmd_peer_add(Context &ctx, Args args)
 {
 	auto p = parse_peer_args("add", args, false);
-	ilp::Control ctl;
-	ctl.peer_add(p.peer, p.tx);
+	auto ctl = open_plane(ctx);
+	ctl->peer_add(p.peer, p.tx);
 	if (p.direct)
-		ctl.peer_set_direct(p.peer, *p.direct);
+		ctl->peer_set_direct(p.peer, *p.direct);
 	return 0;
 }
 
-int cmd_peer_set(Context &, Args args)
+int cmd_peer_set(Context &ctx, Args args)
 {
 	auto p = parse_peer_args("set", args, true);
-	ilp::Control ctl;
+	auto ctl = open_plane(ctx);
 	if (p.tx)
-		ctl.peer_set(p.peer, *p.tx);
+		ctl->peer_set(p.peer, *p.tx);
 	if (p.direct)
-		ctl.peer_set_direct(p.peer, *p.direct);
+		ctl->peer_set_direct(p.peer, *p.direct);
 	return 0;
 }
 
-int cmd_peer_del(Context &, Args args)
+int cmd_peer_del(Context &ctx, Args args)
 {
 	auto peer = parse_peer("del", args[0]);
-	ilp::Control ctl;
-	ctl.peer_del(peer);
+	auto ctl = open_plane(ctx);
+	ctl->peer_del(peer);
 	return 0;
 }
 
 int cmd_peer_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto peers = ctl.peers();
+	auto ctl = open_plane(ctx);
+	auto peers = ctl->peers();
 	if (ctx.json) {
 		auto arr = nlohmann::json::array();
 		for (const auto &p : peers) {

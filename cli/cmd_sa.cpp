@@ -11,11 +11,11 @@
 
 #include <openssl/crypto.h>
 
-#include <ilp/control.hpp>
 #include <ilp/error.hpp>
 
 #include "args.hpp"
 #include "ilpctl.hpp"
+#include "plane.hpp"
 
 namespace ilpctl
 {
@@ -44,7 +44,7 @@ void to_hex(std::span<const std::uint8_t> key, char (&out)[65])
 
 int cmd_sa_alloc(Context &ctx, Args args)
 {
-	auto kw = keyword_args("sa", "alloc", args, {"version"});
+	auto kw = keyword_args("sa", "alloc", args, {"peer", "version"});
 	auto version = ilp::psp::Version::AesGcm128;
 	if (auto it = kw.find("version"); it != kw.end()) {
 		auto v = parse_version(it->second);
@@ -54,21 +54,36 @@ int cmd_sa_alloc(Context &ctx, Args args)
 					it->second + "'");
 		version = *v;
 	}
-	ilp::Control ctl;
-	auto sa = ctl.sa_alloc(version);
+	// The peer the SA is for: only its packets may use it.
+	std::optional<ilp::Endpoint> peer;
+	if (auto it = kw.find("peer"); it != kw.end()) {
+		try {
+			peer = ilp::Endpoint::parse(it->second);
+		} catch (const ilp::Error &e) {
+			usage_error("sa", "alloc", e.what());
+		}
+	}
+	auto ctl = open_plane(ctx);
+	auto sa = ctl->sa_alloc(version, peer);
 	char hex[65];
 	to_hex(sa.key.bytes(), hex);
-	char line[160];
+	// "null" when the plane does not say (JSON), nothing in the text.
+	const std::string addr = sa.peer ? sa.peer->addr_string() : std::string();
+	const std::string peer_text = sa.peer ? " peer " + addr : std::string();
+	const std::string peer_json = sa.peer ? "\"" + addr + "\"" : std::string("null");
+	char line[256];
 	if (!ctx.json)
-		std::snprintf(line, sizeof(line), "spi 0x%08x version %d key %s\n", sa.spi,
-			      version_number(sa.version), hex);
+		std::snprintf(line, sizeof(line), "spi 0x%08x version %d%s key %s\n", sa.spi,
+			      version_number(sa.version), peer_text.c_str(), hex);
 	else if (ctx.pretty)
 		std::snprintf(line, sizeof(line),
-			      "{\n  \"spi\": %u,\n  \"version\": %d,\n  \"key\": \"%s\"\n}\n",
-			      sa.spi, version_number(sa.version), hex);
+			      "{\n  \"spi\": %u,\n  \"version\": %d,\n  \"peer\": %s,\n  "
+			      "\"key\": \"%s\"\n}\n",
+			      sa.spi, version_number(sa.version), peer_json.c_str(), hex);
 	else
-		std::snprintf(line, sizeof(line), "{\"spi\":%u,\"version\":%d,\"key\":\"%s\"}\n",
-			      sa.spi, version_number(sa.version), hex);
+		std::snprintf(line, sizeof(line),
+			      "{\"spi\":%u,\"version\":%d,\"peer\":%s,\"key\":\"%s\"}\n", sa.spi,
+			      version_number(sa.version), peer_json.c_str(), hex);
 	ctx.out << line << std::flush;
 	OPENSSL_cleanse(hex, sizeof(hex));
 	OPENSSL_cleanse(line, sizeof(line));
@@ -80,18 +95,24 @@ int cmd_sa_alloc(Context &ctx, Args args)
 
 int cmd_sa_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto sas = ctl.sas();
+	auto ctl = open_plane(ctx);
+	auto sas = ctl->sas();
 	if (ctx.json) {
 		auto arr = nlohmann::json::array();
 		for (const auto &s : sas)
-			arr.push_back({{"spi", s.spi}, {"version", version_number(s.version)}});
+			arr.push_back(
+			    {{"spi", s.spi},
+			     {"version", version_number(s.version)},
+			     {"peer", s.peer ? nlohmann::json(s.peer->addr_string()) : nullptr}});
 		ctx.emit(arr);
 		return 0;
 	}
-	for (const auto &s : sas)
-		ctx.out << "spi " << spi_string(s.spi) << " version " << version_number(s.version)
-			<< '\n';
+	for (const auto &s : sas) {
+		ctx.out << "spi " << spi_string(s.spi) << " version " << version_number(s.version);
+		if (s.peer)
+			ctx.out << " peer " << s.peer->addr_string();
+		ctx.out << '\n';
+	}
 	return 0;
 }
 

@@ -4,17 +4,16 @@
 #include <iostream>
 #include <string>
 
-#include <ilp/control.hpp>
-
 #include "ilpctl.hpp"
+#include "plane.hpp"
 
 namespace ilpctl
 {
 
 int cmd_stats_show(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	auto st = ctl.stats();
+	auto ctl = open_plane(ctx);
+	auto st = ctl->stats();
 	if (ctx.json) {
 		// Every reason, zero or not, so that scripts need no defaults.
 		auto drops = nlohmann::json::object();
@@ -72,10 +71,10 @@ int cmd_stats_show(Context &ctx, Args)
 	return 0;
 }
 
-int cmd_stats_reset(Context &, Args)
+int cmd_stats_reset(Context &ctx, Args)
 {
-	ilp::Control ctl;
-	ctl.reset_stats();
+	auto ctl = open_plane(ctx);
+	ctl->reset_stats();
 	return 0;
 }
 

@@ -12,7 +12,7 @@ namespace
 {
 
 const Command table[] = {
-    {"version", "", "", "show the versions of ilpctl and of the loaded module", 0, 0, false,
+    {"version", "", "", "show ilpctl's version and the datapath's it talks to", 0, 0, false,
      cmd_version},
     {"stats", "show", "", "show the counters of this network namespace", 0, 0, false,
      cmd_stats_show},
@@ -35,8 +35,8 @@ const Command table[] = {
      cmd_key_rotate},
     {"key", "show", "", "show which master key slots are set, which is active", 0, 0, false,
      cmd_key_show},
-    {"sa", "alloc", "[version 0|1]", "allocate a receive SA: print its SPI and key for the sender",
-     0, 2, true, cmd_sa_alloc},
+    {"sa", "alloc", "peer ADDR [version 0|1]",
+     "allocate a receive SA for a peer: print its SPI and key for it", 0, 4, true, cmd_sa_alloc},
     {"sa", "show", "", "list the receive SAs (never their keys)", 0, 0, false, cmd_sa_show},
     // The transmit SA lives with its peer; "sa set" is "peer set" by the SA's name.
     {"sa", "set", "PEER[:PORT] spi SPI version 0|1 keyfile FILE",

@@ -20,6 +20,7 @@ struct Context {
 	bool pretty = false; // -p: indent the JSON
 	std::ostream &out;
 	std::string socket{}; // -S: ilpd's control socket; empty: the default
+	std::string netns{};  // -n: the network namespace entered; empty: none
 
 	// Prints @j as one JSON document (for -j).
 	void emit(const nlohmann::json &j) const;

@@ -203,6 +203,7 @@ int main(int argc, char **argv)
 				if (++i == argc)
 					throw UsageError(opt + " needs a namespace name");
 				netns = argv[i];
+				ctx.netns = netns;
 			} else if (opt == "-S" || opt == "--socket") {
 				if (++i == argc || !*argv[i])
 					throw UsageError(opt + " needs a socket path");

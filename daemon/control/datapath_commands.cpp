@@ -9,6 +9,7 @@
 
 #include <ilp/control.hpp>
 #include <ilp/key_files.hpp>
+#include <ilp/version.hpp>
 
 #include "datapath/user_datapath.hpp"
 
@@ -68,9 +69,11 @@ json endpoint_json(const ilp::Endpoint &ep)
 	return {{"address", ep.addr_string()}, {"port", ep.port}};
 }
 
-ilp::psp::Version version_of(const json &args)
+// @key: "version" in nested objects; at the top of a request "version" is
+// the protocol's, so sa.alloc names it "psp_version".
+ilp::psp::Version version_of(const json &args, const char *key = "version")
 {
-	auto v = args.contains("version") ? need_uint(args, "version", 1) : 0;
+	auto v = args.contains(key) ? need_uint(args, key, 1) : 0;
 	return v ? ilp::psp::Version::AesGcm256 : ilp::psp::Version::AesGcm128;
 }
 
@@ -222,6 +225,9 @@ const char *const datapath_commands[] = {
 void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter sockets)
 {
 	UserDatapath *d = &dp;
+	h["version"] = [](const json &) {
+		return json{{"ilpd", ilp::version}, {"datapath", "user"}};
+	};
 	// The instance is ilpd's own, there while it runs.
 	h["instance.add"] = [d](const json &) -> json {
 		throw ControlError("an instance exists: ilpd's userspace datapath, on port " +
@@ -276,7 +282,7 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 			    endpoint_of(json{{"address", need(args, "peer", json::value_t::string,
 							      "a string")}},
 					"peer");
-			auto a = d->rx_sas().allocate(version_of(args), peer);
+			auto a = d->rx_sas().allocate(version_of(args, "psp_version"), peer);
 			static const char digits[] = "0123456789abcdef";
 			std::string hex;
 			for (auto b : a.key.bytes()) {
@@ -412,6 +418,9 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 
 void add_kernel_datapath_refusals(ControlHandlers &h)
 {
+	h["version"] = [](const json &) {
+		return json{{"ilpd", ilp::version}, {"datapath", "kernel"}};
+	};
 	for (const char *cmd : datapath_commands)
 		h[cmd] = [](const json &) -> json {
 			throw ControlError("ilpd runs the kernel datapath: ilpctl talks to ilp.ko "
