@@ -8,17 +8,40 @@
  * all big-endian.
  *
  * Packets are encrypted and decrypted in place, the way esp4/esp6 do it:
- * skb_cow_data() makes the data writable (and tells how many scatterlist
- * entries it spans), skb_to_sgvec() maps PSP header + payload + ICV, and
- * one synchronous "gcm(aes)" request does the rest.  The AAD is the start
- * of the packet itself (PSP header and the crypt-offset bytes), so the
- * scatterlist covers [0, skb->len) and nothing else is needed.
+ * a packet that is not cloned and whose page frags are its own is
+ * written where it lies (no copy, frags included); anything else goes
+ * through skb_cow_data(), which makes the data writable.  skb_to_sgvec()
+ * maps PSP header + payload + ICV, and one synchronous AES-GCM request
+ * does the rest.  The AAD is the start of the packet itself (PSP header
+ * and the crypt-offset bytes), so the scatterlist covers [0, skb->len)
+ * and nothing else is needed.  A copy for one of several next hops is
+ * sealed out of place instead (ilp_psp_seal_copy()): read from the shared
+ * plaintext, written into its own buffer.
+ *
+ * The request lives in per-CPU scratch memory, not allocated per packet:
+ * it is used with BHs disabled from start to end of one synchronous
+ * operation, so nothing else on the CPU can use it meanwhile.
+ *
+ * Which AES-GCM: asking the crypto API for a synchronous "gcm(aes)"
+ * (CRYPTO_ALG_ASYNC masked out) passes over the AES-NI/VAES AEADs, which
+ * are registered behind an asynchronous SIMD wrapper, and builds
+ * gcm_base(ctr(aes-aesni),ghash-generic): table-driven GHASH, several
+ * times slower.  The wrapper only exists to defer to a thread when the
+ * FPU cannot be used; ilp.ko uses the wrapped implementation ("__" +
+ * the wrapper's driver name, CRYPTO_ALG_INTERNAL) directly whenever
+ * crypto_simd_usable() says the FPU can be used, which on x86 is always
+ * the case in softirq and in process context with BHs disabled, and keeps
+ * the synchronous generic transform for the other cases.
  */
 #include <crypto/aead.h>
 #include <crypto/hash.h>
+#include <crypto/internal/simd.h>
+#include <asm/simd.h>
 #include <linux/err.h>
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
@@ -42,6 +65,27 @@ MODULE_SOFTDEP("pre: cmac gcm");
  */
 #define ILP_PSP_SG_ON_STACK	8
 
+/*
+ * Per-CPU room for one AEAD request: struct aead_request and the
+ * implementation's context (crypto_aead_reqsize(): some 100 bytes for the
+ * AES-NI AEADs, about 400 for gcm_base).  A transform that needs more
+ * allocates its requests per packet instead.
+ */
+#define ILP_PSP_REQ_MAX		1024
+
+struct ilp_psp_req_buf {
+	u8 buf[ILP_PSP_REQ_MAX];
+};
+
+/*
+ * The scratch requests, allocated with the first transform and freed with
+ * the last one (ilp_psp_req_users, under ilp_psp_req_lock): a packet that
+ * uses one holds a transform, so it is never freed under it.
+ */
+static DEFINE_MUTEX(ilp_psp_req_lock);
+static unsigned int ilp_psp_req_users;
+static struct ilp_psp_req_buf __percpu *ilp_psp_req;
+
 /**
  * struct ilp_psp_master - a master key, as the CMAC transform keyed by it
  * @cmac: "cmac(aes)" with the 32-byte master key; the key itself is not
@@ -53,12 +97,19 @@ struct ilp_psp_master {
 
 /**
  * struct ilp_psp_aead - a prepared AES-GCM transform for one SA key
- * @tfm: synchronous "gcm(aes)", key set, 16-byte tag
+ * @tfm: the fastest synchronous AES-GCM, key set, 16-byte tag: an
+ *	internal SIMD implementation when @fallback is set, else "gcm(aes)"
+ *	with CRYPTO_ALG_ASYNC masked out
+ * @fallback: synchronous "gcm(aes)" for when the FPU cannot be used
+ *	(crypto_simd_usable() false), or NULL when @tfm needs no FPU
+ * @scratch: the requests of both fit in ILP_PSP_REQ_MAX (per-CPU scratch)
  * @version: PSP version (0: AES-GCM-128, 1: AES-GCM-256) of the key; a
  *	packet whose header names another version is refused
  */
 struct ilp_psp_aead {
 	struct crypto_aead *tfm;
+	struct crypto_aead *fallback;
+	bool scratch;
 	u8 version;
 };
 
@@ -185,14 +236,107 @@ int ilp_psp_derive(struct ilp_psp_master *m, u32 spi, u8 version, u8 *out)
 	return err;
 }
 
+/* Takes a reference on the per-CPU scratch requests, allocating them. */
+static int ilp_psp_req_get(void)
+{
+	int err = 0;
+
+	mutex_lock(&ilp_psp_req_lock);
+	if (!ilp_psp_req_users) {
+		ilp_psp_req = alloc_percpu(struct ilp_psp_req_buf);
+		if (!ilp_psp_req)
+			err = -ENOMEM;
+	}
+	if (!err)
+		ilp_psp_req_users++;
+	mutex_unlock(&ilp_psp_req_lock);
+	return err;
+}
+
+static void ilp_psp_req_put(void)
+{
+	mutex_lock(&ilp_psp_req_lock);
+	if (!--ilp_psp_req_users) {
+		free_percpu(ilp_psp_req);
+		ilp_psp_req = NULL;
+	}
+	mutex_unlock(&ilp_psp_req_lock);
+}
+
+/* A synchronous AES-GCM with @key set and the PSP tag and nonce sizes. */
+static struct crypto_aead *ilp_psp_tfm_new(const char *name, u32 type,
+					   u32 mask, const u8 *key,
+					   unsigned int key_len)
+{
+	struct crypto_aead *tfm;
+	int err;
+
+	tfm = crypto_alloc_aead(name, type, mask | CRYPTO_ALG_ASYNC);
+	if (IS_ERR(tfm))
+		return tfm;
+	/* The nonce is SPI || IV: gcm(aes) must take it as a 96-bit IV. */
+	if (crypto_aead_ivsize(tfm) != ILPW_PSP_NONCE_LEN) {
+		err = -EINVAL;
+		goto err_tfm;
+	}
+	err = crypto_aead_setkey(tfm, key, key_len);
+	if (err)
+		goto err_tfm;
+	err = crypto_aead_setauthsize(tfm, ILPW_PSP_ICV_LEN);
+	if (err)
+		goto err_tfm;
+	return tfm;
+
+err_tfm:
+	crypto_free_aead(tfm);
+	return ERR_PTR(err);
+}
+
+/*
+ * The internal (FPU-using, synchronous) implementation behind the
+ * asynchronous SIMD wrapper that the crypto API prefers for "gcm(aes)",
+ * or an ERR_PTR when the preferred "gcm(aes)" is not such a wrapper.
+ * The wrapper's driver name is "NAME" (generic-gcm-aesni,
+ * generic-gcm-aesni-avx, generic-gcm-vaes-avx10_256, ... in 6.1 and
+ * 6.12), the implementation's "__NAME".
+ */
+static struct crypto_aead *ilp_psp_tfm_simd(const u8 *key,
+					    unsigned int key_len)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+	struct crypto_aead *top;
+	bool async;
+	int n;
+
+	/* Only looks: CRYPTO_NOLOAD, no module is loaded for this. */
+	top = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_NOLOAD);
+	if (IS_ERR(top))
+		return top;
+	async = crypto_aead_tfm(top)->__crt_alg->cra_flags & CRYPTO_ALG_ASYNC;
+	n = snprintf(name, sizeof(name), "__%s", crypto_aead_driver_name(top));
+	crypto_free_aead(top);
+	if (!async || n >= sizeof(name))
+		return ERR_PTR(-ENOENT);
+	return ilp_psp_tfm_new(name, CRYPTO_ALG_INTERNAL,
+			       CRYPTO_ALG_INTERNAL | CRYPTO_NOLOAD, key, key_len);
+}
+
+static bool ilp_psp_req_fits(struct crypto_aead *tfm)
+{
+	return !tfm || sizeof(struct aead_request) + crypto_aead_reqsize(tfm) <=
+		       ILP_PSP_REQ_MAX;
+}
+
 /**
  * ilp_psp_aead_new - prepare AES-GCM for one SA key
  * @version: 0 (AES-GCM-128) or 1 (AES-GCM-256)
  * @key: 16 or 32 bytes; the caller keeps (and wipes) its copy
  *
- * Masking out CRYPTO_ALG_ASYNC asks for a synchronous implementation, so
- * that the packet path gets its answer from crypto_aead_{en,de}crypt()
- * and never has to wait for a completion callback.
+ * Every transform is synchronous, so that the packet path gets its answer
+ * from crypto_aead_{en,de}crypt() and never waits for a completion
+ * callback: the SIMD implementation when the kernel has one (with the
+ * generic one for when the FPU is not usable), else the synchronous
+ * "gcm(aes)" the crypto API builds.  ilp_psp_aead_driver() says which.
  *
  * Process context.  Return: the transform, or an ERR_PTR.
  */
@@ -205,31 +349,35 @@ struct ilp_psp_aead *ilp_psp_aead_new(u8 version, const u8 *key)
 	if (!key_len)
 		return ERR_PTR(-EINVAL);
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return ERR_PTR(-ENOMEM);
 	a->version = version;
 
-	a->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(a->tfm)) {
-		err = PTR_ERR(a->tfm);
+	err = ilp_psp_req_get();
+	if (err)
 		goto err_free;
+	a->tfm = ilp_psp_tfm_simd(key, key_len);
+	if (!IS_ERR(a->tfm)) {
+		a->fallback = ilp_psp_tfm_new("gcm(aes)", 0, 0, key, key_len);
+		if (IS_ERR(a->fallback)) {
+			err = PTR_ERR(a->fallback);
+			goto err_tfm;
+		}
+	} else {
+		a->tfm = ilp_psp_tfm_new("gcm(aes)", 0, 0, key, key_len);
+		if (IS_ERR(a->tfm)) {
+			err = PTR_ERR(a->tfm);
+			goto err_req;
+		}
 	}
-	/* The nonce is SPI || IV: gcm(aes) must take it as a 96-bit IV. */
-	if (crypto_aead_ivsize(a->tfm) != ILPW_PSP_NONCE_LEN) {
-		err = -EINVAL;
-		goto err_tfm;
-	}
-	err = crypto_aead_setkey(a->tfm, key, key_len);
-	if (err)
-		goto err_tfm;
-	err = crypto_aead_setauthsize(a->tfm, ILPW_PSP_ICV_LEN);
-	if (err)
-		goto err_tfm;
+	a->scratch = ilp_psp_req_fits(a->tfm) && ilp_psp_req_fits(a->fallback);
 	return a;
 
 err_tfm:
 	crypto_free_aead(a->tfm);
+err_req:
+	ilp_psp_req_put();
 err_free:
 	kfree(a);
 	return ERR_PTR(err);
@@ -237,14 +385,57 @@ err_free:
 
 /**
  * ilp_psp_aead_free - free a transform; NULL and ERR_PTR are ignored
- * @a: the transform
+ * @a: the transform, which no packet may be using any more
+ *
+ * Process context.
  */
 void ilp_psp_aead_free(struct ilp_psp_aead *a)
 {
 	if (IS_ERR_OR_NULL(a))
 		return;
+	if (a->fallback)
+		crypto_free_aead(a->fallback);
 	crypto_free_aead(a->tfm);
+	ilp_psp_req_put();
 	kfree(a);
+}
+
+/**
+ * ilp_psp_aead_driver - the crypto driver that seals and opens for @a
+ * @a: the transform
+ *
+ * E.g. "generic-gcm-aesni-avx" (the internal implementation's name
+ * without its "__"), or "gcm_base(ctr(aes-aesni),ghash-generic)".
+ * Return: a string that lives as long as @a.
+ */
+const char *ilp_psp_aead_driver(const struct ilp_psp_aead *a)
+{
+	const char *name = crypto_aead_driver_name(a->tfm);
+
+	return a->fallback && !strncmp(name, "__", 2) ? name + 2 : name;
+}
+
+/**
+ * ilp_psp_aead_probe_driver - the driver a new SA's transform would get
+ * @buf: where its name goes, NUL-terminated
+ * @len: size of @buf (CRYPTO_MAX_ALG_NAME is always enough)
+ *
+ * Prepares a version 0 transform with a zero key, as
+ * ilp_psp_aead_new() would for an SA, and frees it.
+ *
+ * Process context.  Return: 0 or a negative errno.
+ */
+int ilp_psp_aead_probe_driver(char *buf, size_t len)
+{
+	static const u8 zero[16];
+	struct ilp_psp_aead *a;
+
+	a = ilp_psp_aead_new(0, zero);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	strscpy(buf, ilp_psp_aead_driver(a), len);
+	ilp_psp_aead_free(a);
+	return 0;
 }
 
 /*
@@ -266,6 +457,13 @@ static bool ilp_psp_layout_ok(const struct ilpw_psp_layout *l,
  * Returns the number of scatterlist entries the data then spans, or a
  * negative errno.  skb_cow_data() may reallocate the head, so pointers
  * into the data are stale afterwards.
+ *
+ * What is already writable is not copied: an skb that is not cloned,
+ * has no frag_list and no page frag that others may see
+ * (skb_has_shared_frag(): spliced or sent from user pages) is its own to
+ * write, head and frags alike; it needs no room at the end when opening,
+ * and when sealing has it if linear with the tailroom.  skb_cow_data()
+ * would linearise every frag into a new head.
  */
 static int ilp_psp_cow(struct sk_buff *skb, int tailen,
 		       struct sk_buff **trailer)
@@ -273,13 +471,73 @@ static int ilp_psp_cow(struct sk_buff *skb, int tailen,
 	/* Un-cloning a shared skb would BUG in pskb_expand_head(). */
 	if (unlikely(skb_shared(skb)))
 		return -EINVAL;
+	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
+	    !skb_has_shared_frag(skb)) {
+		if (!tailen) {
+			*trailer = skb;
+			return 1 + skb_shinfo(skb)->nr_frags;
+		}
+		if (!skb_is_nonlinear(skb) && skb_tailroom(skb) >= tailen) {
+			*trailer = skb;
+			return 1;
+		}
+	}
 	return skb_cow_data(skb, tailen, trailer);
+}
+
+/*
+ * Runs one AEAD operation from @src to @dst (the same list in place),
+ * the first @aad_len bytes of which are AAD; @cryptlen is the ciphertext
+ * length, plus the ICV when decrypting.  Softirq or process context:
+ * whether the FPU may be used is checked here.  Does not sleep.
+ */
+static int ilp_psp_run(struct ilp_psp_aead *a, struct scatterlist *src,
+		       struct scatterlist *dst, const struct ilpw_psp *psp,
+		       u32 aad_len, u32 cryptlen, bool encrypt)
+{
+	struct crypto_aead *tfm = a->tfm;
+	u8 iv[ILPW_PSP_NONCE_LEN];
+	struct aead_request *req;
+	int err;
+
+	/*
+	 * The scratch request is this CPU's: with BHs off nothing else runs
+	 * here until the (synchronous) operation is done.
+	 */
+	local_bh_disable();
+	if (a->fallback && !crypto_simd_usable())
+		tfm = a->fallback;
+	if (likely(a->scratch)) {
+		req = (struct aead_request *)this_cpu_ptr(ilp_psp_req)->buf;
+		aead_request_set_tfm(req, tfm);
+	} else {
+		req = aead_request_alloc(tfm, GFP_ATOMIC);
+		if (!req) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	/* gcm(aes) copies the IV into its request context. */
+	ilpw_psp_nonce(psp, iv);
+	/* No callback (synchronous tfm), no MAY_SLEEP: this may be softirq. */
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, aad_len);
+	aead_request_set_crypt(req, src, dst, cryptlen, iv);
+	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	/* Both wipe the request: it held the GCM state of this packet. */
+	if (likely(a->scratch))
+		memzero_explicit(req, sizeof(*req) + crypto_aead_reqsize(tfm));
+	else
+		aead_request_free(req);
+out:
+	local_bh_enable();
+	return err;
 }
 
 /*
  * Runs one AEAD operation in place over the first skb->len bytes of
  * @skb, the first @aad_len of which are AAD; @cryptlen is the ciphertext
- * length, plus the ICV when decrypting.  @nfrags is what skb_cow_data()
+ * length, plus the ICV when decrypting.  @nfrags is what ilp_psp_cow()
  * returned.
  */
 static int ilp_psp_crypt(struct ilp_psp_aead *a, struct sk_buff *skb,
@@ -288,8 +546,6 @@ static int ilp_psp_crypt(struct ilp_psp_aead *a, struct sk_buff *skb,
 {
 	struct scatterlist sg_stack[ILP_PSP_SG_ON_STACK];
 	struct scatterlist *sg = sg_stack;
-	u8 iv[ILPW_PSP_NONCE_LEN];
-	struct aead_request *req;
 	int err;
 
 	if (unlikely(nfrags > ILP_PSP_SG_ON_STACK)) {
@@ -299,25 +555,8 @@ static int ilp_psp_crypt(struct ilp_psp_aead *a, struct sk_buff *skb,
 	}
 	sg_init_table(sg, nfrags);
 	err = skb_to_sgvec(skb, sg, 0, skb->len);
-	if (unlikely(err < 0))
-		goto out;
-
-	/* The request size depends on the implementation behind @a->tfm. */
-	req = aead_request_alloc(a->tfm, GFP_ATOMIC);
-	if (!req) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* gcm(aes) copies the IV into its request context. */
-	ilpw_psp_nonce(psp, iv);
-	/* No callback (synchronous tfm), no MAY_SLEEP: this may be softirq. */
-	aead_request_set_callback(req, 0, NULL, NULL);
-	aead_request_set_ad(req, aad_len);
-	aead_request_set_crypt(req, sg, sg, cryptlen, iv);
-	err = encrypt ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
-	/* Zeroes the request: it held the GCM state of this packet. */
-	aead_request_free(req);
-out:
+	if (likely(err >= 0))
+		err = ilp_psp_run(a, sg, sg, psp, aad_len, cryptlen, encrypt);
 	if (sg != sg_stack)
 		kfree(sg);
 	return err;
@@ -331,7 +570,9 @@ out:
  * @psp: the parsed header (for the nonce)
  * @layout: from ilpw_psp_parse() on the same bytes
  *
- * The data may be moved (skb_cow_data()): re-read any pointer into it.
+ * On success the ciphertext is replaced by plaintext and the ICV trimmed
+ * off, so that skb->data .. skb->len is PSP header + plaintext.  The data
+ * may be moved (skb_cow_data()): re-read any pointer into it.
  * A CHECKSUM_COMPLETE value no longer matches the decrypted bytes, so it
  * is dropped (CHECKSUM_NONE).  On failure the packet's contents are
  * unspecified (GCM decrypts before it checks the tag): drop it.
@@ -396,6 +637,72 @@ int ilp_psp_seal(struct ilp_psp_aead *a, struct sk_buff *skb,
 	pskb_put(skb, trailer, ILPW_PSP_ICV_LEN);
 	return ilp_psp_crypt(a, skb, nfrags, psp, layout->aad_len,
 			     layout->ct_len, true);
+}
+
+/*
+ * The sealed copy's scatterlist entries kept on the stack: the AAD, the
+ * plaintext's head and up to this many page frags less two; a plaintext
+ * in more pieces (or with a frag_list) is copied first.
+ */
+#define ILP_PSP_COPY_SG		(ILP_PSP_SG_ON_STACK + 2)
+
+/**
+ * ilp_psp_seal_copy - seal a copy of a shared plaintext out of place
+ * @a: the SA's transform
+ * @dst: linear, holding just the PSP header (written with
+ *	ilpw_psp_build()), with tailroom for @src and the ICV
+ * @src: the plaintext (ILP header and payload): linear or not, cloned or
+ *	not; only read, so several next hops can be sealed from one @src
+ * @psp: the header's fields (for the nonce)
+ * @layout: from ilpw_psp_build() for @src->len bytes of payload
+ *
+ * The AES-GCM pass reads @src and writes @dst: no copy of the plaintext
+ * is made and @src's data is not un-shared, unless it is in more pieces
+ * than ILP_PSP_COPY_SG allows, when it is copied into @dst and sealed
+ * there.
+ *
+ * Softirq or process context; does not sleep.  Return: 0, -EINVAL when
+ * @psp, @layout, @dst or @src do not fit together, or -EFAULT.
+ */
+int ilp_psp_seal_copy(struct ilp_psp_aead *a, struct sk_buff *dst,
+		      struct sk_buff *src, const struct ilpw_psp *psp,
+		      const struct ilpw_psp_layout *layout)
+{
+	struct scatterlist sg_src[ILP_PSP_COPY_SG], sg_dst;
+	unsigned int clear;
+	int n;
+
+	if (psp->version != a->version || skb_is_nonlinear(dst) ||
+	    dst->len != layout->hdr_len || layout->aad_len < layout->hdr_len ||
+	    !ilp_psp_layout_ok(layout, layout->hdr_len + src->len) ||
+	    skb_tailroom(dst) < src->len + ILPW_PSP_ICV_LEN)
+		return -EINVAL;
+	clear = layout->aad_len - layout->hdr_len;
+
+	if (unlikely(skb_has_frag_list(src) ||
+		     skb_shinfo(src)->nr_frags + 2 > ILP_PSP_COPY_SG)) {
+		if (skb_copy_bits(src, 0, skb_put(dst, src->len), src->len))
+			return -EFAULT;
+		skb_put(dst, ILPW_PSP_ICV_LEN);
+		sg_init_one(&sg_dst, dst->data, dst->len);
+		return ilp_psp_run(a, &sg_dst, &sg_dst, psp, layout->aad_len,
+				   layout->ct_len, true);
+	}
+
+	/* The crypt-offset bytes are AAD: in clear in the copy, too. */
+	if (clear && skb_copy_bits(src, 0, skb_put(dst, clear), clear))
+		return -EFAULT;
+	sg_init_table(sg_src, ILP_PSP_COPY_SG);
+	sg_set_buf(&sg_src[0], dst->data, layout->aad_len);
+	n = skb_to_sgvec(src, &sg_src[1], clear, layout->ct_len);
+	if (unlikely(n < 0))
+		return n;
+	/* AAD from @sg_src; the AEAD skips the same bytes of the output. */
+	sg_init_one(&sg_dst, dst->data,
+		    layout->aad_len + layout->ct_len + ILPW_PSP_ICV_LEN);
+	skb_put(dst, layout->ct_len + ILPW_PSP_ICV_LEN);
+	return ilp_psp_run(a, sg_src, &sg_dst, psp, layout->aad_len,
+			   layout->ct_len, true);
 }
 
 /* Self-test: the PSP specification's KDF vectors and two AES-GCM packets. */
