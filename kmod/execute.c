@@ -41,18 +41,24 @@ static unsigned int ilp_hdr_len(const struct sk_buff *skb)
  * @skb: data is the ILP header and payload; consumed
  * @key: the packet's flow (for the flow hash)
  * @acts: the decision
+ * @dsfield: the DS field (DSCP, ECN) the packet arrived with, which its
+ *	copies to the next hops carry on; 0 when not known
  *
  * Under rcu_read_lock() with BHs disabled.  Each next hop gets its own
- * copy, sealed with its own transmit SA.
+ * copy, sealed with its own transmit SA: all but the last are sealed out
+ * of place from @skb's plaintext into buffers of their own, the last in
+ * place, unless a local delivery shares @skb's data, when it is sealed
+ * out of place too.
  */
 void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
 		 struct sk_buff *skb, const struct ilp_flow_key *key,
-		 const struct ilp_actions *acts)
+		 const struct ilp_actions *acts, u8 dsfield)
 {
 	u32 hash = jhash_3words(key->service, (u32)key->conn,
 				(u32)(key->conn >> 32), 0);
 	struct ilp_peer *peer;
 	struct sk_buff *copy;
+	bool shared = false;
 	unsigned int i;
 	int reason;
 
@@ -73,24 +79,25 @@ void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
 			ilp_exec_drop(in, copy, ILP_DROP_NO_SOCKET);
 		if (!acts->n_fwd)
 			return;
+		shared = true;
 	}
 	for (i = 0; i < acts->n_fwd; i++) {
-		bool last = i + 1 == acts->n_fwd;
+		bool in_place = i + 1 == acts->n_fwd && !shared;
 
-		copy = last ? skb : skb_clone(skb, GFP_ATOMIC);
-		if (!copy) {
-			ilp_stats_drop(&in->stats, ILP_DROP_NOMEM);
-			continue;
-		}
 		peer = ilp_peer_lookup(inst, &acts->fwd[i]);
-		if (!peer) {
-			ilp_exec_drop(in, copy, ILP_DROP_NO_PEER);
-			continue;
-		}
-		reason = ilp_tx(inst, peer, copy, hash);
+		if (!peer)
+			reason = ILP_DROP_NO_PEER;
+		else
+			reason = ilp_tx_fwd(inst, peer, skb, hash, dsfield,
+					    !in_place);
 		if (reason)
 			ilp_stats_drop(&in->stats, reason);
 		else
 			ilp_stats_inc(&in->stats, ILP_CNT_TX_PACKETS);
+		if (in_place && !peer)
+			kfree_skb(skb);
 	}
+	/* Every copy was sealed out of place: the plaintext is done with. */
+	if (shared)
+		consume_skb(skb);
 }

@@ -17,6 +17,7 @@
 #include <linux/list.h>
 #include <linux/in6.h>
 #include <linux/rhashtable.h>
+#include <net/dst_cache.h>
 #include <net/net_namespace.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -248,6 +249,8 @@ static inline void ilp_gen_bump(u32 *gen)
  * @direct: a host that local sockets may send to without an SN
  * @tx: transmit SA or NULL; replaced under RCU
  * @list: for removal in bulk, under cfg_lock
+ * @dst_cache: the route to the peer, per CPU (tx.c), so that a packet
+ *	does not cost a route lookup
  */
 struct ilp_peer {
 	struct rhash_head node;
@@ -255,6 +258,7 @@ struct ilp_peer {
 	bool direct;
 	struct ilp_tx_sa __rcu *tx;
 	struct list_head list;
+	struct dst_cache dst_cache;
 };
 
 /**
@@ -352,15 +356,18 @@ void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes);
 
 /* rx.c */
 int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb);
+int ilp_udp_encap_err_lookup(struct sock *sk, struct sk_buff *skb);
 
 /* execute.c */
 void ilp_execute(struct ilp_net *in, struct ilp_instance *inst,
 		 struct sk_buff *skb, const struct ilp_flow_key *key,
-		 const struct ilp_actions *acts);
+		 const struct ilp_actions *acts, u8 dsfield);
 
 /* tx.c */
 int ilp_tx(struct ilp_instance *inst, struct ilp_peer *peer,
 	   struct sk_buff *skb, u32 hash);
+int ilp_tx_fwd(struct ilp_instance *inst, struct ilp_peer *peer,
+	       struct sk_buff *skb, u32 hash, u8 dsfield, bool copy);
 
 /* upcall.c */
 void ilp_upcall(struct ilp_net *in, struct net *net, struct sk_buff *skb,

@@ -24,6 +24,7 @@ static int ilp_open_socket(struct ilp_instance *inst, bool ipv6,
 		.sk_user_data = inst,
 		.encap_type = 1,
 		.encap_rcv = ilp_udp_encap_rcv,
+		.encap_err_lookup = ilp_udp_encap_err_lookup,
 	};
 	struct udp_port_cfg cfg = {
 		.local_udp_port = htons(inst->port),

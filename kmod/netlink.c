@@ -897,7 +897,7 @@ static int ilp_nl_execute(struct sk_buff *skb, struct genl_info *info)
 	/* The packet path runs with BHs off; so does this send. */
 	rcu_read_lock();
 	local_bh_disable();
-	ilp_execute(in, inst, pkt, &key, &acts);
+	ilp_execute(in, inst, pkt, &key, &acts, 0);
 	local_bh_enable();
 	rcu_read_unlock();
 	mutex_unlock(&in->cfg_lock);

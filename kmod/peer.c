@@ -60,6 +60,7 @@ static void ilp_peers_free(struct list_head *gone)
 	synchronize_net();
 	list_for_each_entry_safe(p, tmp, gone, list) {
 		ilp_tx_sa_free(rcu_dereference_protected(p->tx, 1));
+		dst_cache_destroy(&p->dst_cache);
 		kfree(p);
 	}
 }
@@ -93,8 +94,14 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	if (!p)
 		return -ENOMEM;
 	p->key = *key;
+	err = dst_cache_init(&p->dst_cache, GFP_KERNEL);
+	if (err) {
+		kfree(p);
+		return err;
+	}
 	err = rhashtable_insert_fast(&inst->peers, &p->node, ilp_peer_params);
 	if (err) {
+		dst_cache_destroy(&p->dst_cache);
 		kfree(p);
 		return err;
 	}

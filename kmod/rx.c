@@ -11,6 +11,7 @@
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
+#include <net/dsfield.h>
 #include <net/udp.h>
 
 #include "ilp.h"
@@ -64,6 +65,19 @@ static enum ilp_drop_reason ilp_rx_ilp_header(struct sk_buff *skb,
 }
 
 /*
+ * The outer DS field (DSCP and ECN) the packet arrived with.  The ILP
+ * packet inside has no ECN field of its own, so what the outer header
+ * says is its ECN state, which forwarding carries on to the next hop's
+ * outer header (RFC 6040 normal mode: a CE mark is never lost).
+ */
+static u8 ilp_rx_dsfield(struct sk_buff *skb)
+{
+	if (ip_hdr(skb)->version == 4)
+		return ipv4_get_dsfield(ip_hdr(skb));
+	return ipv6_get_dsfield(ipv6_hdr(skb));
+}
+
+/*
  * The previous hop, as the cache keys it: the outer source address only.
  * The UDP source port is the sender's flow hash (for ECMP), not part of
  * its identity; it is reported to the listener for information.
@@ -96,6 +110,7 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	struct ilp_flow_key key;
 	struct ilp_dc_entry *e;
 	__be16 sport;
+	u8 dsfield;
 	struct ilp_rx_sa *sa;
 	struct ilpw_psp psp;
 	struct ilpw_hdr hdr;
@@ -108,6 +123,7 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		goto drop_nomem;
 	memset(&key, 0, sizeof(key));
 	ilp_rx_prev(skb, &key.prev);
+	dsfield = ilp_rx_dsfield(skb);
 	sport = udp_hdr(skb)->source;
 	__skb_pull(skb, sizeof(struct udphdr));
 
@@ -154,7 +170,7 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	if (e) {
 		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_HIT);
 		ilp_dc_hit(e, skb->len);
-		ilp_execute(in, inst, skb, &key, &e->acts);
+		ilp_execute(in, inst, skb, &key, &e->acts, dsfield);
 	} else if (!ilp_deliver(in, skb, &key, hdr.hdr_len)) {
 		/* Not for a local socket: the daemon decides. */
 		ilp_upcall(in, inst->net, skb, &key, sport);
@@ -163,5 +179,48 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 drop_nomem:
 	ilp_rx_drop(in, skb, ILP_DROP_NOMEM);
+	return 0;
+}
+
+/**
+ * ilp_udp_encap_err_lookup - whether an ICMP error is about our packet
+ * @sk: the instance's UDP socket
+ * @skb: the ICMP error; its network header is that of the packet we sent
+ *	(as the error quotes it), its transport header that packet's UDP
+ *	header
+ *
+ * The UDP layer finds an encapsulation socket for an ICMP error by the
+ * quoted packet's destination port (our source port is a flow hash), so
+ * errors about peers on the instance's own port come here.  Taking one
+ * (returning 0) makes the UDP layer apply it to the route with this
+ * socket: for "fragmentation needed" (IPv4) and "packet too big" (IPv6)
+ * the path MTU to the peer, which tx.c then checks forwarded packets
+ * against and AF_ILP sends see as EMSGSIZE.  Without this, an IPv6 error
+ * would teach the route nothing and an IPv4 one would be counted as an
+ * ICMP input error.
+ *
+ * Softirq, under rcu_read_lock().  Return: 0 for an error about a packet
+ * to one of our peers, -ENOENT for anything else.
+ */
+int ilp_udp_encap_err_lookup(struct sock *sk, struct sk_buff *skb)
+{
+	struct ilp_instance *inst = rcu_dereference_sk_user_data(sk);
+	struct ilp_peer_key peer;
+
+	if (!inst)
+		return -ENOENT;
+	memset(&peer, 0, sizeof(peer));
+	peer.port = udp_hdr(skb)->dest;
+	if (ip_hdr(skb)->version == 4) {
+		peer.family = AF_INET;
+		peer.addr.v4 = ip_hdr(skb)->daddr;
+	} else {
+		peer.family = AF_INET6;
+		peer.addr.v6 = ipv6_hdr(skb)->daddr;
+	}
+	if (!ilp_peer_lookup(inst, &peer))
+		return -ENOENT;
+	net_dbg_ratelimited("ilp: ICMP error about a packet to peer port %u\n",
+			    ntohs(peer.port));
 	return 0;
 }

@@ -4,7 +4,8 @@
  *
  *   ilp_send --to ADDR[:PORT] --spi SPI --version 0|1 --keyfile FILE
  *	    [--service S] [--conn C] [--conn-range R] [--count N]
- *	    [--interval-us U] [--size BYTES] [--mode MODE] [--src-port P] [--quiet]
+ *	    [--interval-us U] [--size BYTES] [--mode MODE] [--src-port P] [--tos T]
+ *	    [--quiet]
  *	Seal COUNT packets (default 1) under the transmit SA SPI/FILE and send
  *	them to ADDR:PORT (port default 1000), then print "sent N" (unless
  *	--quiet).  Each
@@ -136,6 +137,8 @@ struct Options {
 	Mode mode = Mode::Valid;
 	bool quiet = false;
 	std::optional<std::uint16_t> src_port;
+	// The outer DS field (IP_TOS / IPV6_TCLASS): DSCP and ECN, e.g. CE.
+	std::optional<std::uint8_t> tos;
 	// listen
 	std::optional<std::uint16_t> listen;
 	std::string master_keys;
@@ -153,7 +156,7 @@ const char usage_text[] =
     "usage: ilp_send --to ADDR[:PORT] --spi SPI --version 0|1 --keyfile FILE\n"
     "                [--service S] [--conn C] [--conn-range R] [--count N]\n"
     "                [--interval-us U] [--size BYTES] [--mode MODE] [--src-port P]\n"
-    "                [--quiet]\n"
+    "                [--tos T] [--quiet]\n"
     "       ilp_send --listen PORT --master-keys FILE [--count N] [--timeout-ms T]\n"
     "                [--listen-count-only] [--quiet]\n"
     "       ilp_send --derive-key --master-keys FILE --spi SPI --version 0|1\n"
@@ -237,6 +240,8 @@ Options parse_args(int argc, char **argv)
 			o.count = number<unsigned long>(opt, value);
 			if (!o.count)
 				throw UsageError("--count must be at least 1");
+		} else if (opt == "--tos") {
+			o.tos = number<std::uint8_t>(opt, value);
 		} else if (opt == "--size") {
 			o.size = number<std::size_t>(opt, value);
 		} else if (opt == "--mode") {
@@ -383,6 +388,14 @@ int run_send(const Options &o)
 			throw ilp::Error(errno, "binding UDP source port " +
 						    std::to_string(*o.src_port) + ": " +
 						    std::strerror(errno));
+	}
+
+	if (o.tos) {
+		int tos = *o.tos;
+		bool v4 = o.to->family == AF_INET;
+		if (setsockopt(sock.get(), v4 ? IPPROTO_IP : IPPROTO_IPV6,
+			       v4 ? IP_TOS : IPV6_TCLASS, &tos, sizeof(tos)) < 0)
+			throw ilp::Error(errno, std::string("IP_TOS: ") + std::strerror(errno));
 	}
 
 	auto clear = plaintext(o, o.conn);

@@ -462,6 +462,7 @@ enum ilp_drop_reason {
 	ILP_DROP_TOO_BIG,	/* the sealed packet would be too big */
 	ILP_DROP_NO_SOCKET,	/* for local delivery, but no socket is bound */
 	ILP_DROP_RCVBUF,	/* the socket's receive buffer is full */
+	ILP_DROP_MTU,		/* longer than the route's (path) MTU to the next hop */
 	__ILP_DROP_MAX,
 };
 
