@@ -34,6 +34,7 @@ struct ilp_instance;
  * @listener: netlink port of the upcall listener, 0 for none
  * @upcall_quota: per-CPU token buckets bounding the upcalls of each CPU
  * @upcall_rate: tokens per second (0: no per-CPU bound); @upcall_burst: most held
+ * @dying: the instance the namespace's exit unpublished, freed by its exit_batch
  * @sock_lock: protects @socks, @nsocks and @sock_gen, and changes of @binds
  * @binds: bound AF_ILP sockets by (service, connection); RCU for receive
  * @socks: every AF_ILP socket of the namespace (struct ilp_sock.node)
@@ -53,6 +54,7 @@ struct ilp_net {
 	struct ilp_upcall_quota __percpu *upcall_quota;
 	u32 upcall_rate;
 	u32 upcall_burst;
+	struct ilp_instance *dying;
 	struct mutex sock_lock;
 	struct rhashtable binds;
 	struct hlist_head socks;
@@ -275,6 +277,8 @@ struct ilp_peer {
  * @dc: the decision cache
  * @gen: changes whenever @rx_sa_list or @peer_list does (cfg_lock), for dumps
  * @sn: the host's default SN (its association), or NULL; RCU, cfg_lock
+ * @gone: unpublished a grace period ago (instance.c): nothing reads the
+ *	tables any more, so their teardown frees without synchronize_net()
  */
 struct ilp_instance {
 	struct net *net;
@@ -293,6 +297,7 @@ struct ilp_instance {
 	struct ilp_dcache dc;
 	u32 gen;
 	struct ilp_assoc __rcu *sn;
+	bool gone;
 };
 
 /* A host's association with an SN: where its sockets send by default. */
@@ -311,6 +316,9 @@ struct ilp_assoc {
 int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack);
 int ilp_instance_del(struct net *net, struct netlink_ext_ack *extack);
 void ilp_instance_destroy(struct ilp_net *in);
+struct ilp_instance *ilp_instance_unpublish(struct ilp_net *in);
+void ilp_instance_close_sockets(struct ilp_instance *inst);
+void ilp_instance_free(struct ilp_instance *inst);
 struct ilp_instance *ilp_instance_get_locked(struct ilp_net *in);
 int ilp_instance_set_sn(struct ilp_instance *inst, const struct ilp_peer_key *sn);
 
@@ -374,6 +382,8 @@ void ilp_upcall(struct ilp_net *in, struct net *net, struct sk_buff *skb,
 		const struct ilp_flow_key *key, __be16 sport);
 int ilp_upcall_init(void);
 void ilp_upcall_exit(void);
+bool ilp_upcalls_enabled(void);
+void ilp_upcall_stop(void);
 
 /* main.c */
 extern int ilp_family;

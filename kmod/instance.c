@@ -48,7 +48,16 @@ static int ilp_open_socket(struct ilp_instance *inst, bool ipv6,
 	return 0;
 }
 
-static void ilp_close_sockets(struct ilp_instance *inst)
+/**
+ * ilp_instance_close_sockets - release the instance's UDP sockets
+ * @inst: the instance
+ *
+ * Only when no sender can be using them: on a failed creation, or a grace
+ * period after ilp_instance_unpublish().  Senders read @inst->sock4 and
+ * @inst->sock6 under RCU and transmit on them, so the pointers stay valid
+ * until then.
+ */
+void ilp_instance_close_sockets(struct ilp_instance *inst)
 {
 	if (inst->sock6)
 		udp_tunnel_sock_release(inst->sock6);
@@ -118,7 +127,7 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 
 #if IS_ENABLED(CONFIG_IPV6)
 err_sock:
-	ilp_close_sockets(inst);
+	ilp_instance_close_sockets(inst);
 #endif
 err_dc:
 	ilp_dc_destroy(&inst->dc);
@@ -131,23 +140,67 @@ err_free:
 	return err;
 }
 
-/* Must be called with cfg_lock held (or the namespace going away). */
+/**
+ * ilp_instance_unpublish - take the namespace's instance out of reach
+ * @in: the namespace's ILP state (cfg_lock held)
+ *
+ * Senders no longer find it and datagrams arriving on its sockets no
+ * longer reach it; those already using it go on until a grace period
+ * passes, after which ilp_instance_close_sockets() and ilp_instance_free()
+ * may run.  Returns the instance, or NULL when there was none.
+ */
+struct ilp_instance *ilp_instance_unpublish(struct ilp_net *in)
+{
+	struct ilp_instance *inst = ilp_instance_get_locked(in);
+
+	if (!inst)
+		return NULL;
+	RCU_INIT_POINTER(in->inst, NULL);
+	rcu_assign_sk_user_data(inst->sock4->sk, NULL);
+	if (inst->sock6)
+		rcu_assign_sk_user_data(inst->sock6->sk, NULL);
+	return inst;
+}
+
+/**
+ * ilp_instance_free - free an instance nothing can reach any more
+ * @inst: unpublished a grace period ago, its sockets closed
+ *
+ * Its tables are freed without waiting again (@inst->gone): the grace
+ * period that ended every reader of the instance ended every reader of
+ * its SAs, peers and cache entries too.
+ */
+void ilp_instance_free(struct ilp_instance *inst)
+{
+	if (!inst)
+		return;
+	WARN_ON_ONCE(inst->sock4 || inst->sock6);
+	inst->gone = true;
+	ilp_dc_destroy(&inst->dc);
+	ilp_peer_destroy(inst);
+	ilp_sa_destroy(inst);
+	kfree(rcu_dereference_protected(inst->sn, 1));
+	kfree(inst);
+}
+
+/**
+ * ilp_instance_destroy - destroy the namespace's instance, if any
+ * @in: the namespace's ILP state (cfg_lock held)
+ *
+ * One grace period: after it no sender uses the sockets and no packet is
+ * in rx.c, so the sockets close and the tables go at once.
+ */
 void ilp_instance_destroy(struct ilp_net *in)
 {
 	struct ilp_instance *inst;
 
-	inst = rcu_dereference_protected(in->inst, lockdep_is_held(&in->cfg_lock));
+	lockdep_assert_held(&in->cfg_lock);
+	inst = ilp_instance_unpublish(in);
 	if (!inst)
 		return;
-	RCU_INIT_POINTER(in->inst, NULL);
-	/* Stop receiving, then wait for packets already in rx.c. */
-	ilp_close_sockets(inst);
 	synchronize_net();
-	ilp_dc_destroy(&inst->dc);
-	ilp_peer_destroy(inst);
-	ilp_sa_destroy(inst);
-	kfree(rcu_dereference_protected(inst->sn, 1));	/* after synchronize_net() */
-	kfree(inst);
+	ilp_instance_close_sockets(inst);
+	ilp_instance_free(inst);
 }
 
 /**

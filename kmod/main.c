@@ -58,12 +58,22 @@ err_netns:
 	return err;
 }
 
+/*
+ * The reverse of init, except that upcalls stop first: while instances
+ * still receive, a miss must not build a message for a family or a
+ * listener that is gone (upcall.c).  The family goes before the
+ * namespaces' state, which its commands use; the instances' sockets close
+ * with that state; the release notifier goes once no upcall can be sent.
+ */
 static void __exit ilp_exit(void)
 {
 	ilp_af_exit();
-	ilp_upcall_exit();
+	ilp_upcall_stop();
 	ilp_genl_exit();
 	ilp_netns_exit();
+	ilp_upcall_exit();
+	/* Cache entries removed before the unload are freed by call_rcu(). */
+	rcu_barrier();
 }
 
 module_init(ilp_init);

@@ -25,6 +25,7 @@ static int __net_init ilp_net_init(struct net *net)
 
 	mutex_init(&in->cfg_lock);
 	RCU_INIT_POINTER(in->inst, NULL);
+	in->dying = NULL;
 	mutex_init(&in->sock_lock);
 	INIT_HLIST_HEAD(&in->socks);
 	in->nsocks = 0;
@@ -49,13 +50,28 @@ err_quota:
 	return err;
 }
 
-static void __net_exit ilp_net_exit(struct net *net)
+/*
+ * A namespace goes in three steps, the middle one the core's: pre_exit
+ * unpublishes its instance, the core waits for a grace period (after
+ * which no sender or receiver holds the instance), and exit_batch closes
+ * the sockets and frees everything of the whole batch of namespaces with
+ * one more grace period between, for datagrams that found a socket just
+ * before it closed.  Module unload takes the same path for every
+ * namespace at once.
+ */
+static void __net_exit ilp_net_pre_exit(struct net *net)
 {
 	struct ilp_net *in = ilp_pernet(net);
 
 	mutex_lock(&in->cfg_lock);
-	ilp_instance_destroy(in);
+	in->dying = ilp_instance_unpublish(in);
 	mutex_unlock(&in->cfg_lock);
+}
+
+static void __net_exit ilp_net_free(struct ilp_net *in)
+{
+	ilp_instance_free(in->dying);
+	in->dying = NULL;
 	/* Every socket holds a reference on its namespace. */
 	WARN_ON_ONCE(!hlist_empty(&in->socks));
 	ilp_binds_destroy(in);
@@ -65,9 +81,30 @@ static void __net_exit ilp_net_exit(struct net *net)
 	mutex_destroy(&in->cfg_lock);
 }
 
+static void __net_exit ilp_net_exit_batch(struct list_head *net_list)
+{
+	bool closed = false;
+	struct net *net;
+
+	list_for_each_entry(net, net_list, exit_list) {
+		struct ilp_instance *inst = ilp_pernet(net)->dying;
+
+		if (inst) {
+			ilp_instance_close_sockets(inst);
+			closed = true;
+		}
+	}
+	/* A datagram in rx.c still counts a drop in its namespace's stats. */
+	if (closed)
+		synchronize_net();
+	list_for_each_entry(net, net_list, exit_list)
+		ilp_net_free(ilp_pernet(net));
+}
+
 static struct pernet_operations ilp_net_ops = {
 	.init = ilp_net_init,
-	.exit = ilp_net_exit,
+	.pre_exit = ilp_net_pre_exit,
+	.exit_batch = ilp_net_exit_batch,
 	.id = &ilp_net_id,
 	.size = sizeof(struct ilp_net),
 };

@@ -51,13 +51,15 @@ static void ilp_tx_sa_free(struct ilp_tx_sa *tx)
 	kfree(tx);
 }
 
-static void ilp_peers_free(struct list_head *gone)
+static void ilp_peers_free(struct ilp_instance *inst, struct list_head *gone)
 {
 	struct ilp_peer *p, *tmp;
 
 	if (list_empty(gone))
 		return;
-	synchronize_net();
+	/* Not when the instance is gone: nothing reads its peers any more. */
+	if (!inst->gone)
+		synchronize_net();
 	list_for_each_entry_safe(p, tmp, gone, list) {
 		ilp_tx_sa_free(rcu_dereference_protected(p->tx, 1));
 		dst_cache_destroy(&p->dst_cache);
@@ -74,7 +76,7 @@ void ilp_peer_destroy(struct ilp_instance *inst)
 		rhashtable_remove_fast(&inst->peers, &p->node, ilp_peer_params);
 		list_move(&p->list, &gone);
 	}
-	ilp_peers_free(&gone);
+	ilp_peers_free(inst, &gone);
 	rhashtable_destroy(&inst->peers);
 }
 
@@ -169,7 +171,7 @@ int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	rhashtable_remove_fast(&inst->peers, &p->node, ilp_peer_params);
 	list_move(&p->list, &gone);
 	ilp_gen_bump(&inst->gen);
-	ilp_peers_free(&gone);
+	ilp_peers_free(inst, &gone);
 	return 0;
 }
 

@@ -55,8 +55,9 @@ static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 	if (list_empty(&gone))
 		return;
 	ilp_gen_bump(&inst->gen);
-	/* Packets being decrypted with them finish first. */
-	synchronize_net();
+	/* Packets being decrypted with them finish first (none if @gone). */
+	if (!inst->gone)
+		synchronize_net();
 	list_for_each_entry_safe(sa, tmp, &gone, list) {
 		ilp_psp_aead_free(sa->aead);
 		kfree(sa);

@@ -108,6 +108,8 @@ static struct ilp_peer *ilp_first_hop(struct ilp_instance *inst,
 static int ilp_source(struct ilp_instance *inst, const struct ilp_peer *peer,
 		      struct ilp_peer_key *src, unsigned int *mtu)
 {
+	struct socket *sock6 __maybe_unused;
+
 	memset(src, 0, sizeof(*src));
 	src->family = peer->key.family;
 	src->port = htons(inst->port);
@@ -126,16 +128,17 @@ static int ilp_source(struct ilp_instance *inst, const struct ilp_peer *peer,
 		return 0;
 	}
 #if IS_ENABLED(CONFIG_IPV6)
-	if (inst->sock6) {
+	/* Set at creation, cleared only a grace period after unpublishing. */
+	sock6 = inst->sock6;
+	if (sock6) {
 		struct flowi6 fl6 = {
 			.daddr = peer->key.addr.v6,
 			.flowi6_proto = IPPROTO_UDP,
 		};
 		struct dst_entry *dst;
 
-		dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net,
-						      inst->sock6->sk, &fl6,
-						      NULL);
+		dst = ipv6_stub->ipv6_dst_lookup_flow(inst->net, sock6->sk,
+						      &fl6, NULL);
 		if (IS_ERR(dst))
 			return -ENETUNREACH;
 		src->addr.v6 = fl6.saddr;

@@ -19,6 +19,30 @@
 
 #include "ilp.h"
 
+/*
+ * Cleared first when the module unloads (main.c), a grace period before
+ * the family and the release notifier go: an upcall built after either
+ * had gone could reach a socket that merely reuses the listener's port ID.
+ */
+static bool ilp_upcalls_on = true;
+
+/* Whether upcalls may be sent; false from the start of unloading. */
+bool ilp_upcalls_enabled(void)
+{
+	return READ_ONCE(ilp_upcalls_on);
+}
+
+/**
+ * ilp_upcall_stop - send no more upcalls, and wait for those in flight
+ *
+ * Process context; the first step of unloading the module.
+ */
+void ilp_upcall_stop(void)
+{
+	WRITE_ONCE(ilp_upcalls_on, false);
+	synchronize_net();
+}
+
 static int ilp_upcall_fill(struct sk_buff *msg, struct sk_buff *skb,
 			   const struct ilp_flow_key *key, __be16 sport)
 {
@@ -89,7 +113,7 @@ void ilp_upcall(struct ilp_net *in, struct net *net, struct sk_buff *skb,
 	struct sk_buff *msg;
 	int err;
 
-	if (!portid) {
+	if (!portid || !ilp_upcalls_enabled()) {
 		ilp_stats_drop(&in->stats, ILP_DROP_NO_LISTENER);
 		goto out;
 	}

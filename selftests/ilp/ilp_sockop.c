@@ -13,9 +13,11 @@
  *	connection, and each packet's payload on stderr with -v.
  *	nodrain: sleep MS before reading anything (fills the buffer).
  *   ilp_sockop send SERVICE CONN HOST COUNT [sn SN] [md TYPE=TEXT]
- *	[sndbuf N] [size N]: send COUNT datagrams "msg I" (padded to size)
- *	to (SERVICE, CONN) at HOST; print "sent N" and the blocking count
- *	("blocked N": sends that had to wait for buffer space).
+ *	[sndbuf N] [size N] [persist 1]: send COUNT datagrams "msg I"
+ *	(padded to size) to (SERVICE, CONN) at HOST; print "sent N" and the
+ *	blocking count ("blocked N": sends that had to wait for buffer
+ *	space).  persist: a failed send is counted ("failed N") and the next
+ *	one tried, for senders that run across instance changes.
  *   ilp_sockop roundtrip SERVICE HOST [sn SN] [md TYPE=TEXT]
  *	connect, send "ping" with metadata, wait 5 s for the reply; print
  *	"reply PAYLOAD from SERVICE/myconn host H sn S md TYPES" so the test
@@ -317,7 +319,8 @@ static int do_send(int argc, char **argv)
 	const char *sn = NULL;
 	uint8_t md[2048];
 	size_t md_len = 0, size = 0;
-	long count = atol(argv[3]), i, sent = 0, blocked = 0;
+	long count = atol(argv[3]), i, sent = 0, blocked = 0, failed = 0;
+	int persist = 0;
 	struct sockaddr_ilp a;
 	char buf[70000];
 	int fd = sock(), k;
@@ -331,6 +334,8 @@ static int do_send(int argc, char **argv)
 			md_len += md_arg(md + md_len, argv[k + 1]);
 		else if (!strcmp(argv[k], "size"))
 			size = v;
+		else if (!strcmp(argv[k], "persist"))
+			persist = v;
 		else if (!strcmp(argv[k], "sndbuf") &&
 			 setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
 			die("SO_SNDBUF");
@@ -350,11 +355,20 @@ static int do_send(int argc, char **argv)
 			blocked++;
 			r = send_md(fd, &a, buf, n, md, md_len, 0);
 		}
+		if (r < 0 && persist) {
+			/* No instance for now: wait a little for the next. */
+			failed++;
+			usleep(1000);
+			continue;
+		}
 		if (r < 0)
 			die("send");
 		sent++;
 	}
-	printf("sent %ld blocked %ld\n", sent, blocked);
+	printf("sent %ld blocked %ld", sent, blocked);
+	if (persist)
+		printf(" failed %ld", failed);
+	printf("\n");
 	return 0;
 }
 
