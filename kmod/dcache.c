@@ -34,10 +34,7 @@ int ilp_dc_init(struct ilp_dcache *dc)
 
 static void ilp_dc_free_rcu(struct rcu_head *head)
 {
-	struct ilp_dc_entry *e = container_of(head, struct ilp_dc_entry, rcu);
-
-	free_percpu(e->stats);
-	kfree(e);
+	kfree(container_of(head, struct ilp_dc_entry, rcu));
 }
 
 /* Unlinks @e; readers may still hold it until a grace period passes. */
@@ -61,12 +58,24 @@ void ilp_dc_flush(struct ilp_dcache *dc)
 	mutex_unlock(&dc->lock);
 }
 
+static void ilp_dc_free_entry(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
+
+/**
+ * ilp_dc_destroy - free the cache and its entries
+ * @dc: a cache no reader can reach any more (its instance was unpublished
+ *	a grace period ago, or never published)
+ *
+ * Frees the entries at once, without call_rcu(); entries removed earlier
+ * may still wait for theirs, which the module's exit waits for.
+ */
 void ilp_dc_destroy(struct ilp_dcache *dc)
 {
-	ilp_dc_flush(dc);
-	/* Let the frees queued above run before the module can go. */
-	rcu_barrier();
-	rhashtable_destroy(&dc->table);
+	rhashtable_free_and_destroy(&dc->table, ilp_dc_free_entry, NULL);
+	INIT_LIST_HEAD(&dc->clock);
+	dc->count = 0;
 	mutex_destroy(&dc->lock);
 }
 
@@ -100,12 +109,8 @@ struct ilp_dc_entry *ilp_dc_find_locked(struct ilp_dcache *dc,
  */
 void ilp_dc_hit(struct ilp_dc_entry *e, unsigned int len)
 {
-	struct ilp_dc_pcpu *s = this_cpu_ptr(e->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->packets);
-	u64_stats_add(&s->bytes, len);
-	u64_stats_update_end(&s->syncp);
+	atomic64_inc(&e->packets);
+	atomic64_add(len, &e->bytes);
 	/* Write the shared fields only when they change. */
 	if (READ_ONCE(e->used) != jiffies)
 		WRITE_ONCE(e->used, jiffies);
@@ -115,23 +120,8 @@ void ilp_dc_hit(struct ilp_dc_entry *e, unsigned int len)
 
 void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes)
 {
-	int cpu;
-
-	*packets = 0;
-	*bytes = 0;
-	for_each_possible_cpu(cpu) {
-		const struct ilp_dc_pcpu *s = per_cpu_ptr(e->stats, cpu);
-		unsigned int start;
-		u64 p, b;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			p = u64_stats_read(&s->packets);
-			b = u64_stats_read(&s->bytes);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		*packets += p;
-		*bytes += b;
-	}
+	*packets = atomic64_read(&e->packets);
+	*bytes = atomic64_read(&e->bytes);
 }
 
 /* Evicts one entry by second chance; the cache must not be empty. */
@@ -166,21 +156,17 @@ static void ilp_dc_evict_one(struct ilp_net *in, struct ilp_dcache *dc)
 int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
 	       const struct ilp_flow_key *key, const struct ilp_actions *acts)
 {
+	size_t size = offsetof(struct ilp_dc_entry, acts.fwd) +
+		      acts->n_fwd * sizeof(acts->fwd[0]);
 	struct ilp_dc_entry *e, *old;
-	int cpu, err = 0;
+	int err = 0;
 
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup: the daemon that decided. */
+	e = kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
-	e->stats = alloc_percpu(struct ilp_dc_pcpu);
-	if (!e->stats) {
-		kfree(e);
-		return -ENOMEM;
-	}
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(e->stats, cpu)->syncp);
 	e->key = *key;
-	e->acts = *acts;
+	memcpy(&e->acts, acts, size - offsetof(struct ilp_dc_entry, acts));
 
 	mutex_lock(&dc->lock);
 	old = rhashtable_lookup_fast(&dc->table, key, ilp_dc_params);
@@ -204,10 +190,8 @@ int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
 	}
 out:
 	mutex_unlock(&dc->lock);
-	if (err) {
-		free_percpu(e->stats);
+	if (err)
 		kfree(e);
-	}
 	return err;
 }
 
@@ -228,7 +212,7 @@ int ilp_dc_del(struct ilp_dcache *dc, const struct ilp_flow_key *key)
 
 int ilp_dc_set_capacity(struct ilp_net *in, struct ilp_dcache *dc, u32 cap)
 {
-	if (!cap)
+	if (!cap || cap > ILP_CACHE_MAX_CAPACITY)
 		return -EINVAL;
 	mutex_lock(&dc->lock);
 	dc->capacity = cap;

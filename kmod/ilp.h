@@ -188,32 +188,32 @@ struct ilp_actions {
 	struct ilp_peer_key fwd[ILP_MAX_FORWARD];
 };
 
-struct ilp_dc_pcpu {
-	u64_stats_t packets;
-	u64_stats_t bytes;
-	struct u64_stats_sync syncp;
-};
-
 /**
  * struct ilp_dc_entry - one decision in the cache
  * @node: in ilp_dcache->table
  * @key: the flow
- * @acts: the decision
- * @stats: per-CPU hit counters
+ * @packets, @bytes: hits; shared, not per-CPU (docs/decision-cache.md:
+ *	a flow arrives on one CPU, and per-CPU counters at a million entries
+ *	on hundreds of CPUs would take gigabytes)
  * @used: jiffies of the last hit (0: never)
  * @referenced: hit since the eviction hand last passed (CLOCK)
  * @lru: position in ilp_dcache->clock; dc_lock
- * @rcu: for freeing after readers
+ * @rcu: for freeing after readers, once off @lru
+ * @acts: the decision; last, and allocated only up to its @acts.n_fwd
+ *	next hops: pass it by pointer, never copy it whole
  */
 struct ilp_dc_entry {
 	struct rhash_head node;
 	struct ilp_flow_key key;
-	struct ilp_actions acts;
-	struct ilp_dc_pcpu __percpu *stats;
+	atomic64_t packets;
+	atomic64_t bytes;
 	unsigned long used;
 	u8 referenced;
-	struct list_head lru;
-	struct rcu_head rcu;
+	union {
+		struct list_head lru;
+		struct rcu_head rcu;
+	};
+	struct ilp_actions acts;
 };
 
 /**
@@ -310,7 +310,6 @@ struct ilp_assoc {
 #define ilp_assert_cfg_locked(inst) \
 	lockdep_assert_held(&ilp_pernet((inst)->net)->cfg_lock)
 
-#define ILP_MAX_RX_SAS	65536
 
 /* instance.c */
 int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack);

@@ -92,7 +92,7 @@ int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack)
 			WRITE_ONCE(lost[0], 1);
 	}
 #endif
-	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL_ACCOUNT);
 	if (!inst)
 		return -ENOMEM;
 	inst->net = net;
@@ -216,7 +216,7 @@ int ilp_instance_set_sn(struct ilp_instance *inst, const struct ilp_peer_key *sn
 
 	ilp_assert_cfg_locked(inst);
 	if (sn) {
-		a = kzalloc(sizeof(*a), GFP_KERNEL);
+		a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 		if (!a)
 			return -ENOMEM;
 		a->sn = *sn;

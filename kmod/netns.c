@@ -32,7 +32,7 @@ static int __net_init ilp_net_init(struct net *net)
 	in->sock_gen = 1;
 	in->upcall_rate = ILP_UPCALL_DEFAULT_RATE;
 	in->upcall_burst = ILP_UPCALL_DEFAULT_BURST;
-	in->upcall_quota = alloc_percpu(struct ilp_upcall_quota);
+	in->upcall_quota = alloc_percpu_gfp(struct ilp_upcall_quota, GFP_KERNEL_ACCOUNT);
 	if (!in->upcall_quota)
 		return -ENOMEM;
 	err = ilp_stats_init(&in->stats);

@@ -92,7 +92,11 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		NL_SET_ERR_MSG(extack, "peer already exists");
 		return -EEXIST;
 	}
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (atomic_read(&inst->peers.nelems) >= ILP_MAX_PEERS) {
+		NL_SET_ERR_MSG(extack, "too many peers (ILP_MAX_PEERS)");
+		return -ENOSPC;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
 	p->key = *key;

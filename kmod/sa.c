@@ -141,7 +141,7 @@ int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
 		return -ENOSPC;
 	}
 
-	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL_ACCOUNT);
 	if (!sa)
 		return -ENOMEM;
 	sa->spi = slot << 31 | inst->next_spi[slot];

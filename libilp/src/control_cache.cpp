@@ -98,11 +98,9 @@ Actions parse_actions(const nlattr *nest)
 
 void put_flow(nl::Request &req, const Flow &flow)
 {
+	// The kernel keys flows by the previous hop's address alone and
+	// refuses a port (ILP_CACHE_A_PREV_PORT), which would mean nothing.
 	req.put_bytes(ILP_CACHE_A_PREV_ADDR, flow.prev.addr_bytes());
-	// The kernel keys flows by address and dumps them with no port; a
-	// flow read back from a dump must still name its entry.
-	if (flow.prev.port)
-		req.put_u16(ILP_CACHE_A_PREV_PORT, flow.prev.port);
 	req.put_u32(ILP_CACHE_A_SERVICE, flow.service);
 	req.put_u64(ILP_CACHE_A_CONN, flow.conn);
 }

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Anyone may read; changing state needs CAP_NET_ADMIN over the network
-# namespace (GENL_UNS_ADMIN_PERM): an unprivileged user is refused in the
-# initial namespace, and allowed in a namespace its own user namespace owns.
+# Anyone may read the counters, the version and the sockets; changing
+# state, and reading peers and SAs (who talks to whom), needs CAP_NET_ADMIN
+# over the network namespace (GENL_UNS_ADMIN_PERM): an unprivileged user is
+# refused in the initial namespace, and allowed in a namespace its own user
+# namespace owns.
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd setpriv unshare python3
@@ -18,6 +20,15 @@ check_match "unprivileged: ilpctl stats reset is refused with EPERM" \
 	"ilpctl: kernel refused the request: Operation not permitted" as_nobody "$ILPCTL" stats reset
 check_match "unprivileged: a raw STATS_RESET request is refused too" "^error EPERM" \
 	as_nobody "$HELPERS/ilp_genl_raw" 3
+check_match "unprivileged: ilpctl peer show is refused with EPERM" \
+	"Operation not permitted" as_nobody "$ILPCTL" peer show
+check_match "unprivileged: ilpctl sa show is refused with EPERM" \
+	"Operation not permitted" as_nobody "$ILPCTL" sa show
+check_match "unprivileged: a raw PEER_GET dump is refused too" "^error EPERM" \
+	as_nobody "$HELPERS/ilp_genl_raw" -d "$(ilp_cmd PEER_GET)"
+check_match "unprivileged: a raw SA_GET dump is refused too" "^error EPERM" \
+	as_nobody "$HELPERS/ilp_genl_raw" -d "$(ilp_cmd SA_GET)"
+check "root may dump peers" "$HELPERS/ilp_genl_raw" -d "$(ilp_cmd PEER_GET)"
 
 "$ILPCTL" stats reset
 for _ in 1 2 3; do as_nobody "$HELPERS/ilp_sock" create dgram >/dev/null; done
@@ -36,6 +47,8 @@ if as_nobody unshare -Ur true 2>/dev/null; then
 	check_match "root of a user namespace over the initial netns is refused" \
 		"Operation not permitted" as_nobody unshare -Ur "$ILPCTL" stats reset
 	check "... but may reset its own network namespace" as_nobody unshare -Urn "$ILPCTL" stats reset
+	check "... and read its own namespace's peers and SAs" \
+		as_nobody unshare -Urn sh -c '"$0" peer show && "$0" sa show' "$ILPCTL"
 else
 	tap_result 0 "# SKIP unprivileged user namespaces are disabled"
 fi

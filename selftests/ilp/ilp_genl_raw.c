@@ -2,18 +2,20 @@
 /*
  * ilp_genl_raw - send a hand-built request to the "ilp" genetlink family
  *
- *   ilp_genl_raw [-d [-b SHELL-COMMAND]] [-r RESERVED] CMD [TYPE=U32 ...]
+ *   ilp_genl_raw [-d [-b SHELL-COMMAND]] [-r RESERVED] [-n NEST] CMD [TYPE=VALUE ...]
  *
  * -d sends the request as a dump (NLM_F_DUMP) and prints "ok N messages"
  * with ", interrupted" when a part carried NLM_F_DUMP_INTR; -b runs a
  * shell command once the dump's first part has arrived (to change what
  * is being dumped halfway).
- * Sends command CMD (a number) with the given u32 attributes, exactly as
+ * Sends command CMD (a number) with the given attributes, exactly as
  * written: no validation here, so that the tests can check what the
- * kernel accepts.  Prints "ok" and exits 0 when the kernel answered
+ * kernel accepts.  VALUE is a u32, or "u16:N", "u64:N" or "ip:A.B.C.D"
+ * (4 bytes); -n NEST puts the attributes in a nest of type NEST.  Prints "ok" and exits 0 when the kernel answered
  * without error, or "error ENAME: EXTACK-MESSAGE" and exits 1.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +42,8 @@ static void put_attr(struct nlmsghdr *nlh, uint16_t type, const void *data,
 
 	nla->nla_type = type;
 	nla->nla_len = NLA_HDRLEN + len;
-	memcpy((char *)nla + NLA_HDRLEN, data, len);
+	if (len)
+		memcpy((char *)nla + NLA_HDRLEN, data, len);
 	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(nla->nla_len);
 }
 
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
 	struct req req;
 	int one = 1, fd, err, i = 1;
 	uint8_t reserved = 0;
+	struct nlattr *nest = NULL;
+	int nest_type = 0;
 	int dump = 0;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -131,13 +136,16 @@ int main(int argc, char **argv)
 			between = argv[++i];
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			reserved = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			nest_type = atoi(argv[++i]);
 		} else {
 			i = argc;
 			break;
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: %s [-d [-b SHELL-COMMAND]] [-r RESERVED] CMD [TYPE=U32 ...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-d [-b SHELL-COMMAND]] [-r RESERVED] [-n NEST] CMD [TYPE=VALUE ...]\n",
+			argv[0]);
 		return 2;
 	}
 
@@ -170,15 +178,35 @@ int main(int argc, char **argv)
 	req.genl.cmd = atoi(argv[i++]);
 	req.genl.version = ILP_GENL_VERSION;
 	req.genl.reserved = reserved;
+	if (nest_type) {
+		nest = (struct nlattr *)((char *)&req.nlh + NLMSG_ALIGN(req.nlh.nlmsg_len));
+		put_attr(&req.nlh, nest_type | NLA_F_NESTED, NULL, 0);
+	}
 	for (; i < argc; i++) {
+		unsigned long long v64;
 		unsigned int type, val;
+		uint16_t v16;
+		char ip[64];
+		struct in_addr a4;
 
-		if (sscanf(argv[i], "%u=%u", &type, &val) != 2) {
+		if (sscanf(argv[i], "%u=u16:%hu", &type, &v16) == 2) {
+			put_attr(&req.nlh, type, &v16, sizeof(v16));
+		} else if (sscanf(argv[i], "%u=u64:%llu", &type, &v64) == 2) {
+			uint64_t v = v64;
+
+			put_attr(&req.nlh, type, &v, sizeof(v));
+		} else if (sscanf(argv[i], "%u=ip:%63s", &type, ip) == 2 &&
+			   inet_pton(AF_INET, ip, &a4) == 1) {
+			put_attr(&req.nlh, type, &a4, sizeof(a4));
+		} else if (sscanf(argv[i], "%u=%u", &type, &val) == 2) {
+			put_attr(&req.nlh, type, &val, sizeof(uint32_t));
+		} else {
 			fprintf(stderr, "bad attribute %s\n", argv[i]);
 			return 2;
 		}
-		put_attr(&req.nlh, type, &val, sizeof(uint32_t));
 	}
+	if (nest)
+		nest->nla_len = (char *)&req.nlh + req.nlh.nlmsg_len - (char *)nest;
 	messages = 0;
 	err = transact(fd, &req.nlh, extack, NULL);
 	if (err) {

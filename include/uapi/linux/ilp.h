@@ -118,8 +118,9 @@ enum {
 #define ILP_GENL_VERSION	1
 
 /*
- * Commands.  Everything that changes state needs CAP_NET_ADMIN in the user
- * namespace that owns the network namespace (GENL_UNS_ADMIN_PERM).
+ * Commands.  Everything that changes state, and reading peers and SAs,
+ * needs CAP_NET_ADMIN in the user namespace that owns the network
+ * namespace (GENL_UNS_ADMIN_PERM).
  */
 enum ilp_cmd {
 	ILP_CMD_UNSPEC,
@@ -205,13 +206,15 @@ enum ilp_cmd {
 	ILP_CMD_PEER_SET,
 	/* ILP_CMD_PEER_DEL - remove a peer (by address and port).  Admin. */
 	ILP_CMD_PEER_DEL,
-	/* ILP_CMD_PEER_GET - dump the peers (no keys). */
+	/* ILP_CMD_PEER_GET - dump the peers (no keys).  Admin, as reading
+	 * who talks to whom is. */
 	ILP_CMD_PEER_GET,
 
 	/*
 	 * ILP_CMD_LISTEN - make the requesting socket the namespace's
 	 * upcall listener: misses of the decision cache are sent to it as
-	 * ILP_CMD_UPCALL messages.  Closing the socket unregisters it.
+	 * ILP_CMD_UPCALL messages.  Closing the socket unregisters it.  While
+	 * one listener lives, another socket's request fails with EBUSY.
 	 * Admin.
 	 */
 	ILP_CMD_LISTEN,
@@ -232,8 +235,9 @@ enum ilp_cmd {
 	ILP_CMD_EXECUTE,
 	/*
 	 * ILP_CMD_CACHE_ADD - install ILP_A_ACTIONS for the flow in
-	 * ILP_A_CACHE (ILP_CACHE_A_PREV_ADDR, _PREV_PORT, _SERVICE, _CONN),
-	 * replacing an entry for the same flow.  Admin.
+	 * ILP_A_CACHE (ILP_CACHE_A_PREV_ADDR, _SERVICE, _CONN; no
+	 * _PREV_PORT, flows are keyed by address), replacing an entry for the
+	 * same flow.  Admin.
 	 */
 	ILP_CMD_CACHE_ADD,
 	/* ILP_CMD_CACHE_DEL - remove the entry of the flow in ILP_A_CACHE. Admin. */
@@ -409,13 +413,13 @@ enum ilp_act_attr {
 enum ilp_cache_attr {
 	ILP_CACHE_A_UNSPEC,
 	ILP_CACHE_A_PREV_ADDR,	/* binary: 4 or 16 bytes */
-	ILP_CACHE_A_PREV_PORT,	/* u16: accepted and ignored: flows are keyed by address */
+	ILP_CACHE_A_PREV_PORT,	/* u16: refused: flows are keyed by the address alone */
 	ILP_CACHE_A_SERVICE,	/* u32 */
 	ILP_CACHE_A_CONN,	/* u64 */
 	ILP_CACHE_A_PACKETS,	/* u64, in replies */
 	ILP_CACHE_A_BYTES,	/* u64, in replies */
 	ILP_CACHE_A_USED_MS,	/* u64, in replies: ms since the last hit */
-	ILP_CACHE_A_CAPACITY,	/* u32: ILP_CMD_CACHE_SET */
+	ILP_CACHE_A_CAPACITY,	/* u32: ILP_CMD_CACHE_SET, 1..ILP_CACHE_MAX_CAPACITY */
 	ILP_CACHE_A_PAD,
 	ILP_CACHE_A_UPCALL_RATE,	/* u32: ILP_CMD_CACHE_SET: upcalls/s per CPU, 0 = no limit */
 	ILP_CACHE_A_UPCALL_BURST,	/* u32: ILP_CMD_CACHE_SET: burst per CPU, >= 1 */
@@ -423,6 +427,20 @@ enum ilp_cache_attr {
 };
 #define ILP_CACHE_A_MAX (__ILP_CACHE_A_MAX - 1)
 #define ILP_CACHE_DEFAULT_CAPACITY	65536
+/*
+ * The most entries ILP_CACHE_A_CAPACITY may allow (ILP_CMD_CACHE_SET
+ * refuses more): about 128 bytes each with one next hop, so at most some
+ * 130 MiB of kernel memory per namespace, charged to the memory cgroup of
+ * the process that installs the entries.
+ */
+#define ILP_CACHE_MAX_CAPACITY		(1U << 20)
+/*
+ * Per network namespace (one instance each): the most peers
+ * (ILP_CMD_PEER_NEW refuses more with ENOSPC) and the most receive SAs
+ * (ILP_CMD_SA_ALLOC likewise).  Each holds a prepared AES-GCM transform.
+ */
+#define ILP_MAX_PEERS			16384
+#define ILP_MAX_RX_SAS			65536
 /*
  * Misses each CPU may send up to the listener: a token bucket per CPU, so
  * that a flood of new connections arriving on one CPU cannot take the
