@@ -4,9 +4,8 @@
  *
  * The whole control surface of the module.  include/uapi/linux/ilp.h
  * documents every command and attribute.  All commands act on the network
- * namespace of the requesting socket; every command that changes state,
- * and the dumps of peers and SAs (who talks to whom, as WireGuard's
- * reads), is GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over that namespace).
+ * namespace of the requesting socket; every command that changes state is
+ * GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over that namespace).
  */
 #include <linux/ilp.h>
 #include <net/genetlink.h>
@@ -84,6 +83,13 @@ static const struct nla_policy ilp_nl_policy[ILP_A_MAX + 1] = {
 	[ILP_A_PEER] = NLA_POLICY_NESTED(ilp_peer_policy),
 };
 
+/**
+ * ilp_nl_version_get - ILP_CMD_VERSION_GET: module version, AF_ILP number, wire version
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Return: 0 or a negative errno.
+ */
 static int ilp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
@@ -108,6 +114,16 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
+/**
+ * ilp_nl_stats_get - ILP_CMD_STATS_GET: the namespace's counters (ILP_A_STATS)
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Counters are summed over the CPUs and less the baseline of the last
+ * reset.
+ *
+ * Return: 0 or a negative errno.
+ */
 static int ilp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
@@ -189,6 +205,15 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
+/**
+ * ilp_nl_stats_reset - ILP_CMD_STATS_RESET: make the counters read 0 from now on
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0.
+ */
 static int ilp_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
@@ -230,11 +255,17 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/*
+/**
+ * ilp_nl_sock_dump - ILP_CMD_SOCK_GET (dump): the namespace's AF_ILP sockets
+ * @skb: the reply being filled
+ * @cb: the dump's state
+ *
  * Dump cursor: cb->args[0] is the number of sockets already sent.  The
  * list generation goes in cb->seq so that a change between two parts of
  * the dump marks it NLM_F_DUMP_INTR instead of silently skipping or
  * repeating a socket.
+ *
+ * Return: the dump's length so far, 0 at its end, or a negative errno.
  */
 static int ilp_nl_sock_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -289,6 +320,14 @@ static struct ilp_instance *ilp_nl_instance(struct genl_info *info,
 	return inst;
 }
 
+/**
+ * ilp_nl_instance_new - ILP_CMD_INSTANCE_NEW: create the namespace's instance
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Opens its UDP encapsulation sockets on ILP_INSTANCE_A_PORT.  Admin.
+ * Return: 0, -EEXIST when there is one, or a negative errno.
+ */
 static int ilp_nl_instance_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
@@ -308,6 +347,15 @@ static int ilp_nl_instance_new(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_instance_del - ILP_CMD_INSTANCE_DEL: destroy the instance, its peers and SAs
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or -ENOENT without an instance.
+ */
 static int ilp_nl_instance_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
@@ -319,6 +367,15 @@ static int ilp_nl_instance_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_instance_set - ILP_CMD_INSTANCE_SET: change the instance (its default SN)
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_instance_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_INSTANCE_A_MAX + 1];
@@ -379,6 +436,13 @@ static void *ilp_nl_reply(struct genl_info *info, struct sk_buff **msgp)
 	return hdr;
 }
 
+/**
+ * ilp_nl_instance_get - ILP_CMD_INSTANCE_GET: the instance's port and default SN
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Return: 0 or -ENOENT without an instance.
+ */
 static int ilp_nl_instance_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_instance *inst;
@@ -414,6 +478,16 @@ out:
 	return err;
 }
 
+/**
+ * ilp_nl_key_set - ILP_CMD_KEY_SET: install a PSP master key in a slot
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  Replacing a slot's key removes the receive SAs under the old
+ * one.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_key_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_KEY_A_MAX + 1];
@@ -441,6 +515,16 @@ static int ilp_nl_key_set(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_key_rotate - ILP_CMD_KEY_ROTATE: a new key in the inactive slot, made active
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  SAs under the previously active key live on.
+ *
+ * Return: 0 or a
+ * negative errno, with an extack message.
+ */
 static int ilp_nl_key_rotate(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_KEY_A_MAX + 1];
@@ -500,6 +584,16 @@ out:
 	return err;
 }
 
+/**
+ * ilp_nl_sa_alloc - ILP_CMD_SA_ALLOC: allocate a receive SA under the active key
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  Replies with the SPI and the key its sender needs.
+ *
+ * Return: 0
+ * or a negative errno, with an extack message.
+ */
 static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_SA_A_MAX + 1];
@@ -546,7 +640,16 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-/* Dump cursor: cb->args[0] is the number of entries already sent. */
+/**
+ * ilp_nl_sa_dump - ILP_CMD_SA_GET (dump): the receive SAs, without keys
+ * @skb: the reply being filled
+ * @cb: the dump's state; cb->args[0] is the number of entries already sent
+ *
+ * Admin.
+ *
+ * Return: the dump's length so far, 0 at its end, or a negative
+ * errno.
+ */
 static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
@@ -688,16 +791,43 @@ static int ilp_nl_peer_change(struct genl_info *info, u8 cmd)
 	return err;
 }
 
+/**
+ * ilp_nl_peer_new - ILP_CMD_PEER_NEW: add a peer, with a transmit SA or not
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_peer_new(struct sk_buff *skb, struct genl_info *info)
 {
 	return ilp_nl_peer_change(info, ILP_CMD_PEER_NEW);
 }
 
+/**
+ * ilp_nl_peer_set - ILP_CMD_PEER_SET: change a peer's transmit SA or direct flag
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_peer_set(struct sk_buff *skb, struct genl_info *info)
 {
 	return ilp_nl_peer_change(info, ILP_CMD_PEER_SET);
 }
 
+/**
+ * ilp_nl_peer_del - ILP_CMD_PEER_DEL: remove a peer
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_peer_del(struct sk_buff *skb, struct genl_info *info)
 {
 	return ilp_nl_peer_change(info, ILP_CMD_PEER_DEL);
@@ -736,6 +866,16 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/**
+ * ilp_nl_peer_dump - ILP_CMD_PEER_GET (dump): the peers, without keys
+ * @skb: the reply being filled
+ * @cb: the dump's state
+ *
+ * Admin.
+ *
+ * Return: the dump's length so far, 0 at its end, or a negative
+ * errno.
+ */
 static int ilp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
@@ -828,11 +968,6 @@ static int ilp_nl_flow(struct genl_info *info, struct nlattr **tb,
 		NL_SET_ERR_MSG(info->extack, "a flow needs a previous hop, a service and a connection");
 		return -EINVAL;
 	}
-	if (tb[ILP_CACHE_A_PREV_PORT]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_CACHE_A_PREV_PORT],
-				    "flows are keyed by the previous hop's address only; give no port");
-		return -EINVAL;
-	}
 	err = ilp_nl_prev(tb[ILP_CACHE_A_PREV_ADDR], NULL, &key->prev,
 			  info->extack);
 	if (err)
@@ -848,31 +983,30 @@ static int ilp_nl_flow(struct genl_info *info, struct nlattr **tb,
  * @skb: the request
  * @info: its attributes, extack and reply address
  *
- * One listener per namespace: a second one is refused while the first
- * lives (its socket's release clears it, upcall.c), so that a daemon
- * cannot silently lose its misses to another process.  The listener may
- * repeat the request.  Admin.
+ * The namespace's misses go to it as ILP_CMD_UPCALL messages until its
+ * socket is released (upcall.c).  Admin.
  *
- * Return: 0, -EBUSY while another listener lives, or a negative errno.
+ * Return: 0 or a negative errno.
  */
 static int ilp_nl_listen(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
-	u32 old;
 
-	if (!ilp_upcalls_enabled()) {
-		NL_SET_ERR_MSG(info->extack, "the module is being unloaded");
-		return -ESHUTDOWN;
-	}
-	old = cmpxchg(&in->listener, 0, info->snd_portid);
-	if (old && old != info->snd_portid) {
-		NL_SET_ERR_MSG(info->extack,
-			       "another socket is this namespace's upcall listener; it must close first");
-		return -EBUSY;
-	}
+	WRITE_ONCE(in->listener, info->snd_portid);
 	return 0;
 }
 
+/**
+ * ilp_nl_execute - ILP_CMD_EXECUTE: carry out the listener's decision on a packet
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  The packet (ILP_A_PACKET) is what an upcall carried; it goes
+ * through execute.c as a cache hit would, without the DS field it
+ * arrived with.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_execute(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_PKT_A_MAX + 1];
@@ -932,6 +1066,16 @@ static int ilp_nl_execute(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_cache_add - ILP_CMD_CACHE_ADD: install a decision for a flow
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  Replaces an entry for the same flow.
+ *
+ * Return: 0 or a negative
+ * errno, with an extack message.
+ */
 static int ilp_nl_cache_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
@@ -955,6 +1099,15 @@ static int ilp_nl_cache_add(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_cache_del - ILP_CMD_CACHE_DEL: remove the entry of a flow
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno (-ENOENT for no such entry).
+ */
 static int ilp_nl_cache_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
@@ -976,6 +1129,15 @@ static int ilp_nl_cache_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/**
+ * ilp_nl_cache_flush - ILP_CMD_CACHE_FLUSH: remove every entry
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or -ENOENT without an instance.
+ */
 static int ilp_nl_cache_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_instance *inst;
@@ -1000,6 +1162,15 @@ static int ilp_nl_cache_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/**
+ * ilp_nl_cache_set - ILP_CMD_CACHE_SET: the cache's capacity and the upcall bounds
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.
+ *
+ * Return: 0 or a negative errno, with an extack message.
+ */
 static int ilp_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
@@ -1015,12 +1186,6 @@ static int ilp_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack,
 			       "nothing to set: give a capacity, an upcall rate or an upcall burst");
 		return -EINVAL;
-	}
-	if (tb[ILP_CACHE_A_CAPACITY] &&
-	    nla_get_u32(tb[ILP_CACHE_A_CAPACITY]) > ILP_CACHE_MAX_CAPACITY) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_CACHE_A_CAPACITY],
-				    "the capacity is at most ILP_CACHE_MAX_CAPACITY (1048576) entries");
-		return -ERANGE;
 	}
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
@@ -1083,6 +1248,13 @@ static int ilp_nl_fill_entry(struct sk_buff *msg, struct ilp_dc_entry *e)
 	return 0;
 }
 
+/**
+ * ilp_nl_cache_get - ILP_CMD_CACHE_GET: the entry of one flow
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Return: 0 or a negative errno (-ENOENT for no such entry).
+ */
 static int ilp_nl_cache_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_CACHE_A_MAX + 1];
@@ -1123,6 +1295,13 @@ static int ilp_nl_cache_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/**
+ * ilp_nl_cache_dump - ILP_CMD_CACHE_GET (dump): every entry, with its counters
+ * @skb: the reply being filled
+ * @cb: the dump's state
+ *
+ * Return: the dump's length so far, 0 at its end, or a negative errno.
+ */
 static int ilp_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ilp_net *in = ilp_pernet(sock_net(skb->sk));
@@ -1221,7 +1400,6 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_SA_GET,
 		.dumpit = ilp_nl_sa_dump,
-		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = ILP_CMD_PEER_NEW,
@@ -1241,7 +1419,6 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_PEER_GET,
 		.dumpit = ilp_nl_peer_dump,
-		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = ILP_CMD_LISTEN,
@@ -1291,11 +1468,23 @@ struct genl_family ilp_genl_family __ro_after_init = {
 	.n_small_ops = ARRAY_SIZE(ilp_genl_ops),
 };
 
+/**
+ * ilp_genl_init - register the "ilp" generic netlink family
+ *
+ * Module init, process context.
+ *
+ * Return: 0 or a negative errno.
+ */
 int ilp_genl_init(void)
 {
 	return genl_register_family(&ilp_genl_family);
 }
 
+/**
+ * ilp_genl_exit - unregister the family: no request runs after it returns
+ *
+ * Module exit, process context.
+ */
 void ilp_genl_exit(void)
 {
 	genl_unregister_family(&ilp_genl_family);
