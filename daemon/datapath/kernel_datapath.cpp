@@ -68,8 +68,8 @@ KernelDatapath::~KernelDatapath()
 
 void KernelDatapath::start(MissHandler handler)
 {
-	// The kernel keeps one listener per namespace and refuses another
-	// (EBUSY) while it lives; one that died has been forgotten.
+	// Registering replaces any earlier listener of the namespace (an
+	// ilpd that died, a test listener): the kernel keeps one.
 	listener_ = std::make_unique<ilp::Listener>(4 << 20);
 	stopping_ = false;
 	reader_ = std::thread([this, h = std::move(handler)] { read_loop(h); });
@@ -124,7 +124,7 @@ void KernelDatapath::resolve_prev_hops(std::vector<Miss> &batch)
 		peers_read_ = now;
 	}
 	for (auto &m : batch)
-		peer_ports_.resolve(m.prev);
+		m.known_peer = peer_ports_.resolve(m.prev);
 }
 
 void KernelDatapath::execute(const Miss &miss, const Actions &actions, bool install)

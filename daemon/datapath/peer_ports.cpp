@@ -42,10 +42,12 @@ bool PeerPorts::knows(const ilp::Endpoint &addr) const
 	return ports_.contains(key_of(addr));
 }
 
-void PeerPorts::resolve(ilp::Endpoint &prev) const
+bool PeerPorts::resolve(ilp::Endpoint &prev) const
 {
-	if (auto port = port_of(prev))
+	auto port = port_of(prev);
+	if (port)
 		prev.port = *port;
+	return port.has_value();
 }
 
 } // namespace ilpd

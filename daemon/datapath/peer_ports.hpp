@@ -38,8 +38,9 @@ public:
 	// several): an address that is not may be a peer added since.
 	bool knows(const ilp::Endpoint &addr) const;
 
-	// Sets @prev's port to its peer's, when the table has exactly one.
-	void resolve(ilp::Endpoint &prev) const;
+	// Sets @prev's port to its peer's, when the table has exactly one;
+	// returns whether it did (@prev is then that known peer).
+	bool resolve(ilp::Endpoint &prev) const;
 
 private:
 	using Key = std::array<std::uint8_t, 17>; // family, then the address

@@ -336,11 +336,7 @@ std::optional<ilp_drop_reason> UserDatapath::check_spi(const RxKeys &keys, std::
 	auto a = peer.addr_bytes(), b = from.addr_bytes();
 	if (peer.family == from.family && std::equal(a.begin(), a.end(), b.begin(), b.end()))
 		return std::nullopt;
-#ifdef ILP_HAS_DROP_SA_PEER
 	return ILP_DROP_SA_PEER;
-#else
-	return ILP_DROP_PSP_UNKNOWN_SPI;
-#endif
 }
 
 // One datagram, in kmod/rx.c's order.
@@ -398,7 +394,8 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 			try {
 				w.misses.push_back(Miss{
 				    flow.prev, hdr.service, hdr.conn, {data.begin(), data.end()}});
-				w.peers->ports().resolve(w.misses.back().prev);
+				Miss &m = w.misses.back();
+				m.known_peer = w.peers->ports().resolve(m.prev);
 			} catch (const std::bad_alloc &) {
 				count(c.lost);
 			}
@@ -828,6 +825,10 @@ void UserDatapath::peer_add(const ilp::Endpoint &peer, const std::optional<TxSaS
 	change_peers([&](const PeerTable &t) {
 		if (t.find(peer))
 			throw ilp::Error(EEXIST, "peer " + peer.to_string() + " already exists");
+		// The kernel's bound, so that both datapaths take the same.
+		if (t.size() >= ILP_MAX_PEERS)
+			throw ilp::Error(ENOSPC,
+					 "at most " + std::to_string(ILP_MAX_PEERS) + " peers");
 		return t.with(std::make_shared<const TxPeer>(peer, false, "ilpctl", sa));
 	});
 }

@@ -22,6 +22,7 @@
 
 #include "environment/atomic_file.hpp"
 #include "environment/daemon_log.hpp"
+#include "environment/service_abi.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -196,7 +197,11 @@ struct ServiceHost::Impl {
 	const ilp_service &svc;
 	Datapath &dp;
 	const std::string name;
-	const std::uint32_t id;
+	const std::uint32_t id, last_id; // the services it serves
+	bool serves(std::uint32_t service) const noexcept
+	{
+		return service >= id && service <= last_id;
+	}
 	const fs::path state_file, config_file;
 	const HostOptions opts;
 	ilp_env env{this};
@@ -281,6 +286,7 @@ struct ServiceHost::Impl {
 	void run(std::promise<void> &ready, std::optional<std::vector<std::uint8_t>> &saved);
 	void loop();
 	void handle(Miss &miss);
+	int call_handle(const ilp_packet &pkt, ilp_decision &d);
 	void run_timers();
 	std::optional<Clock::time_point> next_deadline();
 	std::optional<std::string> apply_config(const std::string &key,
@@ -315,17 +321,36 @@ int errno_from(F &&body)
 	}
 }
 
-int env_send(ilp_env *env, const ilp_node *to, std::uint64_t conn, const std::uint8_t *metadata,
-	     std::size_t metadata_len, const std::uint8_t *payload, std::size_t payload_len)
+int env_send(ilp_env *env, std::uint32_t service, const ilp_node *to, std::uint64_t conn,
+	     const std::uint8_t *metadata, std::size_t metadata_len, const std::uint8_t *payload,
+	     std::size_t payload_len)
 {
 	if (!env || !to || (!metadata && metadata_len) || (!payload && payload_len))
 		return -EINVAL;
 	auto &h = *env->host;
+	if (!h.serves(service))
+		return -EPERM;
+	try {
+		check_service_tlvs({metadata, metadata_len}, TlvUse::send);
+	} catch (const TlvNotEntitled &) {
+		return -EPERM;
+	} catch (const std::invalid_argument &) {
+		return -EINVAL;
+	}
 	return errno_from([&] {
-		h.dp.send(to_endpoint(*to), h.id, conn, {metadata, metadata_len},
+		h.dp.send(to_endpoint(*to), service, conn, {metadata, metadata_len},
 			  {payload, payload_len});
 		return 0;
 	});
+}
+
+// Version 1's send(): the module's one service.
+int env_send_v1(ilp_env *env, const ilp_node *to, std::uint64_t conn, const std::uint8_t *metadata,
+		std::size_t metadata_len, const std::uint8_t *payload, std::size_t payload_len)
+{
+	if (!env)
+		return -EINVAL;
+	return env_send(env, env->host->id, to, conn, metadata, metadata_len, payload, payload_len);
 }
 
 int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
@@ -333,8 +358,11 @@ int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
 	if (!env || !flow || !d)
 		return -EINVAL;
 	auto &h = *env->host;
-	if (flow->service != h.id)
+	if (!h.serves(flow->service))
 		return -EPERM;
+	// The cache holds actions, not packets.
+	if (ILP_HAS_MEMBER(ilp_decision, d, rewrite) && d->rewrite)
+		return -EINVAL;
 	return errno_from([&] {
 		Flow f = from_flow(*flow);
 		Actions a = to_actions(*d);
@@ -351,12 +379,20 @@ int env_cache_install(ilp_env *env, const ilp_flow *flow, const ilp_decision *d)
 	});
 }
 
+int env_cache_install_v1(ilp_env *env, const ilp_flow *flow, const ilp_decision_v1 *d)
+{
+	if (!d)
+		return -EINVAL;
+	ilp_decision d2 = from_v1(*d);
+	return env_cache_install(env, flow, &d2);
+}
+
 int env_cache_remove(ilp_env *env, const ilp_flow *flow)
 {
 	if (!env || !flow)
 		return -EINVAL;
 	auto &h = *env->host;
-	if (flow->service != h.id)
+	if (!h.serves(flow->service))
 		return -EPERM;
 	return errno_from([&] {
 		Flow f = from_flow(*flow);
@@ -372,7 +408,7 @@ int env_cache_stats(ilp_env *env, const ilp_flow *flow, ilp_flow_stats *out)
 	if (!env || !flow || !out)
 		return -EINVAL;
 	auto &h = *env->host;
-	if (flow->service != h.id)
+	if (!h.serves(flow->service))
 		return -EPERM;
 	return errno_from([&] {
 		Flow f = from_flow(*flow);
@@ -530,8 +566,23 @@ __attribute__((format(printf, 3, 4))) void env_log(ilp_env *env, ilp_log_level l
 
 const ilp_env_ops env_ops = {
     .abi_version = ILP_SERVICE_ABI_VERSION,
+    .size = sizeof(ilp_env_ops),
     .send = env_send,
     .cache_install = env_cache_install,
+    .cache_remove = env_cache_remove,
+    .cache_stats = env_cache_stats,
+    .config_get = env_config_get,
+    .config_set = env_config_set,
+    .checkpoint = env_checkpoint,
+    .timer_add = env_timer_add,
+    .timer_cancel = env_timer_cancel,
+    .log = env_log,
+};
+
+const ilp_env_ops_v1 env_ops_v1 = {
+    .abi_version = ILP_SERVICE_ABI_VERSION_1,
+    .send = env_send_v1,
+    .cache_install = env_cache_install_v1,
     .cache_remove = env_cache_remove,
     .cache_stats = env_cache_stats,
     .config_get = env_config_get,
@@ -546,7 +597,7 @@ const ilp_env_ops env_ops = {
 
 ServiceHost::Impl::Impl(Module m, Datapath &d, const fs::path &state_dir, HostOptions o)
     : module(std::move(m)), svc(module.descriptor()), dp(d), name(module.name()), id(module.id()),
-      state_file(state_dir / "services" / (name + ".state")),
+      last_id(module.last_id()), state_file(state_dir / "services" / (name + ".state")),
       config_file(state_dir / "services" / (name + ".conf")), opts(o)
 {
 	if (opts.queue_depth == 0)
@@ -597,8 +648,10 @@ void ServiceHost::Impl::run(std::promise<void> &ready,
 	int rc;
 	try {
 		Busy b(*this, "init");
-		rc = svc.init(&env_ops, &env, saved ? saved->data() : nullptr,
-			      saved ? saved->size() : 0, &state);
+		const void *data = saved ? saved->data() : nullptr;
+		std::size_t len = saved ? saved->size() : 0;
+		rc = module.v1() ? module.v1()->init(&env_ops_v1, &env, data, len, &state)
+				 : svc.init(&env_ops, &env, data, len, &state);
 	} catch (const std::exception &e) {
 		ready.set_exception(
 		    std::make_exception_ptr(LoadError(who + ": init() threw: " + e.what())));
@@ -673,6 +726,18 @@ void ServiceHost::Impl::loop()
 	}
 }
 
+int ServiceHost::Impl::call_handle(const ilp_packet &pkt, ilp_decision &d)
+{
+	if (const ilp_service_v1 *v1 = module.v1()) {
+		ilp_packet_v1 p1 = to_v1(pkt);
+		ilp_decision_v1 d1{};
+		int rc = v1->handle(state, &p1, &d1);
+		d = from_v1(d1);
+		return rc;
+	}
+	return svc.handle(state, &pkt, &d);
+}
+
 void ServiceHost::Impl::handle(Miss &miss)
 {
 	packets++;
@@ -683,17 +748,21 @@ void ServiceHost::Impl::handle(Miss &miss)
 	}
 	const Flow flow = miss.flow();
 	ilp_packet pkt{};
+	pkt.size = sizeof(pkt);
 	pkt.flow = to_flow(flow);
 	pkt.metadata = hdr.tlv;
 	pkt.metadata_len = hdr.tlv_len;
 	pkt.payload = miss.data.data() + hdr.hdr_len;
 	pkt.payload_len = miss.data.size() - hdr.hdr_len;
+	pkt.peer.node = pkt.flow.prev;
+	pkt.peer.flags = miss.known_peer ? ILP_PEER_KNOWN : 0;
 
 	ilp_decision d{}; // zeroed: a drop
+	d.size = sizeof(d);
 	int rc;
 	try {
 		Busy b(*this, "handle");
-		rc = svc.handle(state, &pkt, &d);
+		rc = call_handle(pkt, d);
 	} catch (const std::exception &e) {
 		error(std::string("handle() threw: ") + e.what() + "; the packet was dropped");
 		return;
@@ -706,8 +775,15 @@ void ServiceHost::Impl::handle(Miss &miss)
 		return;
 	}
 	Actions actions;
+	std::optional<Miss> rewritten;
 	try {
 		actions = to_actions(d);
+		if (d.rewrite && !actions.drop) {
+			// Copied now: the module's buffers are valid until it
+			// is called again.
+			rewritten.emplace(Miss{miss.prev, miss.service, miss.conn,
+					       rewrite_packet(miss.data, d), miss.known_peer});
+		}
 	} catch (const std::invalid_argument &e) {
 		error(std::string("handle() made a bad decision: ") + e.what() +
 		      "; the packet was dropped");
@@ -715,16 +791,19 @@ void ServiceHost::Impl::handle(Miss &miss)
 	}
 	if (actions.drop)
 		dropped++;
+	// A rewritten decision is not cached (the cache holds actions, not
+	// packets): each packet of its flow comes here.
+	const bool install = d.install && !rewritten;
 	// The timeout before the entry: the revalidator must never see the
 	// entry without it.
-	if (d.install) {
+	if (install) {
 		installed++;
 		record(flow, d.idle_timeout_ms);
 	}
 	try {
-		dp.execute(miss, actions, d.install != 0);
+		dp.execute(rewritten ? *rewritten : miss, actions, install);
 	} catch (const std::exception &e) {
-		if (d.install) {
+		if (install) {
 			installed--;
 			std::lock_guard g(flows_mu);
 			flows.erase(key_of(flow));
@@ -895,7 +974,9 @@ ServiceHost::ServiceHost(Module module, Datapath &dp, const fs::path &state_dir,
 	h.worker =
 	    std::thread([&h, ready, saved = std::move(saved)]() mutable { h.run(*ready, saved); });
 	started.get(); // throws init()'s refusal; ~Impl stops the threads
-	h.log(ILP_LOG_INFO, "service ", h.id, " loaded from ", h.module.path().string(),
+	h.log(ILP_LOG_INFO, "service ", h.id,
+	      h.last_id != h.id ? " to " + std::to_string(h.last_id) : std::string(),
+	      " (ABI version ", h.module.abi(), ") loaded from ", h.module.path().string(),
 	      restored ? ", its checkpoint restored" : "");
 }
 
@@ -989,6 +1070,8 @@ ServiceStatus ServiceHost::status() const
 	ServiceStatus s;
 	s.name = h.name;
 	s.id = h.id;
+	s.last_id = h.last_id;
+	s.abi = h.module.abi();
 	s.description = h.module.description();
 	s.path = h.module.path();
 	s.counters.packets = h.packets.load();
@@ -1010,6 +1093,16 @@ ServiceStatus ServiceHost::status() const
 std::uint32_t ServiceHost::id() const noexcept
 {
 	return impl_->id;
+}
+
+std::uint32_t ServiceHost::last_id() const noexcept
+{
+	return impl_->last_id;
+}
+
+bool ServiceHost::serves(std::uint32_t service) const noexcept
+{
+	return impl_->serves(service);
 }
 
 const std::string &ServiceHost::name() const noexcept

@@ -55,7 +55,9 @@ struct ServiceCounters {
 // What "ilpctl service list" shows of a service.
 struct ServiceStatus {
 	std::string name;
-	std::uint32_t id = 0;
+	std::uint32_t id = 0;      // the first service ID it serves
+	std::uint32_t last_id = 0; // the last (id, for most)
+	std::uint32_t abi = 0;     // the ABI version it was built for
 	std::string description;
 	std::filesystem::path path;
 	ServiceCounters counters;
@@ -97,7 +99,10 @@ public:
 	void forget(const Flow &flow);
 
 	ServiceStatus status() const;
+	// The services it serves: id() to last_id().
 	std::uint32_t id() const noexcept;
+	std::uint32_t last_id() const noexcept;
+	bool serves(std::uint32_t service) const noexcept;
 	const std::string &name() const noexcept;
 	const std::filesystem::path &path() const noexcept;
 

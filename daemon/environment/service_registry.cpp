@@ -20,7 +20,7 @@ ServiceRegistry::ServiceRegistry(Datapath &dp, fs::path state_dir, HostOptions o
 
 ServiceRegistry::~ServiceRegistry()
 {
-	std::unordered_map<std::uint32_t, HostPtr> hosts;
+	std::map<std::uint32_t, HostPtr> hosts;
 	{
 		std::unique_lock g(map_mu_);
 		hosts.swap(hosts_);
@@ -28,11 +28,22 @@ ServiceRegistry::~ServiceRegistry()
 	// Each host stops its worker and runs fini() as it goes.
 }
 
+const ServiceRegistry::HostPtr *ServiceRegistry::serving(std::uint32_t service) const
+{
+	// The ranges do not overlap: only the last one starting at or before
+	// @service can hold it.
+	auto it = hosts_.upper_bound(service);
+	if (it == hosts_.begin())
+		return nullptr;
+	--it;
+	return it->second->serves(service) ? &it->second : nullptr;
+}
+
 ServiceRegistry::HostPtr ServiceRegistry::find(std::uint32_t id) const
 {
 	std::shared_lock g(map_mu_);
-	auto it = hosts_.find(id);
-	return it == hosts_.end() ? nullptr : it->second;
+	const HostPtr *h = serving(id);
+	return h ? *h : nullptr;
 }
 
 ServiceRegistry::HostPtr ServiceRegistry::find(const std::string &name) const
@@ -49,7 +60,7 @@ ModuleLoader::Taken ServiceRegistry::taken() const
 	ModuleLoader::Taken t;
 	std::shared_lock g(map_mu_);
 	for (const auto &[id, h] : hosts_) {
-		t.ids.insert(id);
+		t.ids[id] = h->last_id();
 		t.names.insert(h->name());
 	}
 	return t;
@@ -127,8 +138,8 @@ void ServiceRegistry::dispatch(std::vector<Miss> &batch)
 	{
 		std::shared_lock g(map_mu_);
 		for (auto &m : batch) {
-			auto it = hosts_.find(m.service);
-			if (it == hosts_.end()) {
+			const HostPtr *h = serving(m.service);
+			if (!h) {
 				auto n = ++no_service_;
 				if (n == 1 || n % 1000 == 0)
 					daemon_log::at(ILP_LOG_INFO, "dropped a packet of service ",
@@ -136,7 +147,7 @@ void ServiceRegistry::dispatch(std::vector<Miss> &batch)
 						       " so far; then logging every 1000th)");
 				continue;
 			}
-			it->second->submit(std::move(m));
+			(*h)->submit(std::move(m));
 		}
 	}
 	batch.clear();

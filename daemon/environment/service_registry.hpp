@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// The loaded services: service ID -> ServiceHost.  dispatch() is the
-// datapath's MissHandler: it hands each miss to the host of its service
-// (which queues it; see service_host.hpp) and drops, as no_service, those
-// of a service no module serves.
+// The loaded services: service ID range -> ServiceHost.  dispatch() is the
+// datapath's MissHandler: it hands each miss to the host of the module
+// serving its service (which queues it; see service_host.hpp) and drops,
+// counted as no_service (ilpctl daemon status), those of a service no
+// module serves.
 //
 // Thread-safe: dispatch() from any number of datapath threads; load and
 // unload are serialized among themselves and never stop dispatch() for
@@ -19,7 +20,6 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "datapath/datapath.hpp"
@@ -81,6 +81,8 @@ private:
 	using HostPtr = std::shared_ptr<ServiceHost>;
 
 	HostPtr find(std::uint32_t id) const;
+	// The host serving @service; map_mu_ held.
+	const HostPtr *serving(std::uint32_t service) const;
 	HostPtr find(const std::string &name) const;
 	ModuleLoader::Taken taken() const;
 	HostPtr host(Module module);
@@ -92,9 +94,9 @@ private:
 	const Config config_;
 	const ModuleLoader loader_;
 
-	std::mutex admin_mu_;             // one load/unload at a time
-	mutable WriterFirstMutex map_mu_; // hosts_; dispatch() reads it per batch
-	std::unordered_map<std::uint32_t, HostPtr> hosts_;
+	std::mutex admin_mu_;                    // one load/unload at a time
+	mutable WriterFirstMutex map_mu_;        // hosts_; dispatch() reads it per batch
+	std::map<std::uint32_t, HostPtr> hosts_; // by the first ID each serves
 	std::atomic<std::uint64_t> no_service_{0};
 };
 

@@ -19,6 +19,11 @@ class ModuleLoaderTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(ModuleLoaderTest);
 	CPPUNIT_TEST(load__good_module);
+	CPPUNIT_TEST(load__version_1_module_loads);
+	CPPUNIT_TEST(load__id_range);
+	CPPUNIT_TEST(load__overlapping_range_refused);
+	CPPUNIT_TEST(load__range_with_reserved_id_refused);
+	CPPUNIT_TEST(load__descriptor_smaller_than_v2_refused);
 	CPPUNIT_TEST(load__bad_abi_version_refused);
 	CPPUNIT_TEST(load__no_symbol_refused);
 	CPPUNIT_TEST(load__missing_handle_refused);
@@ -69,6 +74,51 @@ public:
 		CPPUNIT_ASSERT(m.descriptor().handle != nullptr);
 	}
 
+	void load__version_1_module_loads()
+	{
+		// Built against the version 1 header as released.
+		Module m = loader_.load(install_module(dir_, "legacy_v1"));
+		CPPUNIT_ASSERT_EQUAL(1u, m.abi());
+		CPPUNIT_ASSERT_EQUAL(150u, m.id());
+		CPPUNIT_ASSERT_EQUAL(150u, m.last_id());
+		CPPUNIT_ASSERT_EQUAL(std::string("legacy"), m.name());
+		CPPUNIT_ASSERT(m.v1() != nullptr && m.v1()->handle != nullptr);
+		// Its functions take version 1's structs: never called as ours.
+		CPPUNIT_ASSERT(m.descriptor().handle == nullptr);
+	}
+
+	void load__id_range()
+	{
+		Module m = loader_.load(install_module(dir_, "range"));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(ILP_SERVICE_ABI_VERSION), m.abi());
+		CPPUNIT_ASSERT_EQUAL(600u, m.id());
+		CPPUNIT_ASSERT_EQUAL(609u, m.last_id());
+		CPPUNIT_ASSERT(m.serves(600) && m.serves(605) && m.serves(609));
+		CPPUNIT_ASSERT(!m.serves(599) && !m.serves(610));
+	}
+
+	void load__overlapping_range_refused()
+	{
+		// 609 to 613 against 600 to 609; and a lone ID inside a range.
+		auto e = refusal(install_module(dir_, "range_overlap"), {{{600, 609}}, {}});
+		has(e, "duplicate service ID 609 to 613, a loaded module has 600 to 609");
+		has(refusal(install_module(dir_, "good"), {{{50, 60}, {95, 105}}, {}}),
+		    "a loaded module has 95 to 105");
+		// Beside, not over: loads.
+		loader_.load(install_module(dir_, "range_overlap"), {{{600, 608}, {614, 700}}, {}});
+	}
+
+	void load__range_with_reserved_id_refused()
+	{
+		has(refusal(install_module(dir_, "range_reserved")),
+		    "service IDs 4294967280 to 4294967295 hold the reserved ID");
+	}
+
+	void load__descriptor_smaller_than_v2_refused()
+	{
+		has(refusal(install_module(dir_, "small_size")), "its descriptor is 16 bytes");
+	}
+
 	void load__bad_abi_version_refused()
 	{
 		auto f = install_module(dir_, "bad_abi");
@@ -82,7 +132,7 @@ public:
 		auto f = install_module(dir_, "no_symbol");
 		auto e = refusal(f);
 		has(e, f.string());
-		has(e, "no ilp_service_v1 symbol");
+		has(e, "no ilp_service_v2 (nor ilp_service_v1) symbol");
 	}
 
 	void load__missing_handle_refused()
@@ -111,7 +161,9 @@ public:
 	void load__taken_id_and_name_refused()
 	{
 		auto f = install_module(dir_, "good");
-		has(refusal(f, {{100}, {}}), "duplicate service ID 100");
+		has(refusal(f, {{{100, 100}}, {}}), "duplicate service ID 100");
+		// A range that holds it.
+		has(refusal(f, {{{90, 110}}, {}}), "a loaded module has 90 to 110");
 		has(refusal(f, {{}, {"good"}}), "duplicate service name \"good\"");
 	}
 

@@ -6,6 +6,7 @@
 // another module's packets keep flowing; the watchdog marks it stalled.
 // And the env calls: timers on the worker, checkpoints written atomically
 // and restored, configuration.
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,12 @@ class ServiceHostTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(handle__install_records_idle_timeout);
 	CPPUNIT_TEST(handle__drop_and_failure_counted);
 	CPPUNIT_TEST(isolation__throwing_module_counted_and_goes_on);
+	CPPUNIT_TEST(isolation__throw_from_every_entry_point_caught);
+	CPPUNIT_TEST(abi_v1__module_called_with_its_own_structs);
+	CPPUNIT_TEST(packet__names_the_previous_hops_peer);
+	CPPUNIT_TEST(rewrite__copies_carry_the_new_payload_and_tlvs);
+	CPPUNIT_TEST(rewrite__ilps_own_tlvs_only_as_entitled);
+	CPPUNIT_TEST(rewrite__never_installed);
 	CPPUNIT_TEST(isolation__blocked_module_fills_only_its_own_queue);
 	CPPUNIT_TEST(watchdog__marks_stalled_and_recovered);
 	CPPUNIT_TEST(timers__fire_on_the_worker_and_cancel);
@@ -152,6 +159,139 @@ public:
 			CPPUNIT_ASSERT(e.miss.conn >= 20); // the thrown ones were dropped
 		CPPUNIT_ASSERT(eventually([&] { return h->status().counters.packets == 6; }));
 		CPPUNIT_ASSERT_EQUAL(3ul, h->status().counters.errors);
+	}
+
+	void isolation__throw_from_every_entry_point_caught()
+	{
+		// init(): the load is refused, with the helper's errno (-EIO
+		// for a std::runtime_error), and this process goes on.
+		try {
+			host("throws", {}, {{"throw-init", "yes"}});
+			CPPUNIT_FAIL("a throwing init() loaded");
+		} catch (const LoadError &e) {
+			std::string what = e.what();
+			CPPUNIT_ASSERT_MESSAGE(what,
+					       what.find("init() refused the load: Input/output "
+							 "error") != std::string::npos);
+		}
+		auto h = host("throws");
+		// handle(): each kind of exception, then packets still handled.
+		h->submit(make_miss(sender, 400, 1, "throw"));
+		h->submit(make_miss(sender, 400, 2, "throw-alloc"));
+		h->submit(make_miss(sender, 400, 3, "throw-int"));
+		h->submit(make_miss(sender, 400, 4, "fine"));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		CPPUNIT_ASSERT_EQUAL(4ul, dp_.executed().at(0).miss.conn);
+		CPPUNIT_ASSERT(eventually([&] { return h->status().counters.errors == 3; }));
+		// A timer that throws: caught in the module; the next packet
+		// is handled after it fired.
+		h->submit(make_miss(sender, 400, 5, "timer"));
+		CPPUNIT_ASSERT(dp_.wait_executed(2)); // "timer" itself: a drop
+		std::this_thread::sleep_for(50ms);
+		h->submit(make_miss(sender, 400, 6, "fine"));
+		CPPUNIT_ASSERT(dp_.wait_executed(3));
+		CPPUNIT_ASSERT_EQUAL(6ul, dp_.executed().at(2).miss.conn);
+		// config_changed(): rejected with -EINVAL (std::invalid_argument).
+		auto err = h->configure("throw", "1");
+		CPPUNIT_ASSERT(err && err->find("Invalid argument") != std::string::npos);
+		CPPUNIT_ASSERT(!h->configure("other", "1"));
+	}
+
+	void abi_v1__module_called_with_its_own_structs()
+	{
+		auto h = host("legacy_v1");
+		CPPUNIT_ASSERT_EQUAL(1u, h->status().abi);
+		h->submit(make_miss(sender, 150, 5, "hello"));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		auto e = dp_.executed().at(0);
+		CPPUNIT_ASSERT_EQUAL(std::string(sender), e.actions.forward.at(0).to_string());
+		CPPUNIT_ASSERT(!e.install);
+		// Its decision's install and idle timeout, at their v1 offsets.
+		h->submit(make_miss(sender, 150, 6, "install"));
+		CPPUNIT_ASSERT(dp_.wait_executed(2));
+		CPPUNIT_ASSERT(dp_.executed().at(1).install);
+		Flow flow{ilp::Endpoint::parse(sender), 150, 6};
+		CPPUNIT_ASSERT(h->idle_timeout(flow) == 4321ms);
+		// Version 1's send(), without a service: the module's.
+		h->submit(make_miss(sender, 150, 7, "send"));
+		CPPUNIT_ASSERT(dp_.wait_sent(1));
+		auto sent = dp_.sent().at(0);
+		CPPUNIT_ASSERT_EQUAL(std::string("sent"), sent.text());
+		CPPUNIT_ASSERT_EQUAL(150u, sent.service);
+		CPPUNIT_ASSERT_EQUAL(7ul, sent.conn);
+		CPPUNIT_ASSERT_EQUAL(0ul, h->status().counters.errors);
+	}
+
+	void packet__names_the_previous_hops_peer()
+	{
+		auto h = host("good");
+		auto m = make_miss(sender, 100, 1, "peer");
+		m.known_peer = true;
+		auto n = dp_.sent().size();
+		h->submit(m);
+		CPPUNIT_ASSERT(dp_.wait_sent(n + 1));
+		CPPUNIT_ASSERT_EQUAL(std::string("peer 1 1234"), dp_.sent().at(n).text());
+		CPPUNIT_ASSERT_EQUAL(std::string("peer 0 1234"), ask(*h, "peer"));
+	}
+
+	// The TLVs and payload of an executed packet.
+	static std::pair<std::vector<std::uint8_t>, std::string> parts(const Miss &m)
+	{
+		ilpw_hdr hdr{};
+		CPPUNIT_ASSERT(ilpw_hdr_parse(m.data.data(), m.data.size(), &hdr, nullptr,
+					      nullptr) == ILPW_OK);
+		CPPUNIT_ASSERT_EQUAL(m.service, hdr.service);
+		CPPUNIT_ASSERT_EQUAL(m.conn, hdr.conn);
+		return {{hdr.tlv, hdr.tlv + hdr.tlv_len},
+			{m.data.begin() + hdr.hdr_len, m.data.end()}};
+	}
+
+	void rewrite__copies_carry_the_new_payload_and_tlvs()
+	{
+		auto h = host("good");
+		h->submit(make_miss(sender, 100, 1, "rewrite-payload fresh"));
+		h->submit(make_miss(sender, 100, 2, "rewrite-md"));
+		h->submit(make_miss(sender, 100, 3, "rewrite-dst"));
+		CPPUNIT_ASSERT(dp_.wait_executed(3));
+		auto e = dp_.executed();
+		auto [md1, p1] = parts(e.at(0).miss);
+		CPPUNIT_ASSERT(md1.empty());
+		CPPUNIT_ASSERT_EQUAL(std::string("fresh"), p1);
+		CPPUNIT_ASSERT_EQUAL(std::string(sender),
+				     e.at(0).actions.forward.at(0).to_string());
+		auto [md2, p2] = parts(e.at(1).miss);
+		CPPUNIT_ASSERT(
+		    (md2 == std::vector<std::uint8_t>{0x01, 0x00, 0x00, 0x04, 'm', 'd', '!', '!'}));
+		CPPUNIT_ASSERT_EQUAL(std::string("rewrite-md"), p2); // the payload kept
+		auto [md3, p3] = parts(e.at(2).miss);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(12), md3.size());
+		CPPUNIT_ASSERT_EQUAL(std::uint8_t(0x02), md3[1]); // DST_HOST, for a relayed copy
+		CPPUNIT_ASSERT_EQUAL(0ul, h->status().counters.errors);
+	}
+
+	void rewrite__ilps_own_tlvs_only_as_entitled()
+	{
+		auto h = host("good");
+		// 0x0003 is ILP's own and not SRC/DST_HOST: a bad decision.
+		h->submit(make_miss(sender, 100, 1, "rewrite-own"));
+		h->submit(make_miss(sender, 100, 2, "after"));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		CPPUNIT_ASSERT_EQUAL(2ul, dp_.executed().at(0).miss.conn);
+		CPPUNIT_ASSERT_EQUAL(1ul, h->status().counters.errors);
+		// A packet that starts here carries no host TLV of a service's.
+		CPPUNIT_ASSERT_EQUAL(std::string("send-own ") + std::to_string(-EPERM),
+				     ask(*h, "send-own"));
+	}
+
+	void rewrite__never_installed()
+	{
+		auto h = host("good");
+		h->submit(make_miss(sender, 100, 1, "rewrite-install"));
+		CPPUNIT_ASSERT(dp_.wait_executed(1));
+		auto e = dp_.executed().at(0);
+		CPPUNIT_ASSERT(!e.install);
+		CPPUNIT_ASSERT_EQUAL(std::string("x"), parts(e.miss).second);
+		CPPUNIT_ASSERT_EQUAL(0ul, h->status().counters.installed);
 	}
 
 	void isolation__blocked_module_fills_only_its_own_queue()

@@ -1,23 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ilp/service.h - the execution environment: the C ABI between ilpd and
- * its service modules
+ * its service modules (version 2)
  *
  * A service module is a shared object in ilpd's plugin directory that
- * exports one symbol, ILP_SERVICE_SYMBOL, a struct ilp_service whose
- * first member is the ABI version it was built against.  ilpd refuses a
- * module of another ABI version, one without the symbol, and one whose
- * service ID another loaded module already has.
+ * exports one symbol, ILP_SERVICE_SYMBOL, a pointer to a struct
+ * ilp_service (ILP_SERVICE_EXPORT defines it, in C and in C++).  ilpd
+ * refuses a module of an ABI version it does not know, one without the
+ * symbol, and one that serves a service ID another loaded module serves.
+ * ilpd still loads version 1 modules (symbol "ilp_service_v1").
  *
  * The module never links against ilpd: everything it may ask of the
  * daemon comes through the struct ilp_env_ops table handed to init(), so
- * a module builds with this header alone.
+ * a module builds with this header alone (pkg-config: ilp-service).
+ *
+ * Growing without a version bump: every struct that crosses the ABI and
+ * may gain members carries its own size, and members are only ever
+ * appended.
+ *  - struct ilp_service: the module sets size (ILP_SERVICE_INIT does);
+ *    ilpd reads only the members that size covers, so an older module
+ *    simply lacks the newer entry points, and a newer one's extra members
+ *    are not read by an older ilpd.
+ *  - struct ilp_env_ops, struct ilp_packet, struct ilp_decision: ilpd sets
+ *    size to what it knows; a module reads (and, in the decision, writes)
+ *    only members that size covers: test with ILP_HAS_MEMBER().  A module
+ *    that needs an entry older ilpds lack refuses the load in init().
  *
  * Threads: ilpd calls one module's handle(), timer callbacks and
  * config_changed() from one thread at a time (the module's own worker), so
  * a module needs no locks for its own state.  handle() must not block: a
  * module that sleeps only delays its own packets (ilpd drops and counts
  * those it cannot queue), never another service's; see docs/services.md.
+ *
+ * Nothing may unwind through this ABI: a C++ module catches its own
+ * exceptions (<ilp/service.hpp> wraps the entry points to do so).
  *
  * Errors are negative errno values; 0 is success.
  */
@@ -31,17 +47,36 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change of what follows. */
-#define ILP_SERVICE_ABI_VERSION 1
+/* Bumped only on an incompatible change; growth goes through sizes. */
+#define ILP_SERVICE_ABI_VERSION 2
 
-/* The symbol each module exports: const struct ilp_service. */
-#define ILP_SERVICE_SYMBOL "ilp_service_v1"
-#define ILP_SERVICE_EXPORT(desc)                                                  \
+/* The symbol each module exports: const struct ilp_service *const. */
+#define ILP_SERVICE_SYMBOL "ilp_service_v2"
+#ifdef __cplusplus
+/* A declaration directly in extern "C" is extern: exported from C++ too. */
+#define ILP_SERVICE_EXPORT(desc)                                               \
+	extern "C" __attribute__((visibility("default"))) const struct ilp_service \
+		*const ilp_service_v2 = &(desc)
+#else
+#define ILP_SERVICE_EXPORT(desc)                                               \
 	__attribute__((visibility("default"))) const struct ilp_service *const \
-		ilp_service_v1 = &(desc)
+		ilp_service_v2 = &(desc)
+#endif
+
+/* Whether @ptr (a struct @type with a size member) covers @member. */
+#ifdef __cplusplus
+#define ILP__MEMBER_SIZE(type, member) sizeof(type::member)
+#else
+#define ILP__MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
+#endif
+#define ILP_HAS_MEMBER(type, ptr, member)                                      \
+	((ptr)->size >= offsetof(type, member) + ILP__MEMBER_SIZE(type, member))
 
 /* The most next hops one decision forwards to (as the kernel's cache). */
 #define ILP_DECISION_MAX_HOPS 16
+/* The most bytes of TLVs a decision's rewrite or send() may carry (as a
+ * socket's, ILP_METADATA_MAX of <linux/ilp.h>). */
+#define ILP_DECISION_MAX_METADATA 1024
 
 /* An ILP node on the underlay: an instance's address and UDP port. */
 struct ilp_node {
@@ -58,13 +93,34 @@ struct ilp_flow {
 	uint64_t conn;
 };
 
+enum ilp_peer_flags {
+	/* The previous hop is a configured peer (ilpctl peer add, --peer):
+	 * exactly one peer has its address, and node is that peer. */
+	ILP_PEER_KNOWN = 1 << 0,
+};
+
+/* The previous hop a packet came from.  Its address is authenticated: the
+ * packet was decrypted with a receive SA bound to the peer at that address
+ * (docs/services.md).  With ILP_PEER_KNOWN, node is the peer as
+ * configured, address and port (where it listens, not the flow-hashed
+ * source port it sent from); without, node is the outer source address
+ * and UDP source port. */
+struct ilp_peer {
+	struct ilp_node node;
+	uint32_t flags; /* enum ilp_peer_flags */
+	uint32_t reserved;
+};
+
 /* A packet handed to a service, decrypted and authenticated. */
 struct ilp_packet {
+	uint32_t size; /* set by ilpd: read no member it does not cover */
+	uint32_t reserved;
 	struct ilp_flow flow;
 	const uint8_t *metadata; /* the header's TLVs, ILP's own included */
 	size_t metadata_len;
 	const uint8_t *payload;
 	size_t payload_len;
+	struct ilp_peer peer; /* the previous hop (flow.prev, and what ilpd knows of it) */
 };
 
 enum ilp_action {
@@ -73,17 +129,44 @@ enum ilp_action {
 	ILP_ACTION_DELIVER = 1 << 1, /* to the local socket bound to the flow */
 };
 
-/* What to do with a packet, and optionally with the rest of its flow. */
+/* What a decision's copies carry instead of the packet's own. */
+enum ilp_rewrite {
+	ILP_REWRITE_METADATA = 1 << 0, /* metadata/metadata_len: all the TLVs */
+	ILP_REWRITE_PAYLOAD = 1 << 1,  /* payload/payload_len */
+};
+
+/* What to do with a packet, and optionally with the rest of its flow.
+ *
+ * A rewrite (rewrite non-zero) replaces, in every copy the decision makes
+ * (forwarded and delivered alike), the TLVs and/or the payload; the
+ * header's service and connection stay.  The buffers are the module's and
+ * must stay valid until handle() returns to ilpd (pointing into the
+ * packet is fine: ilpd copies before it moves on).  The TLVs a module may
+ * set (docs/services.md): any outside ILP's own range (types 0x0100 and
+ * up, either critical bit), and of ILP's own only ILP_TLV_SRC_HOST and
+ * ILP_TLV_DST_HOST, which a relaying service may rewrite (a mobility
+ * service re-addressing, a relay hiding its client).  A bad rewrite drops
+ * the packet, counted as an error.
+ *
+ * A rewritten decision is executed but never installed: the decision
+ * cache holds actions, not packets, so install is ignored (each packet of
+ * such a flow reaches the module). */
 struct ilp_decision {
+	uint32_t size;    /* set by ilpd: write no member it does not cover */
 	uint32_t actions; /* enum ilp_action bits; 0 drops */
 	uint32_t n_hops;
-	struct ilp_node hops[ILP_DECISION_MAX_HOPS];
 	/* Non-zero: install the decision in the decision cache for the
 	 * packet's flow, so its later packets skip the service. */
 	uint32_t install;
 	/* With install: the entry goes once idle this long; 0: the
 	 * daemon's default (idle-timeout in ilpd.conf). */
 	uint32_t idle_timeout_ms;
+	uint32_t rewrite; /* enum ilp_rewrite bits; 0: copies as received */
+	struct ilp_node hops[ILP_DECISION_MAX_HOPS];
+	const uint8_t *metadata; /* with ILP_REWRITE_METADATA: whole TLVs */
+	size_t metadata_len;     /* a multiple of 4, at most ILP_DECISION_MAX_METADATA */
+	const uint8_t *payload;  /* with ILP_REWRITE_PAYLOAD */
+	size_t payload_len;
 };
 
 /* A cache entry's use, for services that judge their flows. */
@@ -105,17 +188,21 @@ struct ilp_env; /* the daemon's side of one loaded module; opaque */
 typedef void (*ilp_timer_fn)(void *state, uint64_t cookie);
 
 /* What a module may ask of the daemon.  Every call is safe from handle(),
- * timers and config_changed(); none blocks. */
+ * timers and config_changed(); none blocks.  Entries are appended in
+ * later versions: call one only when ILP_HAS_MEMBER(struct ilp_env_ops,
+ * ops, NAME) says this ilpd has it. */
 struct ilp_env_ops {
-	uint32_t abi_version;
-	/* Sends a packet of the module's service on connection @conn to
-	 * @to (a peer with a transmit SA), with @metadata (whole TLVs,
-	 * none of ILP's own types) and @payload. */
-	int (*send)(struct ilp_env *env, const struct ilp_node *to, uint64_t conn,
-		    const uint8_t *metadata, size_t metadata_len, const uint8_t *payload,
-		    size_t payload_len);
-	/* Installs @d for @flow (a flow of the module's own service), in
-	 * place of any entry it had. */
+	uint32_t abi_version; /* ILP_SERVICE_ABI_VERSION of ilpd */
+	uint32_t size;        /* sizeof(struct ilp_env_ops) as ilpd knows it */
+	/* Sends a packet of @service (one the module serves) on connection
+	 * @conn to @to (a peer with a transmit SA), with @metadata (whole
+	 * TLVs, none of ILP's own types: -EPERM) and @payload. */
+	int (*send)(struct ilp_env *env, uint32_t service, const struct ilp_node *to,
+		    uint64_t conn, const uint8_t *metadata, size_t metadata_len,
+		    const uint8_t *payload, size_t payload_len);
+	/* Installs @d for @flow (a flow of a service the module serves:
+	 * else -EPERM), in place of any entry it had.  A decision with a
+	 * rewrite cannot be cached: -EINVAL. */
 	int (*cache_install)(struct ilp_env *env, const struct ilp_flow *flow,
 			     const struct ilp_decision *d);
 	/* Removes @flow's entry: -ENOENT if it has none. */
@@ -140,13 +227,18 @@ struct ilp_env_ops {
 	/* Logs a line, prefixed with the module's name. */
 	void (*log)(struct ilp_env *env, enum ilp_log_level level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+	/* Appended in later versions (on_control's reply, ...). */
 };
 
-/* What a module exports. */
+/* What a module exports.  Start it with ILP_SERVICE_INIT. */
 struct ilp_service {
 	uint32_t abi_version; /* ILP_SERVICE_ABI_VERSION */
-	uint32_t service_id;  /* the ILP service ID it serves: 1 to 0xfffffffe */
-	const char *name;     /* short, [a-z0-9_-]: "relay" */
+	uint32_t size;        /* sizeof(struct ilp_service) as the module was built */
+	/* The service IDs it serves: service_id to service_id +
+	 * service_count - 1, within 1 to 0xfffffffe; a count of 0 is 1. */
+	uint32_t service_id;
+	uint32_t service_count;
+	const char *name; /* short, [a-z0-9_-]: "relay" */
 	const char *description;
 
 	/* Sets up the module's state (*@state, handed to every later call).
@@ -156,13 +248,19 @@ struct ilp_service {
 		    size_t saved_len, void **state);
 	/* Frees the state.  Optional. */
 	void (*fini)(void *state);
-	/* Decides @pkt: fills @out (zeroed by the daemon: a drop).  A
-	 * non-zero return drops the packet and is counted as an error. */
+	/* Decides @pkt: fills @out (zeroed by the daemon, size set: a drop).
+	 * A non-zero return drops the packet and is counted as an error. */
 	int (*handle)(void *state, const struct ilp_packet *pkt, struct ilp_decision *out);
 	/* Configuration @key changed to @value (NULL: unset).  Non-zero
 	 * (a negative errno) rejects the change.  Optional. */
 	int (*config_changed)(void *state, const char *key, const char *value);
+	/* Appended in later versions, read by ilpd only when size covers
+	 * them (on_control, ...). */
 };
+
+/* The first members of every module's descriptor. */
+#define ILP_SERVICE_INIT                                                        \
+	.abi_version = ILP_SERVICE_ABI_VERSION, .size = sizeof(struct ilp_service)
 
 #ifdef __cplusplus
 }

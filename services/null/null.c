@@ -81,7 +81,7 @@ static int null_config_changed(void *state, const char *key, const char *value)
 }
 
 static const struct ilp_service null_service = {
-    .abi_version = ILP_SERVICE_ABI_VERSION,
+    ILP_SERVICE_INIT,
     .service_id = 7,
     .name = "null",
     .description = "returns each packet to its sender (for benchmarks)",

@@ -318,8 +318,9 @@ int relay_config_changed(void *state, const char *key, const char *value)
 }
 
 const ilp_service relay_service = {
-    .abi_version = ILP_SERVICE_ABI_VERSION,
+    ILP_SERVICE_INIT,
     .service_id = relay_id,
+    .service_count = 1,
     .name = "relay",
     .description = "two-way relay of connections through a next hop",
     .init = relay_init,
@@ -330,9 +331,4 @@ const ilp_service relay_service = {
 
 } // namespace
 
-// ILP_SERVICE_EXPORT spelled out: in C++ a const object at namespace scope
-// has internal linkage unless declared extern (the macro is written for C).
-extern "C" {
-__attribute__((visibility("default"))) extern const ilp_service *const ilp_service_v1 =
-    &relay_service;
-}
+ILP_SERVICE_EXPORT(relay_service);

@@ -15,6 +15,13 @@
  *	set KEY VALUE		config_set: "set RC"
  *	get KEY			config_get: "get VALUE" or "get none"
  *	install-other		cache_install for service 999: "install-other RC"
+ *	peer			"peer FLAGS PORT": the packet's struct ilp_peer
+ *	rewrite-payload TEXT	back to the sender with TEXT as payload
+ *	rewrite-md		back, its TLVs replaced by 0x0100 "md!!"
+ *	rewrite-dst		back, its TLVs replaced by DST_HOST 10.9.8.7:1000
+ *	rewrite-own		back with TLV 0x0003 (ILP's, not a service's)
+ *	rewrite-install		back with payload "x", asking to install
+ *	send-own		send() with SRC_HOST: "send-own RC"
  *
  * config_changed() rejects the key "bad" with -EINVAL.
  */
@@ -36,9 +43,15 @@ struct good {
 	int64_t timer_ids[MAX_TIMERS]; /* by cookie */
 };
 
+/* TLVs for the rewrites: type, length (big-endian), value, padding. */
+static const uint8_t md_service[] = {0x01, 0x00, 0x00, 0x04, 'm', 'd', '!', '!'};
+static const uint8_t md_dst_host[] = {0x00, 0x02, 0x00, 0x06, 10, 9, 8, 7, 0x03, 0xe8, 0, 0};
+static const uint8_t md_src_host[] = {0x00, 0x01, 0x00, 0x06, 10, 9, 8, 7, 0x03, 0xe8, 0, 0};
+static const uint8_t md_own[] = {0x00, 0x03, 0x00, 0x04, 'o', 'w', 'n', '!'};
+
 static void reply(struct good *g, const struct ilp_node *to, const char *text)
 {
-	g->ops->send(g->env, to, 1, NULL, 0, (const uint8_t *)text, strlen(text));
+	g->ops->send(g->env, 100, to, 1, NULL, 0, (const uint8_t *)text, strlen(text));
 }
 
 static void fire(void *state, uint64_t cookie)
@@ -133,6 +146,41 @@ static int good_handle(void *state, const struct ilp_packet *pkt, struct ilp_dec
 		snprintf(text, sizeof(text), "install-other %d",
 			 g->ops->cache_install(g->env, &other, &d));
 		reply(g, &pkt->flow.prev, text);
+	} else if (!strcmp(cmd, "peer")) {
+		snprintf(text, sizeof(text), "peer %u %u", pkt->peer.flags, pkt->peer.node.port);
+		reply(g, &pkt->flow.prev, text);
+	} else if (!strncmp(cmd, "rewrite-payload ", 16)) {
+		back_to_sender(pkt, out);
+		out->rewrite = ILP_REWRITE_PAYLOAD;
+		/* Into the packet: valid until handle() returns. */
+		out->payload = pkt->payload + 16;
+		out->payload_len = pkt->payload_len - 16;
+	} else if (!strcmp(cmd, "rewrite-md")) {
+		back_to_sender(pkt, out);
+		out->rewrite = ILP_REWRITE_METADATA;
+		out->metadata = md_service;
+		out->metadata_len = sizeof(md_service);
+	} else if (!strcmp(cmd, "rewrite-dst")) {
+		back_to_sender(pkt, out);
+		out->rewrite = ILP_REWRITE_METADATA;
+		out->metadata = md_dst_host;
+		out->metadata_len = sizeof(md_dst_host);
+	} else if (!strcmp(cmd, "rewrite-own")) {
+		back_to_sender(pkt, out);
+		out->rewrite = ILP_REWRITE_METADATA;
+		out->metadata = md_own;
+		out->metadata_len = sizeof(md_own);
+	} else if (!strcmp(cmd, "rewrite-install")) {
+		back_to_sender(pkt, out);
+		out->rewrite = ILP_REWRITE_PAYLOAD;
+		out->payload = (const uint8_t *)"x";
+		out->payload_len = 1;
+		out->install = 1;
+	} else if (!strcmp(cmd, "send-own")) {
+		int rc = g->ops->send(g->env, 100, &pkt->flow.prev, 1, md_src_host,
+				      sizeof(md_src_host), (const uint8_t *)"x", 1);
+		snprintf(text, sizeof(text), "send-own %d", rc);
+		reply(g, &pkt->flow.prev, text);
 	} else {
 		back_to_sender(pkt, out);
 	}
@@ -147,7 +195,7 @@ static int good_config_changed(void *state, const char *key, const char *value)
 }
 
 static const struct ilp_service good = {
-    .abi_version = ILP_SERVICE_ABI_VERSION,
+    ILP_SERVICE_INIT,
     .service_id = 100,
     .name = "good",
     .description = "a module for the tests",

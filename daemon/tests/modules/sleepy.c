@@ -32,7 +32,7 @@ static int sleepy_handle(void *state, const struct ilp_packet *pkt, struct ilp_d
 }
 
 static const struct ilp_service sleepy = {
-    .abi_version = ILP_SERVICE_ABI_VERSION,
+    ILP_SERVICE_INIT,
     .service_id = 500,
     .name = "sleepy",
     .description = "blocks in handle()",

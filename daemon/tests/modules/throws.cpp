@@ -1,50 +1,74 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// A C++ module (service 400, "throws") whose handle() throws on a packet
-// saying "throw" and returns any other to its sender: the host must catch
-// the exception, count it and go on with the next packets.
+// A C++ module (service 400, "throws") built with <ilp/service.hpp>, which
+// throws from each of its entry points on demand: the helper must catch
+// every exception on the module's side and hand ilpd an errno, so that
+// nothing unwinds into the daemon.
+//
+//	init():			throws std::runtime_error when its
+//				configuration has throw-init=yes
+//	handle():		"throw" throws std::runtime_error, "throw-alloc"
+//				std::bad_alloc, "throw-int" an int; "timer"
+//				sets a timer that throws; anything else is
+//				returned to its sender
+//	config_changed():	the key "throw" throws std::invalid_argument
+#include <cstdint>
 #include <cstring>
+#include <new>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 
-#include <ilp/service.h>
+#include <ilp/service.hpp>
 
 namespace
 {
 
-int throws_init(const ilp_env_ops *, ilp_env *, const void *, size_t, void **state)
+class Throws
 {
-	*state = nullptr;
-	return 0;
-}
+public:
+	Throws(const ilp::service::Context &ctx, std::span<const std::uint8_t>) : ctx_(ctx)
+	{
+		const char *v = ctx.ops->config_get(ctx.env, "throw-init");
+		if (v && std::string_view(v) == "yes")
+			throw std::runtime_error("init asked to throw");
+	}
 
-int throws_handle(void *, const ilp_packet *pkt, ilp_decision *out)
-{
-	std::string_view payload(reinterpret_cast<const char *>(pkt->payload), pkt->payload_len);
-	if (payload == "throw")
-		throw std::runtime_error("boom");
-	out->actions = ILP_ACTION_FORWARD;
-	out->n_hops = 1;
-	out->hops[0] = pkt->flow.prev;
-	return 0;
-}
+	int handle(const ilp_packet &pkt, ilp_decision &out)
+	{
+		std::string_view payload(reinterpret_cast<const char *>(pkt.payload),
+					 pkt.payload_len);
+		if (payload == "throw")
+			throw std::runtime_error("boom");
+		if (payload == "throw-alloc")
+			throw std::bad_alloc();
+		if (payload == "throw-int")
+			throw 42;
+		if (payload == "timer") {
+			ctx_.ops->timer_add(ctx_.env, 1, ilp::service::timer<Throws, &Throws::tick>,
+					    7);
+			return 0;
+		}
+		out.actions = ILP_ACTION_FORWARD;
+		out.n_hops = 1;
+		out.hops[0] = pkt.flow.prev;
+		return 0;
+	}
 
-const ilp_service throws_service = {
-    .abi_version = ILP_SERVICE_ABI_VERSION,
-    .service_id = 400,
-    .name = "throws",
-    .description = "throws from handle()",
-    .init = throws_init,
-    .fini = nullptr,
-    .handle = throws_handle,
-    .config_changed = nullptr,
+	int config_changed(const char *key, const char *)
+	{
+		if (std::string_view(key) == "throw")
+			throw std::invalid_argument("config asked to throw");
+		return 0;
+	}
+
+	// Throws; the next packet still finds the module working.
+	void tick(std::uint64_t) { throw std::runtime_error("timer boom"); }
+
+private:
+	ilp::service::Context ctx_;
 };
 
 } // namespace
 
-// ILP_SERVICE_EXPORT spelled out: in C++ a const object at namespace scope
-// has internal linkage unless declared extern (the macro is written for C).
-extern "C" {
-__attribute__((visibility("default"))) extern const ilp_service *const ilp_service_v1 =
-    &throws_service;
-}
+ILP_SERVICE_MODULE(Throws, 400, 1, "throws", "throws from every entry point on demand");

@@ -2,7 +2,8 @@
 /*
  * The modules the loader must refuse, one build of this file each, told
  * apart by the definitions CMakeLists.txt gives: VARIANT_ABI,
- * VARIANT_ID, VARIANT_NAME, VARIANT_NO_HANDLE, VARIANT_NO_SYMBOL.
+ * VARIANT_ID, VARIANT_COUNT, VARIANT_NAME, VARIANT_NO_HANDLE,
+ * VARIANT_NO_SYMBOL, VARIANT_SIZE.  Its handle() drops every packet.
  */
 #include <errno.h>
 
@@ -33,9 +34,18 @@ static int v_handle(void *state, const struct ilp_packet *pkt, struct ilp_decisi
 }
 #endif
 
+#ifndef VARIANT_COUNT
+#define VARIANT_COUNT 1
+#endif
+#ifndef VARIANT_SIZE
+#define VARIANT_SIZE sizeof(struct ilp_service)
+#endif
+
 static const struct ilp_service variant = {
     .abi_version = VARIANT_ABI,
+    .size = VARIANT_SIZE,
     .service_id = VARIANT_ID,
+    .service_count = VARIANT_COUNT,
     .name = VARIANT_NAME,
     .description = "a module the loader refuses (or not)",
     .init = v_init,

@@ -148,6 +148,9 @@ struct Upcall {
 	std::uint64_t conn = 0;
 	// The decrypted ILP header and payload.
 	std::vector<std::uint8_t> data;
+	// Set by ilpd's datapaths, not by the kernel: @prev is the one
+	// configured peer at its address, its port that peer's.
+	bool known_peer = false;
 
 	Flow flow() const { return Flow{prev, service, conn}; }
 };
