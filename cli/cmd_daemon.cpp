@@ -4,7 +4,7 @@
 // socket:
 //
 //   ilpd up 1h2m3s, datapath user, roles sn
-//       upcalls 42
+//       upcalls 42 no_service 0
 //       cache hit 120 missed 42 lost 0 entries 40
 //       apps clients 2 bindings 2 delivered 80 dropped 0 sent 80
 //       service relay id 8 packets 12 errors 0
@@ -60,7 +60,8 @@ int cmd_daemon_status(Context &ctx, Args)
 	}
 	ctx.out << "ilpd up " << uptime << ", datapath " << field(st, "datapath") << ", roles "
 		<< (roles.empty() ? "none" : roles) << '\n'
-		<< "    upcalls " << field(st, "upcalls") << '\n';
+		<< "    upcalls " << field(st, "upcalls") << " no_service "
+		<< field(st, "no_service") << '\n';
 	if (auto c = st.find("cache"); c != st.end() && c->is_object())
 		ctx.out << "    cache hit " << field(*c, "hit") << " missed " << field(*c, "missed")
 			<< " lost " << field(*c, "lost") << " entries " << field(*c, "entries")

@@ -151,6 +151,8 @@ json Daemon::status() const
 		{"datapath", kind_},
 		{"roles", roles},
 		{"upcalls", upcalls_.load()},
+		// Misses of a service no module serves, dropped.
+		{"no_service", services_->no_service()},
 		{"services", brief},
 		{"cache", cache_json()},
 		{"apps", apps_json()}};

@@ -84,14 +84,14 @@ fi
 if [ "$(stat -c %a "$sock")" = 600 ]; then ok "socket mode 0600"; else not_ok "socket mode $(stat -c %a "$sock")"; fi
 
 t "daemon status" 0 "ilpd up 1h2m3s, datapath user, roles sn
-    upcalls 42
+    upcalls 42 no_service 3
     service relay id 8 packets 12 errors 0
     service echo id 9 packets 3 errors 1" "" \
 	"$ilpctl" -S "$sock" daemon status
 t "daemon status -j" 0 "*" "" "$ilpctl" -S "$sock" -j daemon status
 json "daemon status -j parses" \
 	'j["uptime_s"] == 3723 and j["datapath"] == "user" and j["roles"] == ["sn"] and
-	 j["upcalls"] == 42 and [s["name"] for s in j["services"]] == ["relay", "echo"] and
+	 j["upcalls"] == 42 and j["no_service"] == 3 and [s["name"] for s in j["services"]] == ["relay", "echo"] and
 	 j["services"][1] == {"name": "echo", "id": 9, "packets": 3, "errors": 1}'
 
 list="service relay id 8: relays to a configured next hop

@@ -66,11 +66,8 @@ ilpd::ControlHandlers handlers()
 					      {"id", s["id"]},
 					      {"packets", s["packets"]},
 					      {"errors", s["errors"]}});
-		     return json{{"uptime_s", 3723},
-				 {"datapath", "user"},
-				 {"roles", {"sn"}},
-				 {"upcalls", 42},
-				 {"services", brief}};
+		     return json{{"uptime_s", 3723}, {"datapath", "user"}, {"roles", {"sn"}},
+				 {"upcalls", 42},    {"no_service", 3},    {"services", brief}};
 	     }},
 	    {"service.list", [](const json &) { return services; }},
 	    {"service.load",
