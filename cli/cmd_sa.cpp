@@ -63,6 +63,9 @@ int cmd_sa_alloc(Context &ctx, Args args)
 			usage_error("sa", "alloc", e.what());
 		}
 	}
+	// Both datapaths bind an SA to the peer it is for.
+	if (!peer)
+		usage_error("sa", "alloc", "peer ADDR is required: the SA is for that peer alone");
 	auto ctl = open_plane(ctx);
 	auto sa = ctl->sa_alloc(version, peer);
 	char hex[65];

@@ -194,15 +194,23 @@ public:
 		call("instance.set", {{"sn", sn ? endpoint_json(*sn) : json(nullptr)}});
 	}
 
-	void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active) override
+	void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active,
+		     std::uint32_t first_spi) override
 	{
-		call("key.set",
-		     {{"slot", slot}, {"key", hex_of(key.bytes())}, {"active", make_active}});
+		call("key.set", {{"slot", slot},
+				 {"key", hex_of(key.bytes())},
+				 {"active", make_active},
+				 {"first_spi", first_spi}});
 	}
-	void key_rotate(const ilp::psp::MasterKey &key) override
+	void key_rotate(const ilp::psp::MasterKey &key, std::uint32_t first_spi) override
 	{
-		call("key.rotate", {{"key", hex_of(key.bytes())}});
+		call("key.rotate", {{"key", hex_of(key.bytes())}, {"first_spi", first_spi}});
 	}
+	void key_generate(unsigned slot, bool make_active) override
+	{
+		call("key.set", {{"slot", slot}, {"generate", true}, {"active", make_active}});
+	}
+	void key_rotate_generated() override { call("key.rotate", {{"generate", true}}); }
 	model::Keys keys() override
 	{
 		auto j = call("key.show");
@@ -217,6 +225,19 @@ public:
 		}
 		if (const auto &d = r.member(j, "aead_driver"); !d.is_null())
 			k.aead_driver = r.str(j, "aead_driver");
+		const auto &next = r.array(r.member(j, "next_spi"));
+		if (next.size() != 2)
+			bad_reply("key.show", "has a next_spi that is not one per slot");
+		for (unsigned s = 0; s < 2; s++) {
+			if (!next[s].is_number_unsigned())
+				bad_reply("key.show", "has a next_spi that is not a number");
+			k.next_spi[s] = next[s].get<std::uint32_t>();
+		}
+		for (const auto &s : r.array(r.member(j, "generated_slots"))) {
+			if (!s.is_number_unsigned() || s.get<unsigned>() > 1)
+				bad_reply("key.show", "names a slot that is not 0 or 1");
+			k.generated[s.get<unsigned>()] = true;
+		}
 		return k;
 	}
 

@@ -40,6 +40,11 @@ struct Keys {
 	// kernel's crypto driver ("generic-gcm-aesni"), or "openssl" on
 	// ilpd's datapath; null when the plane does not say.
 	std::optional<std::string> aead_driver;
+	// Per slot holding a key: the next SPI it allocates (slot bit
+	// included; 0 for an empty slot), and whether the datapath generated
+	// the key (it never leaves it then).
+	std::uint32_t next_spi[2] = {0, 0};
+	bool generated[2] = {false, false};
 };
 
 // "sa alloc": a receive SA just allocated, with the key its sender needs.

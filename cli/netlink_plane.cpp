@@ -37,11 +37,20 @@ public:
 		ctl_.instance_set_sn(sn);
 	}
 
-	void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active) override
+	void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active,
+		     std::uint32_t first_spi) override
 	{
-		ctl_.key_set(slot, key, make_active);
+		ctl_.key_set(slot, key, make_active, first_spi);
 	}
-	void key_rotate(const ilp::psp::MasterKey &key) override { ctl_.key_rotate(key); }
+	void key_rotate(const ilp::psp::MasterKey &key, std::uint32_t first_spi) override
+	{
+		ctl_.key_rotate(key, first_spi);
+	}
+	void key_generate(unsigned slot, bool make_active) override
+	{
+		ctl_.key_generate(slot, make_active);
+	}
+	void key_rotate_generated() override { ctl_.key_rotate(); }
 	model::Keys keys() override
 	{
 		auto k = ctl_.keys();
@@ -50,6 +59,10 @@ public:
 		m.present[0] = k.present[0];
 		m.present[1] = k.present[1];
 		m.aead_driver = k.aead_driver;
+		for (unsigned s = 0; s < 2; s++) {
+			m.next_spi[s] = k.next_spi[s];
+			m.generated[s] = k.generated[s];
+		}
 		return m;
 	}
 

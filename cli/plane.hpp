@@ -41,8 +41,14 @@ public:
 	virtual std::optional<model::Instance> instance() = 0;
 	virtual void instance_set_sn(const std::optional<ilp::Endpoint> &sn) = 0;
 
-	virtual void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active) = 0;
-	virtual void key_rotate(const ilp::psp::MasterKey &key) = 0;
+	// An imported key's SPIs are numbered from @first_spi (the next_spi
+	// "key show" gave where the key was before).
+	virtual void key_set(unsigned slot, const ilp::psp::MasterKey &key, bool make_active,
+			     std::uint32_t first_spi) = 0;
+	virtual void key_rotate(const ilp::psp::MasterKey &key, std::uint32_t first_spi) = 0;
+	// The datapath makes the key, which never leaves it.
+	virtual void key_generate(unsigned slot, bool make_active) = 0;
+	virtual void key_rotate_generated() = 0;
 	virtual model::Keys keys() = 0;
 
 	virtual model::NewSa sa_alloc(ilp::psp::Version version,

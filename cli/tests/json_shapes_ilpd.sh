@@ -73,6 +73,14 @@ shape "key rotate" key rotate "$dir/rotate.keys"
 shape "key show" key show
 [ "$(jq -c '[.active_slot, .present_slots, .aead_driver]' <<<"$out")" = '[1,[0,1],"openssl"]' ] ||
 	fail "key show after the rotation: $out"
+shape "key set" key set 0 generate
+shape "key rotate" key rotate
+shape "key show" key show
+[ "$(jq -c '[.active_slot, .generated_slots]' <<<"$out")" = '[0,[0]]' ] ||
+	fail "key show after generate and rotate: $out"
+shape "key set" key set 1 "$dir/rotate.keys" active next-spi 7
+shape "key show" key show
+[ "$(jq -c .next_spi <<<"$out")" = "[1,$(((1 << 31) | 7))]" ] || fail "next-spi 7: $out"
 shape "sa alloc" sa alloc peer 192.0.2.2 version 1
 jq -r .key <<<"$out" >"$dir/sa.key"
 spi=$(jq -r .spi <<<"$out")

@@ -251,15 +251,33 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 		return json();
 	};
 
+	// "generate": the key is made here and never leaves ilpd.
 	h["key.set"] = [d](const json &args) {
-		auto slot = static_cast<unsigned>(need_uint(args, "slot", 1));
-		auto key = master_key_of(args);
-		d->rx_sas().set_key(slot, key, args.value("active", false));
-		return json();
+		return guarded([&] {
+			auto slot = static_cast<unsigned>(need_uint(args, "slot", 1));
+			bool active = args.value("active", false);
+			if (args.value("generate", false)) {
+				d->rx_sas().generate(slot, active);
+				return json();
+			}
+			auto first = args.contains("first_spi")
+					 ? need_uint(args, "first_spi", 0xffffffffu)
+					 : 1;
+			d->rx_sas().set_key(slot, master_key_of(args), active,
+					    static_cast<std::uint32_t>(first));
+			return json();
+		});
 	};
 	h["key.rotate"] = [d](const json &args) {
 		return guarded([&] {
-			d->rx_sas().rotate(master_key_of(args));
+			if (args.value("generate", false)) {
+				d->rx_sas().rotate_generated();
+				return json();
+			}
+			auto first = args.contains("first_spi")
+					 ? need_uint(args, "first_spi", 0xffffffffu)
+					 : 1;
+			d->rx_sas().rotate(master_key_of(args), static_cast<std::uint32_t>(first));
 			return json();
 		});
 	};
@@ -270,8 +288,17 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 			if (keys->keys[s])
 				present.push_back(s);
 		bool any = keys->keys[0] || keys->keys[1];
+		json generated = json::array(), next = json::array();
+		for (unsigned s = 0; s < 2; s++) {
+			auto info = d->rx_sas().slot_info(s);
+			if (info.generated)
+				generated.push_back(s);
+			next.push_back(info.next_spi);
+		}
 		return json{{"active_slot", any ? json(keys->active) : json(nullptr)},
 			    {"present_slots", present},
+			    {"generated_slots", generated},
+			    {"next_spi", next},
 			    {"aead_driver", "openssl"}};
 	};
 

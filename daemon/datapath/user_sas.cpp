@@ -13,6 +13,9 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <linux/ilp.h>
 
 #include <ilp/error.hpp>
 
@@ -127,12 +130,59 @@ void RxSaTable::save()
 	}
 }
 
-void RxSaTable::install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked)
+void RxSaTable::install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked,
+			std::uint32_t first_spi)
 {
 	keys_[slot] = key;
 	tracked_[slot] = tracked;
+	generated_[slot] = false;
 	fingerprint_[slot] = fingerprint(key);
-	kept_.try_emplace(fingerprint_[slot]);
+	Kept &kept = kept_[fingerprint_[slot]];
+	kept.next_spi = std::max(kept.next_spi, first_spi & 0x7fffffffu);
+}
+
+ilp::psp::MasterKey RxSaTable::random_key()
+{
+	ilp::psp::MasterKey key;
+	if (RAND_bytes(key.bytes().data(), static_cast<int>(key.bytes().size())) != 1)
+		throw ilp::Error(EIO, "no random bytes for a master key (OpenSSL)");
+	return key;
+}
+
+void RxSaTable::generate(unsigned slot, bool make_active)
+{
+	auto key = random_key();
+	std::lock_guard lock(mu_);
+	install(slot, key, true);
+	generated_[slot] = true;
+	if (make_active || !keys_[active_])
+		active_ = slot;
+	save();
+	publish();
+}
+
+void RxSaTable::rotate_generated()
+{
+	auto key = random_key();
+	std::lock_guard lock(mu_);
+	unsigned slot = keys_[active_] ? 1 - active_ : active_;
+	install(slot, key, true);
+	generated_[slot] = true;
+	active_ = slot;
+	save();
+	publish();
+}
+
+RxSaTable::SlotInfo RxSaTable::slot_info(unsigned slot) const
+{
+	std::lock_guard lock(mu_);
+	SlotInfo info;
+	if (!keys_[slot])
+		return info;
+	auto it = kept_.find(fingerprint_[slot]);
+	info.next_spi = slot << 31 | (it == kept_.end() ? 1 : it->second.next_spi);
+	info.generated = generated_[slot];
+	return info;
 }
 
 void RxSaTable::set_file_keys(const ilp::MasterKeyFile &file)
@@ -148,21 +198,22 @@ void RxSaTable::set_file_keys(const ilp::MasterKeyFile &file)
 	publish();
 }
 
-void RxSaTable::set_key(unsigned slot, const ilp::psp::MasterKey &key, bool make_active)
+void RxSaTable::set_key(unsigned slot, const ilp::psp::MasterKey &key, bool make_active,
+			std::uint32_t first_spi)
 {
 	std::lock_guard lock(mu_);
-	install(slot, key, true);
+	install(slot, key, true, first_spi);
 	if (make_active || !keys_[active_])
 		active_ = slot;
 	save();
 	publish();
 }
 
-void RxSaTable::rotate(const ilp::psp::MasterKey &key)
+void RxSaTable::rotate(const ilp::psp::MasterKey &key, std::uint32_t first_spi)
 {
 	std::lock_guard lock(mu_);
 	unsigned slot = keys_[active_] ? 1 - active_ : active_;
-	install(slot, key, true);
+	install(slot, key, true, first_spi);
 	active_ = slot;
 	save();
 	publish();
@@ -174,6 +225,15 @@ RxSaTable::Allocated RxSaTable::allocate(ilp::psp::Version version, const ilp::E
 	if (!keys_[active_])
 		throw ilp::Error(ENOKEY, "no master key to allocate an SA under (ilpctl key set)");
 	Kept &kept = kept_[fingerprint_[active_]];
+	std::size_t live = 0;
+	for (unsigned s = 0; s < 2; s++)
+		if (keys_[s])
+			live += kept_[fingerprint_[s]].sas.size();
+	// The kernel's bound, so that both datapaths take the same.
+	if (live >= ILP_MAX_RX_SAS)
+		throw ilp::Error(ENOSPC,
+				 "at most " + std::to_string(ILP_MAX_RX_SAS) +
+				     " receive SAs; rotate the master key to let old ones go");
 	if (kept.next_spi > 0x7fffffffu)
 		throw ilp::Error(ENOSPC, "every SPI under the active master key is allocated; "
 					 "rotate the key (ilpctl key rotate)");

@@ -69,10 +69,25 @@ public:
 	void set_file_keys(const ilp::MasterKeyFile &file);
 	// "ilpctl key set SLOT FILE [active]": a key replacing another
 	// forgets the SAs of the slot (their keys came from the old one).
-	void set_key(unsigned slot, const ilp::psp::MasterKey &key, bool make_active);
+	// Its SPIs are numbered from @first_spi on, or past those the state
+	// file says were allocated under it, whichever is further.
+	void set_key(unsigned slot, const ilp::psp::MasterKey &key, bool make_active,
+		     std::uint32_t first_spi = 1);
 	// "ilpctl key rotate": @key goes into the inactive slot, which
 	// becomes active.
-	void rotate(const ilp::psp::MasterKey &key);
+	void rotate(const ilp::psp::MasterKey &key, std::uint32_t first_spi = 1);
+	// "key set SLOT generate", "key rotate" without a file: a random key
+	// that never leaves this process (nor its state file).
+	void generate(unsigned slot, bool make_active);
+	void rotate_generated();
+
+	// "key show": per slot, the next SPI it allocates (slot bit
+	// included; 0 without a key) and whether its key was generated.
+	struct SlotInfo {
+		std::uint32_t next_spi = 0;
+		bool generated = false;
+	};
+	SlotInfo slot_info(unsigned slot) const;
 
 	// A new SA under the active key for @peer's address, and its key for
 	// the sender.  Throws ilp::Error: ENOKEY without a master key, ENOSPC
@@ -95,7 +110,9 @@ private:
 		std::vector<RxSaBinding> sas;
 	};
 
-	void install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked);
+	void install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked,
+		     std::uint32_t first_spi = 1);
+	static ilp::psp::MasterKey random_key();
 	void publish();
 	void save();
 	void load();
@@ -104,6 +121,7 @@ private:
 	mutable std::mutex mu_; // writers; readers take snapshots
 	std::optional<ilp::psp::MasterKey> keys_[2];
 	bool tracked_[2] = {false, false};
+	bool generated_[2] = {false, false};
 	unsigned active_ = 0;
 	std::uint64_t generation_ = 0;
 	std::unordered_map<std::string, Kept> kept_; // by fingerprint

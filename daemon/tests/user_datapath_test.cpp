@@ -247,6 +247,7 @@ class UserDatapathTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(receive__sa_of_another_peer_is_dropped);
 	CPPUNIT_TEST(keys__set_at_run_time_refuse_unallocated_spis);
 	CPPUNIT_TEST(keys__allocations_survive_a_restart);
+	CPPUNIT_TEST(runtime__peer_changes_during_traffic_keep_the_iv_counter);
 	CPPUNIT_TEST_SUITE_END();
 
 	// One node: its master key, port and configuration.
@@ -921,6 +922,7 @@ public:
 		a.dp->send(b.endpoint(), service, 1, {}, bytes("stolen"));
 		auto st = settled(*b.dp, [](const DatapathStats &x) { return x.dropped == 1; });
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), st.dropped);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), b.dp->drop_counts()[ILP_DROP_SA_PEER]);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), st.rx_packets);
 		CPPUNIT_ASSERT(d.misses().empty());
 	}
@@ -956,6 +958,48 @@ public:
 		CPPUNIT_ASSERT(
 		    eventually([&] { return b.dp->drop_counts()[ILP_DROP_PSP_UNKNOWN_SPI] == 2; }));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.misses().size());
+	}
+
+	// Tables swapped under a sender: "direct" toggled and an unrelated
+	// peer added and removed while packets go; the SA's IV counter is
+	// shared by every table, so the receiver authenticates them all.
+	void runtime__peer_changes_during_traffic_keep_the_iv_counter()
+	{
+		Node &a = node("a"), &b = node("b");
+		Decider &d = decider();
+		up(a).start(nullptr);
+		up(b).start(d.handler(*b.dp));
+		connect_at_run_time(a, b);
+		std::atomic<bool> done{false};
+		std::atomic<unsigned> sent{0};
+		std::thread sender([&] {
+			for (unsigned i = 0; i < 400; i++) {
+				a.dp->send(b.endpoint(), service, i, {}, bytes("p"));
+				sent++;
+			}
+			done = true;
+		});
+		auto other = ilp::Endpoint::parse("192.0.2.9");
+		for (bool on = true; !done; on = !on) {
+			a.dp->peer_set_direct(b.endpoint(), on);
+			if (on)
+				a.dp->peer_add(other, std::nullopt);
+			else
+				a.dp->peer_del(other);
+		}
+		sender.join();
+		CPPUNIT_ASSERT_EQUAL(400u, sent.load());
+		CPPUNIT_ASSERT(d.wait(1));
+		auto st = settled(*b.dp, [&](const DatapathStats &x) {
+			return x.rx_packets + x.dropped >= 400 || x.rx_packets == d.misses().size();
+		});
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), b.dp->drop_counts()[ILP_DROP_PSP_AUTH]);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), st.dropped);
+		// One counter went on through every table: IVs 1 to 400 used.
+		for (const auto &p : a.dp->peers())
+			if (p->endpoint() == b.endpoint())
+				CPPUNIT_ASSERT_EQUAL(std::uint64_t(401),
+						     p->sa()->iv.take().value_or(0));
 	}
 
 	void keys__allocations_survive_a_restart()
