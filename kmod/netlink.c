@@ -4,8 +4,9 @@
  *
  * The whole control surface of the module.  include/uapi/linux/ilp.h
  * documents every command and attribute.  All commands act on the network
- * namespace of the requesting socket; every command that changes state is
- * GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over that namespace).
+ * namespace of the requesting socket; every command that changes state,
+ * and the dumps of peers and SAs (who talks to whom, as WireGuard's
+ * reads), is GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over that namespace).
  */
 #include <linux/ilp.h>
 #include <net/genetlink.h>
@@ -968,6 +969,11 @@ static int ilp_nl_flow(struct genl_info *info, struct nlattr **tb,
 		NL_SET_ERR_MSG(info->extack, "a flow needs a previous hop, a service and a connection");
 		return -EINVAL;
 	}
+	if (tb[ILP_CACHE_A_PREV_PORT]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_CACHE_A_PREV_PORT],
+				    "flows are keyed by the previous hop's address only; give no port");
+		return -EINVAL;
+	}
 	err = ilp_nl_prev(tb[ILP_CACHE_A_PREV_ADDR], NULL, &key->prev,
 			  info->extack);
 	if (err)
@@ -983,16 +989,28 @@ static int ilp_nl_flow(struct genl_info *info, struct nlattr **tb,
  * @skb: the request
  * @info: its attributes, extack and reply address
  *
- * The namespace's misses go to it as ILP_CMD_UPCALL messages until its
- * socket is released (upcall.c).  Admin.
+ * One listener per namespace: a second one is refused while the first
+ * lives (its socket's release clears it, upcall.c), so that a daemon
+ * cannot silently lose its misses to another process.  The listener may
+ * repeat the request.  Admin.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EBUSY while another listener lives, or a negative errno.
  */
 static int ilp_nl_listen(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_net *in = ilp_pernet(genl_info_net(info));
+	u32 old;
 
-	WRITE_ONCE(in->listener, info->snd_portid);
+	if (!ilp_upcalls_enabled()) {
+		NL_SET_ERR_MSG(info->extack, "the module is being unloaded");
+		return -ESHUTDOWN;
+	}
+	old = cmpxchg(&in->listener, 0, info->snd_portid);
+	if (old && old != info->snd_portid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "another socket is this namespace's upcall listener; it must close first");
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -1186,6 +1204,12 @@ static int ilp_nl_cache_set(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack,
 			       "nothing to set: give a capacity, an upcall rate or an upcall burst");
 		return -EINVAL;
+	}
+	if (tb[ILP_CACHE_A_CAPACITY] &&
+	    nla_get_u32(tb[ILP_CACHE_A_CAPACITY]) > ILP_CACHE_MAX_CAPACITY) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_CACHE_A_CAPACITY],
+				    "the capacity is at most ILP_CACHE_MAX_CAPACITY (1048576) entries");
+		return -ERANGE;
 	}
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
@@ -1400,6 +1424,7 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_SA_GET,
 		.dumpit = ilp_nl_sa_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = ILP_CMD_PEER_NEW,
@@ -1419,6 +1444,7 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_PEER_GET,
 		.dumpit = ilp_nl_peer_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = ILP_CMD_LISTEN,
