@@ -421,6 +421,9 @@ int ilp_metadata_check(const u8 *tlv, size_t len);
 /* sock_recv.c: local delivery and recvmsg() */
 bool ilp_deliver(struct ilp_net *in, struct sk_buff *skb,
 		 const struct ilp_flow_key *key, u16 hdr_len);
+bool ilp_deliver_addressed(struct ilp_net *in, struct net *net,
+			   struct sk_buff *skb, const struct ilp_flow_key *key,
+			   u16 hdr_len);
 int ilp_sock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		     int flags);
 

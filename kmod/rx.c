@@ -171,8 +171,8 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		ilp_stats_inc(&in->stats, ILP_CNT_CACHE_HIT);
 		ilp_dc_hit(e, skb->len);
 		ilp_execute(in, inst, skb, &key, &e->acts, dsfield);
-	} else if (!ilp_deliver(in, skb, &key, hdr.hdr_len)) {
-		/* Not for a local socket: the daemon decides. */
+	} else if (!ilp_deliver_addressed(in, inst->net, skb, &key, hdr.hdr_len)) {
+		/* Not for a local socket, or relayed traffic: the daemon decides. */
 		ilp_upcall(in, inst->net, skb, &key, sport);
 	}
 	return 0;

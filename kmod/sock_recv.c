@@ -10,6 +10,8 @@
  */
 #include <linux/net.h>
 #include <linux/ilp.h>
+#include <net/addrconf.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "ilp.h"
@@ -47,6 +49,77 @@ bool ilp_deliver(struct ilp_net *in, struct sk_buff *skb,
 	return true;
 }
 
+/* The ILP_TLV_DST_HOST of @skb (data at the ILP header), if it has one. */
+static bool ilp_dst_host(const struct sk_buff *skb, struct ilp_peer_key *dst)
+{
+	struct ilpw_tlv_iter it;
+	struct ilpw_hdr hdr;
+	struct ilpw_tlv t;
+
+	if (ilpw_hdr_parse(skb->data, skb->len, &hdr, NULL, NULL))
+		return false;
+	ilpw_tlv_iter_init(&it, &hdr);
+	while (ilpw_tlv_next(&it, &t) > 0) {
+		if (t.type != ILP_TLV_DST_HOST)
+			continue;
+		memset(dst, 0, sizeof(*dst));
+		if (t.len == 6)
+			dst->family = AF_INET;
+		else if (t.len == 18)
+			dst->family = AF_INET6;
+		memcpy(&dst->addr, t.val, min_t(u16, t.len, 18) - 2);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a packet is addressed to this host: it names no destination
+ * host (its sender sent it to this node as the destination itself), or
+ * its ILP_TLV_DST_HOST is an address of this namespace.  Anything else is
+ * traffic an SN relays, which only a decision may deliver locally.
+ */
+static bool ilp_for_this_host(struct net *net, const struct sk_buff *skb)
+{
+	struct ilp_peer_key dst;
+
+	if (!ilp_dst_host(skb, &dst))
+		return true;
+	switch (dst.family) {
+	case AF_INET:
+		return inet_addr_type(net, dst.addr.v4) == RTN_LOCAL;
+#if IS_ENABLED(CONFIG_IPV6)
+	case AF_INET6:
+		return ipv6_chk_addr(net, &dst.addr.v6, NULL, 0);
+#endif
+	default:
+		return false;
+	}
+}
+
+/**
+ * ilp_deliver_addressed - on a miss, deliver to a bound socket if allowed
+ * @in: the namespace's ILP state
+ * @net: the namespace
+ * @skb: data is the ILP header and payload
+ * @key: its flow
+ * @hdr_len: length of the ILP header
+ *
+ * Without a decision a packet reaches a local socket only when it is
+ * addressed to this host (ilp(7), "Who receives what"): binding a service
+ * on an SN must not hand its user the traffic the SN relays.  Returns
+ * false, leaving @skb to the caller (for the upcall), otherwise as
+ * ilp_deliver().
+ */
+bool ilp_deliver_addressed(struct ilp_net *in, struct net *net,
+			   struct sk_buff *skb, const struct ilp_flow_key *key,
+			   u16 hdr_len)
+{
+	if (!ilp_for_this_host(net, skb))
+		return false;
+	return ilp_deliver(in, skb, key, hdr_len);
+}
+
 static void ilp_inaddr_from_key(struct ilp_inaddr *a, const struct ilp_peer_key *k)
 {
 	memset(a, 0, sizeof(*a));
@@ -59,14 +132,19 @@ static void ilp_inaddr_from_key(struct ilp_inaddr *a, const struct ilp_peer_key 
 }
 
 /*
- * The sender's address: the host in ILP_TLV_SRC_HOST and, when that is
- * not the previous hop, the previous hop as the SN the packet came
- * through (so that sendto() with this address answers the same way).
+ * The sender's address.  A packet sent to this host directly (no
+ * ILP_TLV_DST_HOST) came from its previous hop, which its SA
+ * authenticated: that is the host, whatever ILP_TLV_SRC_HOST claims.  A
+ * packet relayed by an SN (it names its destination host) comes from the
+ * host in ILP_TLV_SRC_HOST as that SN vouches for it, and the SN, the
+ * authenticated previous hop, is reported too, so that sendto() with this
+ * address answers the same way.
  */
 static void ilp_recv_name(const struct sk_buff *skb, struct sockaddr_ilp *a)
 {
 	const struct ilp_skb_cb *cb = ILP_SKB_CB(skb);
-	struct ilp_peer_key host = cb->prev;
+	struct ilp_peer_key host = cb->prev, dst;
+	bool relayed = ilp_dst_host(skb, &dst);
 	struct ilpw_tlv_iter it;
 	struct ilpw_hdr hdr;
 	struct ilpw_tlv t;
@@ -79,7 +157,7 @@ static void ilp_recv_name(const struct sk_buff *skb, struct sockaddr_ilp *a)
 	a->silp_service = hdr.service;
 	a->silp_conn = hdr.conn;
 	ilpw_tlv_iter_init(&it, &hdr);
-	while (ilpw_tlv_next(&it, &t) > 0) {
+	while (relayed && ilpw_tlv_next(&it, &t) > 0) {
 		if (t.type != ILP_TLV_SRC_HOST || (t.len != 6 && t.len != 18))
 			continue;
 		memset(&host, 0, sizeof(host));

@@ -326,6 +326,17 @@ int ilp_sock_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	err = ilp_sock_autobind(isk, dest.silp_service, dest.silp_conn);
 	if (err)
 		goto out;
+	/*
+	 * A socket sends only on what it receives: its service, and its
+	 * connection when bound to one.  Otherwise it could speak on another
+	 * socket's connection, whose replies that socket would get.
+	 */
+	if (dest.silp_service != isk->bkey.service ||
+	    (isk->bkey.conn != ILP_CONN_ANY && dest.silp_conn != ILP_CONN_ANY &&
+	     dest.silp_conn != isk->bkey.conn)) {
+		err = -EINVAL;
+		goto out;
+	}
 	/* No connection named: the one the socket is bound to, if any. */
 	conn = dest.silp_conn;
 	if (conn == ILP_CONN_ANY) {

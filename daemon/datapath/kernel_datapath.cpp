@@ -68,8 +68,8 @@ KernelDatapath::~KernelDatapath()
 
 void KernelDatapath::start(MissHandler handler)
 {
-	// Registering replaces any earlier listener of the namespace (an
-	// ilpd that died, a test listener): the kernel keeps one.
+	// The kernel keeps one listener per namespace and refuses another
+	// (EBUSY) while it lives; one that died has been forgotten.
 	listener_ = std::make_unique<ilp::Listener>(4 << 20);
 	stopping_ = false;
 	reader_ = std::thread([this, h = std::move(handler)] { read_loop(h); });

@@ -198,6 +198,20 @@ static int misuse(const char *c, const char *host)
 	} else if (!strcmp(c, "bind-reserved")) {
 		a.silp_service = 80;
 		put_errno(bind(fd, (void *)&a, sizeof(a)));
+	} else if (!strcmp(c, "send-other-conn")) {
+		/* Bound to (5000, 21): may not speak on connection 22. */
+		a.silp_conn = 21;
+		if (bind(fd, (void *)&a, sizeof(a)))
+			die("bind");
+		a.silp_conn = 22;
+		put_errno(sendto(fd, "x", 1, 0, (void *)&a, sizeof(a)));
+	} else if (!strcmp(c, "send-other-service")) {
+		/* Bound to (5000, any): may not speak for service 5001. */
+		if (bind(fd, (void *)&a, sizeof(a)))
+			die("bind");
+		a.silp_service = 5001;
+		a.silp_conn = 23;
+		put_errno(sendto(fd, "x", 1, 0, (void *)&a, sizeof(a)));
 	} else if (!strcmp(c, "send-nodest")) {
 		put_errno(send(fd, "x", 1, 0));
 	} else if (!strcmp(c, "send-host-family")) {
