@@ -8,13 +8,19 @@
 # ilp::Socket over the UNIX transport (ilp_app_tool chat).
 #
 #	h1 10.0.1.1 --- 10.0.1.2 sn1 10.0.2.2 --- 10.0.2.1 h2
+#	                           10.0.3.2
+#	                              |
+#	                        h3 10.0.3.1
 #
 # Checks: h1's packet reaches h2's app with its metadata and the echo comes
 # back; on sn1 the first packet of each direction is a miss and the second
 # a cache hit; after kill -9 and a restart of sn1's ilpd on the same state
 # dir, the relay's learned table is restored, so that a packet h2 sends
 # first, to a connection only the table knows, reaches h1; and traffic
-# flows again both ways.
+# flows again both ways.  Last, h3, a peer of sn1 that learned h1's
+# connection ID, sends on it: the relay drops and counts it (a connection's
+# origin is its first packet's previous hop), h2 never sees it, and h1's
+# connection goes on.
 #
 # usage: netns_relay_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO
 # Exit status 77 (skipped) without root or without "ip netns".
@@ -28,12 +34,12 @@ fi
 
 dir=$(mktemp -d)
 tag=ilpt$$
-h1=$tag-h1 sn1=$tag-sn1 h2=$tag-h2
+h1=$tag-h1 sn1=$tag-sn1 h2=$tag-h2 h3=$tag-h3
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	for ns in "$h1" "$sn1" "$h2"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in "$h1" "$sn1" "$h2" "$h3"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -66,17 +72,20 @@ has_line() { tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2"; }
 wait_for() { eventually has_line "$@"; }
 
 # The topology.
-for ns in "$h1" "$sn1" "$h2"; do
+for ns in "$h1" "$sn1" "$h2" "$h3"; do
 	run ip netns add "$ns" || fail "ip netns add $ns"
 	ip -n "$ns" link set lo up
 done
 run ip link add h1-eth0 netns "$h1" type veth peer name sn1-eth0 netns "$sn1" || fail "veth"
 run ip link add h2-eth0 netns "$h2" type veth peer name sn1-eth1 netns "$sn1" || fail "veth"
+run ip link add h3-eth0 netns "$h3" type veth peer name sn1-eth2 netns "$sn1" || fail "veth"
 ip -n "$h1" addr add 10.0.1.1/24 dev h1-eth0
 ip -n "$sn1" addr add 10.0.1.2/24 dev sn1-eth0
 ip -n "$sn1" addr add 10.0.2.2/24 dev sn1-eth1
 ip -n "$h2" addr add 10.0.2.1/24 dev h2-eth0
-for l in "$h1 h1-eth0" "$sn1 sn1-eth0" "$sn1 sn1-eth1" "$h2 h2-eth0"; do
+ip -n "$sn1" addr add 10.0.3.2/24 dev sn1-eth2
+ip -n "$h3" addr add 10.0.3.1/24 dev h3-eth0
+for l in "$h1 h1-eth0" "$sn1 sn1-eth0" "$sn1 sn1-eth1" "$h2 h2-eth0" "$sn1 sn1-eth2" "$h3 h3-eth0"; do
 	set -- $l
 	ip -n "$1" link set "$2" up
 done
@@ -85,7 +94,7 @@ ip netns exec "$h1" ping -c1 -W2 10.0.2.1 >/dev/null 2>&1 && fail "h1 reaches h2
 
 # Keys: a master key per node; each transmit SA derived from the
 # receiver's master key, as its "sa alloc" would give it.
-for n in h1 sn1 h2; do
+for n in h1 sn1 h2 h3; do
 	mkdir -m 755 "$dir/$n" "$dir/$n/run" "$dir/$n/state" "$dir/$n/plugins"
 	printf 'key0 = %s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$dir/$n.keys"
 done
@@ -98,6 +107,8 @@ h1_peer="10.0.1.2 $(sa h1 sn1 1)"
 sn1_peer_h1="10.0.1.1 $(sa sn1 h1 2)"
 sn1_peer_h2="10.0.2.1 $(sa sn1 h2 3)"
 h2_peer="10.0.2.2 $(sa h2 sn1 4)"
+sn1_peer_h3="10.0.3.1 $(sa sn1 h3 5)"
+h3_peer="10.0.3.2 $(sa h3 sn1 6)"
 
 start() { # NODE NS ARGS...
 	local n=$1 ns=$2 skip=0
@@ -114,9 +125,10 @@ start() { # NODE NS ARGS...
 	wait_for "$dir/$n.log" "started" "$skip" || fail "ilpd on $n did not start"
 }
 start h1 "$h1" --role host --peer "$h1_peer" --sn 10.0.1.2
-start sn1 "$sn1" --role sn --peer "$sn1_peer_h1" --peer "$sn1_peer_h2" \
+start sn1 "$sn1" --role sn --peer "$sn1_peer_h1" --peer "$sn1_peer_h2" --peer "$sn1_peer_h3" \
 	--service-config "relay next-hop=10.0.2.1"
 start h2 "$h2" --role host --peer "$h2_peer" --sn 10.0.2.2
+start h3 "$h3" --role host --peer "$h3_peer" --sn 10.0.3.2
 
 # The apps, their stdin a FIFO the test writes commands to.
 app() { # NAME NODE NS ARGS...
@@ -176,7 +188,7 @@ done
 
 run kill -9 "$sn1_pid"
 wait "$sn1_pid" 2>/dev/null
-start sn1 "$sn1" --role sn --peer "$sn1_peer_h1" --peer "$sn1_peer_h2" \
+start sn1 "$sn1" --role sn --peer "$sn1_peer_h1" --peer "$sn1_peer_h2" --peer "$sn1_peer_h3" \
 	--service-config "relay next-hop=10.0.2.1"
 wait_for "$dir/sn1.log" "relay: 1 connections restored" || fail "relay's table not restored"
 sn_check 'd["upcalls"] == 0 and d["cache"]["entries"] == 0'
@@ -191,4 +203,19 @@ sn_check 'd["upcalls"] == 1'
 ping 3
 ping 4
 sn_check 'd["upcalls"] == 2 and d["cache"]["hit"] >= 2'
+
+# h3 learned connection 77 and sends on it through sn1, as h1 does: a miss
+# (the cache keys flows by previous hop) that the relay refuses.
+app thief h3 "$h3" --bind 8/77 --connect 8/77@10.0.2.1
+wait_for "$dir/thief.out" "^bound 8/77$" || fail "h3's app not bound"
+echo "send steal" >&"$thief_fd"
+wait_for "$dir/sn1.log" "relay: dropped a packet of connection 77 from another peer than its origin" ||
+	fail "the relay did not refuse h3's packet on h1's connection"
+sn_check 'd["upcalls"] == 3 and d["services"][0]["packets"] == 3'
+list=$("$ilpctl" -S "$dir/sn1/run/ilpd.sock" -j service list)
+python3 -c 'import json, sys; s = json.loads(sys.argv[1])[0]
+sys.exit(not (s["name"] == "relay" and s["dropped"] == 1))' "$list" ||
+	fail "the refused packet is not counted as dropped: $list"
+ping 5
+grep -q "payload steal" "$dir/server.out" && fail "h3's packet on h1's connection reached h2"
 echo PASS

@@ -10,6 +10,14 @@
 // relay.  Hops are told apart by address: the cache ignores the previous
 // hop's port, and so does the relay.
 //
+// A connection's origin is fixed by its first packet: the authenticated
+// previous hop it came from (ilpd hands the relay the peer the packet's
+// SA is bound to).  A packet of a known connection from a third peer is
+// dropped and counted (takeovers, logged), and never re-points the
+// connection's way back: a peer that learned a connection ID cannot
+// divert its replies.  The origin is forgotten only when the table drops
+// the connection (the least recently used of max_learned).
+//
 // Configuration:
 //	next-hop = ADDR[:PORT]		where packets go; without it, every
 //					packet is dropped
@@ -63,8 +71,9 @@ struct Relay {
 	std::uint32_t idle_timeout_ms = default_idle_timeout_ms;
 	std::list<Learned> lru; // oldest first
 	std::unordered_map<std::uint64_t, std::list<Learned>::iterator> by_conn;
-	bool dirty = false;     // learned since the last checkpoint
-	std::int64_t timer = 0; // the pending checkpoint's, 0: none
+	bool dirty = false;          // learned since the last checkpoint
+	std::int64_t timer = 0;      // the pending checkpoint's, 0: none
+	std::uint64_t takeovers = 0; // packets of a connection from another origin, dropped
 };
 
 std::optional<ilp_node> parse_next_hop(const char *text)
@@ -132,13 +141,18 @@ std::vector<std::uint8_t> serialize(const Relay &r)
 	return out;
 }
 
-void remember(Relay &r, std::uint64_t conn, const ilp_node &origin)
+// Learns @conn's origin, or finds it learned: false when @conn came from
+// another origin (by address), which stays.
+bool remember(Relay &r, std::uint64_t conn, const ilp_node &origin)
 {
 	auto it = r.by_conn.find(conn);
 	if (it != r.by_conn.end()) {
+		if (!same_node(it->second->origin, origin))
+			return false;
 		r.lru.splice(r.lru.end(), r.lru, it->second); // most recent now
 		if (same_endpoint(it->second->origin, origin))
-			return; // nothing new to save
+			return true; // nothing new to save
+		// The origin's port (the peer's, as configured) changed.
 		it->second->origin = origin;
 	} else {
 		r.lru.push_back({conn, origin});
@@ -149,6 +163,7 @@ void remember(Relay &r, std::uint64_t conn, const ilp_node &origin)
 		}
 	}
 	r.dirty = true;
+	return true;
 }
 
 // False (the table left as it was) for anything but a whole checkpoint.
@@ -168,7 +183,8 @@ bool restore(Relay &r, const std::uint8_t *p, std::size_t len)
 		std::memcpy(origin.addr, p + 12, 16);
 		if (origin.family != AF_INET && origin.family != AF_INET6)
 			return false;
-		remember(r, get_le(p, 8), origin);
+		if (!remember(r, get_le(p, 8), origin))
+			return false; // a connection twice: not a checkpoint of ours
 	}
 	r.dirty = false;
 	return true;
@@ -268,7 +284,8 @@ int relay_handle(void *state, const ilp_packet *pkt, ilp_decision *out)
 	auto &r = *static_cast<Relay *>(state);
 	if (!r.next_hop)
 		return 0; // a drop, not installed: next-hop may come
-	const ilp_node &prev = pkt->flow.prev;
+	// The authenticated previous hop, as configured when it is a peer.
+	const ilp_node &prev = pkt->peer.node;
 	const std::uint64_t conn = pkt->flow.conn;
 	try {
 		if (same_node(prev, *r.next_hop)) {
@@ -279,7 +296,17 @@ int relay_handle(void *state, const ilp_packet *pkt, ilp_decision *out)
 			forward(out, it->second->origin, r.idle_timeout_ms);
 			return 0;
 		}
-		remember(r, conn, prev);
+		if (!remember(r, conn, prev)) {
+			// Not installed: each attempt is seen and counted.
+			auto n = ++r.takeovers;
+			if (n == 1 || n % 1000 == 0)
+				r.ops->log(r.env, ILP_LOG_WARN,
+					   "dropped a packet of connection %llu from another "
+					   "peer than its origin (%llu takeover attempts so far)",
+					   static_cast<unsigned long long>(conn),
+					   static_cast<unsigned long long>(n));
+			return 0;
+		}
 		schedule_checkpoint(r);
 		forward(out, *r.next_hop, r.idle_timeout_ms);
 		return 0;

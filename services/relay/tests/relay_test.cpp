@@ -32,6 +32,7 @@ class RelayServiceTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(loads_as_service_8);
 	CPPUNIT_TEST(forwards_to_next_hop_and_returns_replies);
 	CPPUNIT_TEST(reply_of_unknown_connection_dropped);
+	CPPUNIT_TEST(takeover_by_third_peer_refused);
 	CPPUNIT_TEST(installs_with_configured_idle_timeout);
 	CPPUNIT_TEST(drops_without_next_hop);
 	CPPUNIT_TEST(bad_next_hop_rejected);
@@ -98,9 +99,28 @@ public:
 		// From another port of the next hop's address: still the next hop.
 		CPPUNIT_ASSERT_EQUAL(alice, route(*h, "203.0.113.9:5555", 5));
 
-		// A connection moving to another origin follows it.
-		CPPUNIT_ASSERT_EQUAL(next_hop, route(*h, "192.0.2.77:1111", 5));
-		CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.77:1111"), route(*h, next_hop, 5));
+		CPPUNIT_ASSERT_EQUAL(0ul, h->status().counters.errors);
+	}
+
+	void takeover_by_third_peer_refused()
+	{
+		auto h = host();
+		CPPUNIT_ASSERT_EQUAL(next_hop, route(*h, alice, 5));
+		// Mallory learned connection 5: her packets on it are dropped,
+		// not installed (each is seen and counted), and the way back
+		// stays alice's.
+		for (int i = 0; i < 3; i++) {
+			auto e = packet(*h, "198.51.100.66:1000", 5);
+			CPPUNIT_ASSERT(e.actions.drop);
+			CPPUNIT_ASSERT(!e.install);
+		}
+		CPPUNIT_ASSERT_EQUAL(3ul, h->status().counters.dropped);
+		CPPUNIT_ASSERT_EQUAL(alice, route(*h, next_hop, 5));
+		// Alice herself, from another port of her address: still hers.
+		CPPUNIT_ASSERT_EQUAL(next_hop, route(*h, "192.0.2.1:2222", 5));
+		CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.1:2222"), route(*h, next_hop, 5));
+		// Mallory's own connections relay as anyone's.
+		CPPUNIT_ASSERT_EQUAL(next_hop, route(*h, "198.51.100.66:1000", 6));
 		CPPUNIT_ASSERT_EQUAL(0ul, h->status().counters.errors);
 	}
 
