@@ -21,6 +21,7 @@ class ServiceRegistryTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(load_dir__loads_and_reports_refusals);
 	CPPUNIT_TEST(load_dir__only_named_services);
 	CPPUNIT_TEST(dispatch__routes_by_service);
+	CPPUNIT_TEST(dispatch__routes_a_range_to_its_module);
 	CPPUNIT_TEST(load_and_unload_by_name);
 	CPPUNIT_TEST(configure__goes_to_the_service);
 	CPPUNIT_TEST(idle_timeout__from_the_service);
@@ -62,6 +63,29 @@ public:
 		CPPUNIT_ASSERT(names(r.list()) == std::vector<std::string>({"throws"}));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), failures.size());
 		CPPUNIT_ASSERT(failures[0].error.find("\"absent\"") != std::string::npos);
+	}
+
+	void dispatch__routes_a_range_to_its_module()
+	{
+		install_module(modules_, "good");  // 100
+		install_module(modules_, "range"); // 600 to 609, drops
+		install_module(modules_, "range_overlap");
+		ServiceRegistry r(dp_, state_.path());
+		auto failures = r.load_dir(modules_.path());
+		// 609 to 613 overlaps the range loaded first (name order).
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), failures.size());
+		CPPUNIT_ASSERT(failures[0].path == modules_.path() / "range_overlap.so");
+		std::vector<Miss> batch;
+		for (std::uint32_t id : {599u, 600u, 605u, 609u, 610u, 100u})
+			batch.push_back(make_miss("192.0.2.1:1000", id, id, "a"));
+		r.dispatch(batch);
+		CPPUNIT_ASSERT(dp_.wait_executed(4));
+		CPPUNIT_ASSERT(eventually([&] { return r.no_service() == 2; })); // 599, 610
+		auto st = r.status("range");
+		CPPUNIT_ASSERT(st && st->id == 600 && st->last_id == 609);
+		CPPUNIT_ASSERT(
+		    eventually([&] { return r.status("range")->counters.dropped == 3; }));
+		CPPUNIT_ASSERT(r.configure("range", "k", "v") == std::nullopt);
 	}
 
 	void dispatch__routes_by_service()
