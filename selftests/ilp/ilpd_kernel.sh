@@ -27,6 +27,8 @@ defer rm -rf "$tmp"
 setup_pipe
 ilpd_dirs "$tmp"
 cp "$SERVICES/relay/relay.so" "$SERVICES/null/null.so" "$tmp/plugins/"
+# examples/service's module (IDs 4200 to 4203), built with the test modules.
+cp "$ILP_BUILD_DIR/daemon/tests/modules/upper.so" "$tmp/plugins/"
 
 check "h1 and sn1 exchange SAs" ilp_pair "$h1" 10.0.1.1 "$sn1" 10.0.1.2 "$tmp"
 check "h2 and sn1 exchange SAs" ilp_pair "$h2" 10.0.2.1 "$sn1" 10.0.2.2 "$tmp"
@@ -86,6 +88,16 @@ check_match "h1 got both back through the relay" "^received 2 bytes [0-9]+ conn 
 	cat "$tmp/h1.out"
 check_match "the relay saw one packet each way, the cache took the rest" '^2$' \
 	status '[s["packets"] for s in d["services"] if s["name"] == "relay"][0]'
+
+# 2b. A rewritten decision: upper returns each packet to its sender in
+#     upper case.  ilpd hands the kernel the rewritten packet (EXECUTE's
+#     ILP_PKT_A_DATA) and never installs it, so each packet goes up.
+check_match "a rewritten decision's copy, executed by the kernel, reaches h1" \
+	"^reply PING from 4200/" ip netns exec "$h1" "$HELPERS/ilp_sockop" roundtrip 4200 10.0.2.1
+check_match "... again, each packet going up: never cached" \
+	"^reply PING from 4200/" ip netns exec "$h1" "$HELPERS/ilp_sockop" roundtrip 4200 10.0.2.1
+check_match "upper handled both" '^2$' \
+	status '[s["packets"] for s in d["services"] if s["name"] == "upper"][0]'
 
 # 3. The revalidator: an entry idle past its service's timeout goes, one
 #    in use stays.
