@@ -102,22 +102,6 @@ static inline struct ilp_sock *ilp_sk(const struct sock *sk)
 }
 
 /**
- * struct ilp_rx_sa - a receive SA: an SPI this node allocated
- * @node: in ilp_instance->rx_sas, keyed by @spi
- * @spi: the SPI (top bit: master key slot)
- * @version: PSP version the SA was allocated for
- * @aead: its prepared transform, so no key set-up runs per packet
- * @list: for removal in bulk, under cfg_lock
- */
-struct ilp_rx_sa {
-	struct rhash_head node;
-	u32 spi;
-	u8 version;
-	struct ilp_psp_aead *aead;
-	struct list_head list;
-};
-
-/**
  * struct ilp_peer_key - how a peer is found: address and UDP port
  *
  * Compared with memcmp(): always zero the whole struct before filling it.
@@ -132,20 +116,53 @@ struct ilp_peer_key {
 };
 
 /**
+ * struct ilp_rx_sa - a receive SA: an SPI this node allocated
+ * @node: in ilp_instance->rx_sas, keyed by @spi
+ * @spi: the SPI (top bit: master key slot)
+ * @version: PSP version the SA was allocated for
+ * @peer: the previous hop it was allocated for: its address, port 0, as
+ *	struct ilp_flow_key.prev holds it; packets from another are dropped
+ * @aead: its prepared transform, so no key set-up runs per packet
+ * @list: for removal in bulk, under cfg_lock
+ * @auth_tokens: authentication failures it may still cost (sa.c); read
+ *	by every packet, written only by failures and refills
+ * @auth_stamp: jiffies of the last refill of @auth_tokens
+ */
+struct ilp_rx_sa {
+	struct rhash_head node;
+	u32 spi;
+	u8 version;
+	struct ilp_peer_key peer;
+	struct ilp_psp_aead *aead;
+	struct list_head list;
+	atomic_t auth_tokens;
+	unsigned long auth_stamp;
+};
+
+/**
  * struct ilp_tx_sa - the SA a peer gave us for sending to it
  * @spi: its SPI; @version: PSP version; @aead: prepared transform
- * @iv: per-CPU IV counters: the IV is the CPU number in the top
- *	ILP_IV_CPU_BITS bits and the CPU's counter below, so IVs never
- *	repeat and no cache line is shared between CPUs
+ * @iv: per-CPU IV counters: the IV is the CPU number in the top bits (as
+ *	many as nr_cpu_ids needs) and the CPU's counter in the low
+ *	@ctr_bits, so IVs never repeat and no cache line is shared between
+ *	CPUs.  Handed on to the SA that replaces this one with the same SPI.
+ * @iv_max: the last counter value (2^@ctr_bits - 1); then the SA is spent
+ * @iv_warn: the counter value at which userspace is told (ILP_CMD_SA_EXHAUSTING)
+ * @ctr_bits: bits of the counter
+ * @events: ILP_TX_SA_WARNED once told
  */
 struct ilp_tx_sa {
 	u32 spi;
 	u8 version;
+	u8 ctr_bits;
 	struct ilp_psp_aead *aead;
 	u64 __percpu *iv;
+	u64 iv_max;
+	u64 iv_warn;
+	unsigned long events;
 };
 
-#define ILP_IV_CPU_BITS	10
+#define ILP_TX_SA_WARNED	0
 
 /**
  * struct ilp_flow_key - what the decision cache is keyed by
@@ -279,6 +296,8 @@ struct ilp_peer {
  * @sn: the host's default SN (its association), or NULL; RCU, cfg_lock
  * @gone: unpublished a grace period ago (instance.c): nothing reads the
  *	tables any more, so their teardown frees without synchronize_net()
+ * @key_generated: which slots hold a key the kernel generated; cfg_lock
+ * @tx_spis: every (peer, SPI) installed as a transmit SA (peer.c); cfg_lock
  */
 struct ilp_instance {
 	struct net *net;
@@ -298,6 +317,8 @@ struct ilp_instance {
 	u32 gen;
 	struct ilp_assoc __rcu *sn;
 	bool gone;
+	bool key_generated[2];
+	struct rhashtable tx_spis;
 };
 
 /* A host's association with an SN: where its sockets send by default. */
@@ -325,10 +346,13 @@ int ilp_instance_set_sn(struct ilp_instance *inst, const struct ilp_peer_key *sn
 int ilp_sa_init(struct ilp_instance *inst);
 void ilp_sa_destroy(struct ilp_instance *inst);
 int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
-		bool make_active, struct netlink_ext_ack *extack);
-int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
+		u32 first_spi, bool make_active, struct netlink_ext_ack *extack);
+int ilp_sa_alloc(struct ilp_instance *inst, u8 version,
+		 const struct ilp_peer_key *peer, u32 *spi, u8 *key,
 		 struct netlink_ext_ack *extack);
 struct ilp_rx_sa *ilp_rx_sa_lookup(struct ilp_instance *inst, u32 spi);
+bool ilp_rx_sa_may_open(struct ilp_rx_sa *sa);
+void ilp_rx_sa_auth_failed(struct ilp_rx_sa *sa);
 
 /* peer.c */
 int ilp_peer_init(struct ilp_instance *inst);
@@ -429,6 +453,8 @@ int ilp_sock_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 
 /* netlink.c */
 extern struct genl_family ilp_genl_family;
+void ilp_nl_sa_exhausting(struct net *net, const struct ilp_peer *peer,
+			  const struct ilp_tx_sa *tx);
 int ilp_genl_init(void);
 void ilp_genl_exit(void);
 

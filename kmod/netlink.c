@@ -30,10 +30,12 @@ static const struct nla_policy ilp_key_policy[ILP_KEY_A_MAX + 1] = {
 	[ILP_KEY_A_SLOT] = NLA_POLICY_MAX(NLA_U8, 1),
 	[ILP_KEY_A_MASTER] = NLA_POLICY_EXACT_LEN(ILP_MASTER_KEY_LEN),
 	[ILP_KEY_A_ACTIVE] = { .type = NLA_FLAG },
+	[ILP_KEY_A_NEXT_SPI] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy ilp_sa_policy[ILP_SA_A_MAX + 1] = {
 	[ILP_SA_A_VERSION] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ILP_SA_A_PEER_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
 };
 
 static const struct nla_policy ilp_peer_policy[ILP_PEER_A_MAX + 1] = {
@@ -479,6 +481,30 @@ out:
 	return err;
 }
 
+/*
+ * The first SPI number of the key of a KEY_SET or KEY_ROTATE: 1 for a
+ * generated key (nothing was ever allocated under it), ILP_KEY_A_NEXT_SPI
+ * (default 1) for an imported one.
+ *
+ * Return: it, or a negative errno.
+ */
+static int ilp_nl_key_first_spi(struct nlattr **tb, struct netlink_ext_ack *extack)
+{
+	if (!tb[ILP_KEY_A_NEXT_SPI])
+		return 1;
+	if (!tb[ILP_KEY_A_MASTER]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[ILP_KEY_A_NEXT_SPI],
+				    "a generated key's SPIs start at 1: a next SPI goes with an imported key");
+		return -EINVAL;
+	}
+	if (nla_get_u32(tb[ILP_KEY_A_NEXT_SPI]) > 0x7fffffff) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[ILP_KEY_A_NEXT_SPI],
+				    "an SPI number is 1 to 0x7fffffff (the top bit is the slot)");
+		return -EINVAL;
+	}
+	return nla_get_u32(tb[ILP_KEY_A_NEXT_SPI]);
+}
+
 /**
  * ilp_nl_key_set - ILP_CMD_KEY_SET: install a PSP master key in a slot
  * @skb: the request
@@ -500,18 +526,19 @@ static int ilp_nl_key_set(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_KEY], tb,
-			      ILP_KEY_A_SLOT) ||
-	    NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_KEY], tb,
-			      ILP_KEY_A_MASTER)) {
-		NL_SET_ERR_MSG(info->extack, "a slot and a master key are required");
+			      ILP_KEY_A_SLOT)) {
+		NL_SET_ERR_MSG(info->extack, "a slot is required");
 		return -EINVAL;
 	}
+	err = ilp_nl_key_first_spi(tb, info->extack);
+	if (err < 0)
+		return err;
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
 		return -ENOENT;
 	err = ilp_key_set(inst, nla_get_u8(tb[ILP_KEY_A_SLOT]),
-			  nla_data(tb[ILP_KEY_A_MASTER]),
-			  nla_get_flag(tb[ILP_KEY_A_ACTIVE]), info->extack);
+			  tb[ILP_KEY_A_MASTER] ? nla_data(tb[ILP_KEY_A_MASTER]) : NULL,
+			  err, nla_get_flag(tb[ILP_KEY_A_ACTIVE]), info->extack);
 	mutex_unlock(&in->cfg_lock);
 	return err;
 }
@@ -536,16 +563,20 @@ static int ilp_nl_key_rotate(struct sk_buff *skb, struct genl_info *info)
 	err = ilp_nl_nest(info, ILP_A_KEY, tb, ILP_KEY_A_MAX, ilp_key_policy);
 	if (err)
 		return err;
-	if (!tb[ILP_KEY_A_MASTER] || tb[ILP_KEY_A_SLOT]) {
-		NL_SET_ERR_MSG(info->extack,
-			       "rotation takes a master key and no slot (it uses the inactive one)");
+	if (tb[ILP_KEY_A_SLOT]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_KEY_A_SLOT],
+				    "rotation takes no slot (it uses the inactive one)");
 		return -EINVAL;
 	}
+	err = ilp_nl_key_first_spi(tb, info->extack);
+	if (err < 0)
+		return err;
 	inst = ilp_nl_instance(info, &in);
 	if (!inst)
 		return -ENOENT;
-	err = ilp_key_set(inst, inst->active ^ 1, nla_data(tb[ILP_KEY_A_MASTER]),
-			  true, info->extack);
+	err = ilp_key_set(inst, inst->active ^ 1,
+			  tb[ILP_KEY_A_MASTER] ? nla_data(tb[ILP_KEY_A_MASTER]) : NULL,
+			  err, true, info->extack);
 	mutex_unlock(&in->cfg_lock);
 	return err;
 }
@@ -571,9 +602,15 @@ static int ilp_nl_key_get(struct sk_buff *skb, struct genl_info *info)
 	nest = nla_nest_start(msg, ILP_A_KEY);
 	if (!nest || nla_put_u8(msg, ILP_KEY_A_ACTIVE_SLOT, inst->active))
 		goto fail;
-	for (i = 0; i < 2; i++)
-		if (inst->master[i] && nla_put_u8(msg, ILP_KEY_A_SLOT_PRESENT, i))
+	for (i = 0; i < 2; i++) {
+		if (!inst->master[i])
+			continue;
+		if (nla_put_u8(msg, ILP_KEY_A_SLOT_PRESENT, i) ||
+		    nla_put_u32(msg, ILP_KEY_A_NEXT_SPI, i << 31 | inst->next_spi[i]) ||
+		    (inst->key_generated[i] &&
+		     nla_put_u8(msg, ILP_KEY_A_SLOT_GENERATED, i)))
 			goto fail;
+	}
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, info);
@@ -583,6 +620,24 @@ fail:
 out:
 	mutex_unlock(&in->cfg_lock);
 	return err;
+}
+
+/* Fills @key's family and address from @addr (4 or 16 bytes); port 0. */
+static int ilp_nl_addr(const struct nlattr *addr, struct ilp_peer_key *key,
+		       struct netlink_ext_ack *extack)
+{
+	memset(key, 0, sizeof(*key));
+	if (nla_len(addr) == 4) {
+		key->family = AF_INET;
+		memcpy(&key->addr.v4, nla_data(addr), 4);
+	} else if (nla_len(addr) == 16) {
+		key->family = AF_INET6;
+		memcpy(&key->addr.v6, nla_data(addr), 16);
+	} else {
+		NL_SET_ERR_MSG_ATTR(extack, addr, "an address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /**
@@ -599,6 +654,7 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[ILP_SA_A_MAX + 1];
 	u8 key[ILP_PSP_MAX_KEY_LEN];
+	struct ilp_peer_key peer;
 	struct ilp_instance *inst;
 	struct sk_buff *msg;
 	struct ilp_net *in;
@@ -613,6 +669,15 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (tb[ILP_SA_A_VERSION])
 		version = nla_get_u8(tb[ILP_SA_A_VERSION]);
+	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_SA], tb,
+			      ILP_SA_A_PEER_ADDR)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "an SA is allocated for one peer: ILP_SA_A_PEER_ADDR is required");
+		return -EINVAL;
+	}
+	err = ilp_nl_addr(tb[ILP_SA_A_PEER_ADDR], &peer, info->extack);
+	if (err)
+		return err;
 	hdr = ilp_nl_reply(info, &msg);
 	if (!hdr)
 		return -ENOMEM;
@@ -621,7 +686,7 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 		nlmsg_free(msg);
 		return -ENOENT;
 	}
-	err = ilp_sa_alloc(inst, version, &spi, key, info->extack);
+	err = ilp_sa_alloc(inst, version, &peer, &spi, key, info->extack);
 	mutex_unlock(&in->cfg_lock);
 	if (err) {
 		nlmsg_free(msg);
@@ -678,7 +743,9 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		genl_dump_check_consistent(cb, hdr);
 		nest = nla_nest_start(skb, ILP_A_SA);
 		if (!nest || nla_put_u32(skb, ILP_SA_A_SPI, sa->spi) ||
-		    nla_put_u8(skb, ILP_SA_A_VERSION, sa->version)) {
+		    nla_put_u8(skb, ILP_SA_A_VERSION, sa->version) ||
+		    nla_put(skb, ILP_SA_A_PEER_ADDR,
+			    sa->peer.family == AF_INET ? 4 : 16, &sa->peer.addr)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -1365,6 +1432,58 @@ out:
 	return skb->len;
 }
 
+enum {
+	ILP_NL_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group ilp_mcgrps[] = {
+	[ILP_NL_MCGRP_EVENTS] = { .name = ILP_MCGRP_EVENTS,
+				  .flags = GENL_MCAST_CAP_NET_ADMIN },
+};
+
+/**
+ * ilp_nl_sa_exhausting - tell the "events" group that @tx nears its last IV
+ * @net: the namespace of the instance
+ * @peer: the peer @tx sends to
+ * @tx: its transmit SA
+ *
+ * Packet path (softirq, or BHs off): atomic allocation, and nothing
+ * built when nobody listens.  The message names the peer and the SPI,
+ * never a key.  A lost message is not retried: the SA's packets are
+ * dropped as ILP_DROP_TX_IV_SPENT once the IVs are out, and counted.
+ */
+void ilp_nl_sa_exhausting(struct net *net, const struct ilp_peer *peer,
+			  const struct ilp_tx_sa *tx)
+{
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+
+	if (!genl_has_listeners(&ilp_genl_family, net, ILP_NL_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &ilp_genl_family, 0, ILP_CMD_SA_EXHAUSTING);
+	if (!hdr)
+		goto fail;
+	nest = nla_nest_start(msg, ILP_A_PEER);
+	if (!nest ||
+	    nla_put(msg, ILP_PEER_A_ADDR, peer->key.family == AF_INET ? 4 : 16,
+		    &peer->key.addr) ||
+	    nla_put_u16(msg, ILP_PEER_A_PORT, ntohs(peer->key.port)) ||
+	    nla_put_u32(msg, ILP_PEER_A_TX_SPI, tx->spi) ||
+	    nla_put_u8(msg, ILP_PEER_A_TX_VERSION, tx->version))
+		goto fail;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&ilp_genl_family, net, msg, 0,
+				ILP_NL_MCGRP_EVENTS, GFP_ATOMIC);
+	return;
+fail:
+	nlmsg_free(msg);
+}
+
 static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_VERSION_GET,
@@ -1492,6 +1611,8 @@ struct genl_family ilp_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = ilp_genl_ops,
 	.n_small_ops = ARRAY_SIZE(ilp_genl_ops),
+	.mcgrps = ilp_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ilp_mcgrps),
 };
 
 /**

@@ -5,10 +5,42 @@
  * A peer is an address and UDP port.  Its transmit SA (SPI and key given
  * by the peer, the receiver) is replaced under RCU: a packet being sealed
  * with the old SA finishes with it, and the old one is freed after.
+ *
+ * A nonce (SPI and IV) is never used twice under one key.  The IVs of an
+ * SA count up per CPU (tx.c) and never wrap; a re-install of the peer's
+ * current SPI keeps its counters; any other SPI installed for the peer
+ * before, in the instance's life, is refused, as its counters are gone.
  */
+#include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "ilp.h"
+
+static ulong test_iv_left;
+module_param(test_iv_left, ulong, 0644);
+MODULE_PARM_DESC(test_iv_left,
+		 "For tests only: the IVs each CPU has left on a newly installed transmit SA (0: all)");
+
+/* What ilp_instance->tx_spis holds: one (peer, SPI) ever installed. */
+struct ilp_tx_spi {
+	struct rhash_head node;
+	struct {
+		struct ilp_peer_key peer;
+		u32 spi;
+	} key;
+};
+
+static const struct rhashtable_params ilp_tx_spi_params = {
+	.key_len = sizeof_field(struct ilp_tx_spi, key),
+	.key_offset = offsetof(struct ilp_tx_spi, key),
+	.head_offset = offsetof(struct ilp_tx_spi, node),
+};
+
+static void ilp_tx_spi_free(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
 
 static const struct rhashtable_params ilp_peer_params = {
 	.key_len = sizeof(struct ilp_peer_key),
@@ -19,8 +51,16 @@ static const struct rhashtable_params ilp_peer_params = {
 
 int ilp_peer_init(struct ilp_instance *inst)
 {
+	int err;
+
 	INIT_LIST_HEAD(&inst->peer_list);
-	return rhashtable_init(&inst->peers, &ilp_peer_params);
+	err = rhashtable_init(&inst->tx_spis, &ilp_tx_spi_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&inst->peers, &ilp_peer_params);
+	if (err)
+		rhashtable_destroy(&inst->tx_spis);
+	return err;
 }
 
 static struct ilp_peer *ilp_peer_find_locked(struct ilp_instance *inst,
@@ -78,6 +118,7 @@ void ilp_peer_destroy(struct ilp_instance *inst)
 	}
 	ilp_peers_free(inst, &gone);
 	rhashtable_destroy(&inst->peers);
+	rhashtable_free_and_destroy(&inst->tx_spis, ilp_tx_spi_free, NULL);
 }
 
 int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
@@ -116,12 +157,47 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	return 0;
 }
 
+/* Fresh IV counters, at 0, or near their end for a test (test_iv_left). */
+static u64 __percpu *ilp_tx_iv_new(u64 iv_max)
+{
+	u64 __percpu *iv = alloc_percpu_gfp(u64, GFP_KERNEL_ACCOUNT);
+	ulong left = READ_ONCE(test_iv_left);
+	int cpu;
+
+	if (iv && left && left < iv_max)
+		for_each_possible_cpu(cpu)
+			*per_cpu_ptr(iv, cpu) = iv_max - left;
+	return iv;
+}
+
+/**
+ * ilp_peer_set_tx - install a transmit SA for the peer at @key
+ * @inst: the instance
+ * @key: the peer
+ * @spi: the SPI the peer allocated
+ * @version: PSP version
+ * @sa_key: its key (16 or 32 bytes)
+ * @extack: for the reason of a failure
+ *
+ * The IV is the CPU number in the top order_base_2(nr_cpu_ids) bits (at
+ * least 1) and a per-CPU counter in the rest.  Re-installing the peer's
+ * current SPI (say with another key or version, or the same again) hands
+ * the counters on; an SPI installed for the peer before and replaced
+ * since is refused (EKEYREJECTED): its counters are gone, and counting again
+ * from 1 would repeat nonces under its key.  Called with cfg_lock held.
+ *
+ * Return: 0 or a negative errno.
+ */
 int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		    u32 spi, u8 version, const u8 *sa_key,
 		    struct netlink_ext_ack *extack)
 {
+	struct ilp_tx_spi *used = NULL;
 	struct ilp_tx_sa *tx, *old;
+	struct ilp_tx_spi lookup;
 	struct ilp_peer *p;
+	bool same;
+	int err;
 
 	ilp_assert_cfg_locked(inst);
 
@@ -130,33 +206,79 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		NL_SET_ERR_MSG(extack, "no such peer");
 		return -ENOENT;
 	}
-	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
+	old = rcu_dereference_protected(p->tx,
+					lockdep_is_held(&ilp_pernet(inst->net)->cfg_lock));
+	same = old && old->spi == spi;
+	if (!same) {
+		memset(&lookup.key, 0, sizeof(lookup.key));
+		lookup.key.peer = *key;
+		lookup.key.spi = spi;
+		if (rhashtable_lookup_fast(&inst->tx_spis, &lookup.key,
+					   ilp_tx_spi_params)) {
+			NL_SET_ERR_MSG(extack,
+				       "this SPI was installed for the peer before: its IVs would repeat; get a new SA from the peer");
+			return -EKEYREJECTED;
+		}
+		if (atomic_read(&inst->tx_spis.nelems) >= ILP_MAX_TX_SAS_INSTALLED) {
+			NL_SET_ERR_MSG(extack,
+				       "too many transmit SAs in this instance's life (ILP_MAX_TX_SAS_INSTALLED)");
+			return -ENOSPC;
+		}
+		used = kmemdup(&lookup, sizeof(lookup), GFP_KERNEL_ACCOUNT);
+		if (!used)
+			return -ENOMEM;
+	}
+	err = -ENOMEM;
+	tx = kzalloc(sizeof(*tx), GFP_KERNEL_ACCOUNT);
 	if (!tx)
-		return -ENOMEM;
+		goto err_used;
 	tx->spi = spi;
 	tx->version = version;
-	tx->iv = alloc_percpu(u64);
-	if (!tx->iv) {
-		kfree(tx);
-		return -ENOMEM;
+	tx->ctr_bits = 64 - max(order_base_2(nr_cpu_ids), 1);
+	tx->iv_max = (1ULL << tx->ctr_bits) - 1;
+	tx->iv_warn = tx->iv_max - (tx->iv_max >> 4);
+	if (same) {
+		tx->iv = old->iv;
+		tx->events = READ_ONCE(old->events);
+	} else {
+		tx->iv = ilp_tx_iv_new(tx->iv_max);
+		if (!tx->iv)
+			goto err_tx;
 	}
 	tx->aead = ilp_psp_aead_new(version, sa_key);
 	if (IS_ERR(tx->aead)) {
-		int err = PTR_ERR(tx->aead);
-
-		free_percpu(tx->iv);
-		kfree(tx);
+		err = PTR_ERR(tx->aead);
 		NL_SET_ERR_MSG(extack, "cannot set up AES-GCM for the SA");
-		return err;
+		goto err_iv;
+	}
+	if (used) {
+		err = rhashtable_insert_fast(&inst->tx_spis, &used->node,
+					     ilp_tx_spi_params);
+		if (err)
+			goto err_aead;
 	}
 	old = rcu_replace_pointer(p->tx, tx,
 				  lockdep_is_held(&ilp_pernet(inst->net)->cfg_lock));
 	ilp_gen_bump(&inst->gen);
 	if (old) {
 		synchronize_net();
+		/* Its counters live on in @tx. */
+		if (same)
+			old->iv = NULL;
 		ilp_tx_sa_free(old);
 	}
 	return 0;
+
+err_aead:
+	ilp_psp_aead_free(tx->aead);
+err_iv:
+	if (!same)
+		free_percpu(tx->iv);
+err_tx:
+	kfree(tx);
+err_used:
+	kfree(used);
+	return err;
 }
 
 int ilp_peer_del(struct ilp_instance *inst, const struct ilp_peer_key *key,

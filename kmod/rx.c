@@ -144,10 +144,23 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		ilp_rx_drop(in, skb, ILP_DROP_PSP_UNKNOWN_SPI);
 		return 0;
 	}
+	/* The SA authenticates one previous hop: the one it was made for. */
+	if (memcmp(&sa->peer, &key.prev, sizeof(key.prev))) {
+		net_dbg_ratelimited("ilp: SPI 0x%08x from another address than its peer's\n",
+				    psp.spi);
+		ilp_rx_drop(in, skb, ILP_DROP_SA_PEER);
+		return 0;
+	}
+	/* Forgeries under this SA have used up their AES-GCM passes. */
+	if (!ilp_rx_sa_may_open(sa)) {
+		ilp_rx_drop(in, skb, ILP_DROP_PSP_AUTH_LIMITED);
+		return 0;
+	}
 	switch (ilp_psp_open(sa->aead, skb, &psp, &layout)) {
 	case 0:
 		break;
 	case -EBADMSG:
+		ilp_rx_sa_auth_failed(sa);
 		ilp_rx_drop(in, skb, ILP_DROP_PSP_AUTH);
 		return 0;
 	default:

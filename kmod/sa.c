@@ -6,7 +6,10 @@
  * the active master key (PSP KDF) and prepares its AES-GCM transform once,
  * here in process context, so the packet path only looks the SPI up.
  * Replacing a master key removes the SAs that were derived from it.
+ * Master keys are generated here by default; imported ones carry their
+ * SPI numbering with them (ilp_key_set()).
  */
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "ilp.h"
@@ -36,6 +39,54 @@ int ilp_sa_init(struct ilp_instance *inst)
 struct ilp_rx_sa *ilp_rx_sa_lookup(struct ilp_instance *inst, u32 spi)
 {
 	return rhashtable_lookup(&inst->rx_sas, &spi, ilp_rx_sa_params);
+}
+
+/**
+ * ilp_rx_sa_may_open - whether a packet under @sa may be decrypted
+ * @sa: the receive SA its SPI names
+ *
+ * Authentication failures cost an AES-GCM pass each and prove nothing
+ * but that someone sends forgeries; each takes a token from the SA's
+ * bucket (ILP_AUTH_FAIL_BURST deep, ILP_AUTH_FAIL_RATE tokens a second),
+ * and while it is empty the SA's packets are not decrypted at all.  The
+ * common case, tokens left, is one read of a line the packet path only
+ * writes on failures.  Concurrent CPUs may overdraw by a token each.
+ *
+ * Return: true if the caller may decrypt the packet.
+ */
+bool ilp_rx_sa_may_open(struct ilp_rx_sa *sa)
+{
+	unsigned long now, stamp, elapsed;
+	int tokens, add;
+
+	if (likely(atomic_read(&sa->auth_tokens) > 0))
+		return true;
+	now = jiffies;
+	stamp = READ_ONCE(sa->auth_stamp);
+	elapsed = now - stamp;
+	if (elapsed >= (unsigned long)HZ * ILP_AUTH_FAIL_BURST / ILP_AUTH_FAIL_RATE)
+		add = ILP_AUTH_FAIL_BURST;
+	else
+		add = elapsed * ILP_AUTH_FAIL_RATE / HZ;
+	/* One CPU refills; the others see its tokens or none. */
+	if (!add || cmpxchg(&sa->auth_stamp, stamp, now) != stamp)
+		return atomic_read(&sa->auth_tokens) > 0;
+	tokens = atomic_read(&sa->auth_tokens);
+	atomic_set(&sa->auth_tokens, min(max(tokens, 0) + add, ILP_AUTH_FAIL_BURST));
+	return true;
+}
+
+/**
+ * ilp_rx_sa_auth_failed - a packet under @sa failed authentication
+ * @sa: the receive SA
+ *
+ * Takes a token (see ilp_rx_sa_may_open()); the refill clock starts with
+ * the first failure out of a full bucket.
+ */
+void ilp_rx_sa_auth_failed(struct ilp_rx_sa *sa)
+{
+	if (atomic_dec_return(&sa->auth_tokens) == ILP_AUTH_FAIL_BURST - 1)
+		WRITE_ONCE(sa->auth_stamp, jiffies);
 }
 
 /* Removes the SAs of key @slot, or all of them when @slot is negative. */
@@ -75,25 +126,43 @@ void ilp_sa_destroy(struct ilp_instance *inst)
 }
 
 /**
- * ilp_key_set - install master key @key in @slot
+ * ilp_key_set - install a master key in @slot
  * @inst: the instance
  * @slot: 0 or 1
- * @key: ILP_MASTER_KEY_LEN bytes
+ * @key: ILP_MASTER_KEY_LEN bytes to import, or NULL to generate a key
+ * @first_spi: the first SPI number the key hands out (1 for a new key)
  * @make_active: new SPIs come from @slot from now on
  * @extack: for the reason of a failure
  *
  * The SAs derived from the slot's previous key stop working: their keys
- * came from it.  The SPI numbering of the slot starts again, which is
- * safe because the key is new.  Called with cfg_lock held.
+ * came from it.  No SPI is ever allocated twice under one key, so that
+ * no two senders share a (key, nonce): a generated key (the default) was
+ * never used before and leaves the kernel with the instance, so its
+ * numbering from 1 is fresh; an imported key may have been used before,
+ * so its numbering resumes at @first_spi, which whoever holds the key
+ * keeps from ILP_CMD_KEY_GET (ILP_KEY_A_NEXT_SPI).  The key itself is
+ * never logged nor kept outside the KDF's transform.  Called with
+ * cfg_lock held.
  */
 int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
-		bool make_active, struct netlink_ext_ack *extack)
+		u32 first_spi, bool make_active, struct netlink_ext_ack *extack)
 {
+	u8 fresh[ILP_MASTER_KEY_LEN];
 	struct ilp_psp_master *m;
 
 	ilp_assert_cfg_locked(inst);
 
-	m = ilp_psp_master_new(key);
+	if (!first_spi || first_spi > 0x7fffffff) {
+		NL_SET_ERR_MSG(extack, "the first SPI number is 1 to 0x7fffffff");
+		return -EINVAL;
+	}
+	if (key) {
+		m = ilp_psp_master_new(key);
+	} else {
+		get_random_bytes(fresh, sizeof(fresh));
+		m = ilp_psp_master_new(fresh);
+		memzero_explicit(fresh, sizeof(fresh));
+	}
 	if (IS_ERR(m)) {
 		NL_SET_ERR_MSG(extack, "cannot set up AES-256-CMAC for the master key");
 		return PTR_ERR(m);
@@ -102,7 +171,8 @@ int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
 	ilp_rx_sas_remove(inst, slot);
 	ilp_psp_master_free(inst->master[slot]);
 	inst->master[slot] = m;
-	inst->next_spi[slot] = 1;
+	inst->next_spi[slot] = first_spi;
+	inst->key_generated[slot] = !key;
 	WRITE_ONCE(inst->key_present[slot], true);
 	if (make_active || !inst->master[inst->active])
 		inst->active = slot;
@@ -113,13 +183,17 @@ int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
  * ilp_sa_alloc - allocate a receive SA under the active master key
  * @inst: the instance
  * @version: PSP version, 0 or 1
+ * @peer: the previous hop the SA is for (its address; the port is ignored)
  * @spi: the new SPI
  * @key: ILP_PSP_MAX_KEY_LEN bytes: the SA key, for the sender
  * @extack: for the reason of a failure
  *
- * Called with cfg_lock held.
+ * The SA authenticates @peer: the receive path drops a packet under it
+ * that comes from any other address, so that holding one SA does not let
+ * a sender pass for another previous hop.  Called with cfg_lock held.
  */
-int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
+int ilp_sa_alloc(struct ilp_instance *inst, u8 version,
+		 const struct ilp_peer_key *peer, u32 *spi, u8 *key,
 		 struct netlink_ext_ack *extack)
 {
 	unsigned int slot = inst->active;
@@ -146,6 +220,10 @@ int ilp_sa_alloc(struct ilp_instance *inst, u8 version, u32 *spi, u8 *key,
 		return -ENOMEM;
 	sa->spi = slot << 31 | inst->next_spi[slot];
 	sa->version = version;
+	sa->peer = *peer;
+	sa->peer.port = 0;
+	atomic_set(&sa->auth_tokens, ILP_AUTH_FAIL_BURST);
+	sa->auth_stamp = jiffies;
 	err = ilp_psp_derive(inst->master[slot], sa->spi, version, key);
 	if (err)
 		goto err_free;

@@ -34,14 +34,26 @@
 
 #include "ilp.h"
 
-/* The next IV of @tx on this CPU; 0 when this CPU's space is spent. */
-static u64 ilp_tx_next_iv(struct ilp_tx_sa *tx)
+/*
+ * The next IV of @tx on this CPU: the CPU number above the counter's
+ * tx->ctr_bits (peer.c sizes them for nr_cpu_ids), so CPUs never share
+ * an IV nor a cache line.  0 when this CPU's counter is spent: it stays
+ * at its end, never wraps.  Userspace hears once when one nears it.
+ */
+static u64 ilp_tx_next_iv(struct ilp_instance *inst, struct ilp_peer *peer,
+			  struct ilp_tx_sa *tx)
 {
-	u64 n = ++*this_cpu_ptr(tx->iv);
+	u64 *ctr = this_cpu_ptr(tx->iv);
+	u64 n = *ctr + 1;
 
-	if (n >> (64 - ILP_IV_CPU_BITS))
-		return 0;
-	return (u64)smp_processor_id() << (64 - ILP_IV_CPU_BITS) | n;
+	if (unlikely(n >= tx->iv_warn)) {
+		if (n > tx->iv_max)
+			return 0;
+		if (!test_and_set_bit(ILP_TX_SA_WARNED, &tx->events))
+			ilp_nl_sa_exhausting(inst->net, peer, tx);
+	}
+	*ctr = n;
+	return (u64)smp_processor_id() << tx->ctr_bits | n;
 }
 
 /* A source port from the flow hash, for ECMP, in the local port range. */
@@ -196,9 +208,9 @@ static int ilp_tx_one(struct ilp_instance *inst, struct ilp_peer *peer,
 	psp.next_hdr = ILPW_PSP_NEXTHDR_ILP;
 	psp.version = tx->version;
 	psp.spi = tx->spi;
-	psp.iv = ilp_tx_next_iv(tx);
+	psp.iv = ilp_tx_next_iv(inst, peer, tx);
 	if (!psp.iv) {
-		reason = ILP_DROP_NO_TX_SA;
+		reason = ILP_DROP_TX_IV_SPENT;
 		goto drop_dst;
 	}
 	room = ilp_tx_headroom(peer, &r);

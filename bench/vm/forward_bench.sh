@@ -380,7 +380,7 @@ if want ilp-hit || want ilp-hit-paced || want ilp-miss || want ilp-miss-paced; t
 	newkey "$tmp/h2.keys"
 	ctl instance add || die "cannot add sn1's ILP instance"
 	ctl key set 0 "$tmp/sn1.keys" active || die "cannot set sn1's master key"
-	sa=$(ctl -j sa alloc version 0) || die "cannot allocate an SA"
+	sa=$(ctl -j sa alloc peer 10.0.1.1 version 0) || die "cannot allocate an SA"
 	spi=$(json 'd["spi"]' <<<"$sa")
 	json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 	"$HELPERS/ilp_send" --derive-key --master-keys "$tmp/h2.keys" --spi 1 --version 0 \

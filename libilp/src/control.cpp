@@ -46,11 +46,19 @@ struct ReasonName {
 	const char *name;
 };
 constexpr ReasonName other_reasons[] = {
-    {ILP_DROP_NOMEM, "nomem"},       {ILP_DROP_NO_LISTENER, "no_listener"},
-    {ILP_DROP_DECIDED, "decided"},   {ILP_DROP_NO_PEER, "no_peer"},
-    {ILP_DROP_NO_TX_SA, "no_tx_sa"}, {ILP_DROP_NO_ROUTE, "no_route"},
-    {ILP_DROP_TOO_BIG, "too_big"},   {ILP_DROP_NO_SOCKET, "no_socket"},
-    {ILP_DROP_RCVBUF, "rcvbuf"},     {ILP_DROP_MTU, "mtu"},
+    {ILP_DROP_NOMEM, "nomem"},
+    {ILP_DROP_NO_LISTENER, "no_listener"},
+    {ILP_DROP_DECIDED, "decided"},
+    {ILP_DROP_NO_PEER, "no_peer"},
+    {ILP_DROP_NO_TX_SA, "no_tx_sa"},
+    {ILP_DROP_NO_ROUTE, "no_route"},
+    {ILP_DROP_TOO_BIG, "too_big"},
+    {ILP_DROP_NO_SOCKET, "no_socket"},
+    {ILP_DROP_RCVBUF, "rcvbuf"},
+    {ILP_DROP_MTU, "mtu"},
+    {ILP_DROP_SA_PEER, "sa_peer_mismatch"},
+    {ILP_DROP_PSP_AUTH_LIMITED, "psp_auth_limited"},
+    {ILP_DROP_TX_IV_SPENT, "tx_iv_spent"},
 };
 static_assert(std::size(other_reasons) == __ILP_DROP_MAX - ILP_DROP_NOMEM,
 	      "a drop reason without a name here");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // ilp::Control: receive SAs.  The kernel allocates the SPI and derives the
-// key; the key comes back once, in the reply to the allocation.
+// key; the key comes back once, in the reply to the allocation.  Each SA is
+// bound to the address of the peer it was allocated for.
 #include "ilp/control.hpp"
 
 #include <algorithm>
@@ -16,13 +17,15 @@
 namespace ilp
 {
 
-RxSa Control::sa_alloc(psp::Version version)
+RxSa Control::sa_alloc(psp::Version version, const Endpoint &peer)
 {
 	auto req = request(ILP_CMD_SA_ALLOC, NLM_F_ACK);
 	auto *nest = req.nest_start(ILP_A_SA);
 	req.put_u8(ILP_SA_A_VERSION, detail::version_u8(version));
+	req.put_bytes(ILP_SA_A_PEER_ADDR, peer.addr_bytes());
 	req.nest_end(nest);
 	RxSa sa;
+	sa.peer = Endpoint::from_bytes(peer.addr_bytes(), 0);
 	bool got = false;
 	sock_.transact(
 	    req,
@@ -64,6 +67,15 @@ std::vector<RxSaInfo> Control::sas()
 		    RxSaInfo s;
 		    s.spi = a.u32(ILP_SA_A_SPI).value_or(0);
 		    s.version = detail::version_attr(a, ILP_SA_A_VERSION, psp::Version::AesGcm128);
+		    if (auto peer = a.bytes(ILP_SA_A_PEER_ADDR)) {
+			    try {
+				    s.peer = Endpoint::from_bytes(*peer, 0);
+			    } catch (const Error &e) {
+				    throw nl::NetlinkError(EPROTO, std::string("the kernel sent an "
+									       "SA's peer as ") +
+								       e.what());
+			    }
+		    }
 		    out.push_back(s);
 	    },
 	    "listing the receive SAs");

@@ -62,6 +62,10 @@ public:
 		    "too_big",
 		    "no_socket",
 		    "rcvbuf",
+		    "mtu",
+		    "sa_peer_mismatch",
+		    "psp_auth_limited",
+		    "tx_iv_spent",
 		};
 		CPPUNIT_ASSERT_EQUAL(std::size_t(__ILP_DROP_MAX), std::size(want));
 		for (unsigned r = 0; r < __ILP_DROP_MAX; r++)

@@ -166,31 +166,42 @@ enum ilp_cmd {
 
 	/*
 	 * ILP_CMD_KEY_SET - install a PSP master key.  Request: ILP_A_KEY
-	 * with ILP_KEY_A_SLOT, ILP_KEY_A_MASTER and optionally
-	 * ILP_KEY_A_ACTIVE (make it the slot new SPIs come from).  Replacing
-	 * a slot's key removes the receive SAs under the old one.  Admin.
+	 * with ILP_KEY_A_SLOT and optionally ILP_KEY_A_ACTIVE (make it the
+	 * slot new SPIs come from).  Without ILP_KEY_A_MASTER the kernel
+	 * generates the key (get_random_bytes), which never leaves it and
+	 * goes with the instance; with it, the key is imported, and
+	 * ILP_KEY_A_NEXT_SPI says where its SPI numbering resumes (see
+	 * there).  Replacing a slot's key removes the receive SAs under the
+	 * old one.  Admin.
 	 */
 	ILP_CMD_KEY_SET,
 	/*
-	 * ILP_CMD_KEY_ROTATE - ILP_KEY_A_MASTER replaces the inactive slot
-	 * and becomes active; SAs under the previously active key live on.
-	 * Admin.
+	 * ILP_CMD_KEY_ROTATE - a key replaces the inactive slot and becomes
+	 * active; SAs under the previously active key live on.  The key is
+	 * generated, or imported from ILP_KEY_A_MASTER (and
+	 * ILP_KEY_A_NEXT_SPI), as for ILP_CMD_KEY_SET.  Admin.
 	 */
 	ILP_CMD_KEY_ROTATE,
 	/*
 	 * ILP_CMD_KEY_GET - reply: ILP_A_KEY with ILP_KEY_A_ACTIVE_SLOT,
-	 * and one ILP_KEY_A_SLOT_PRESENT per installed slot.  Never a key.
+	 * one ILP_KEY_A_SLOT_PRESENT and one ILP_KEY_A_NEXT_SPI per
+	 * installed slot, one ILP_KEY_A_SLOT_GENERATED per generated key, and
+	 * ILP_KEY_A_AEAD_DRIVER.  Never a key.
 	 */
 	ILP_CMD_KEY_GET,
 
 	/*
 	 * ILP_CMD_SA_ALLOC - allocate a receive SA: a new SPI under the
-	 * active master key, for ILP_SA_A_VERSION.  Reply: ILP_A_SA with
-	 * ILP_SA_A_SPI and ILP_SA_A_KEY, which the sender needs (send them
-	 * over the control channel only).  Admin.
+	 * active master key, for ILP_SA_A_VERSION, bound to the peer
+	 * ILP_SA_A_PEER_ADDR (required).  Reply: ILP_A_SA with ILP_SA_A_SPI
+	 * and ILP_SA_A_KEY, which the sender needs (send them over the
+	 * control channel only).  Admin.
 	 */
 	ILP_CMD_SA_ALLOC,
-	/* ILP_CMD_SA_GET - dump the receive SAs (SPI, version; no keys). */
+	/*
+	 * ILP_CMD_SA_GET - dump the receive SAs (SPI, version, peer; no
+	 * keys).  Admin.
+	 */
 	ILP_CMD_SA_GET,
 
 	/*
@@ -201,7 +212,9 @@ enum ilp_cmd {
 	ILP_CMD_PEER_NEW,
 	/*
 	 * ILP_CMD_PEER_SET - replace a peer's transmit SA; packets in
-	 * flight under the old one are not lost.  Admin.
+	 * flight under the old one are not lost.  The same SPI again keeps
+	 * its IV counters; another SPI installed for the peer before is
+	 * refused (EKEYREJECTED, see ILP_MAX_TX_SAS_INSTALLED).  Admin.
 	 */
 	ILP_CMD_PEER_SET,
 	/* ILP_CMD_PEER_DEL - remove a peer (by address and port).  Admin. */
@@ -266,9 +279,26 @@ enum ilp_cmd {
 	 */
 	ILP_CMD_INSTANCE_SET,
 
+	/*
+	 * ILP_CMD_SA_EXHAUSTING - kernel to the ILP_MCGRP_EVENTS multicast
+	 * group, once per transmit SA: on one CPU the SA has used 15/16 of
+	 * its IVs (docs/protocol.md, "IVs").  ILP_A_PEER with
+	 * ILP_PEER_A_ADDR, _PORT, _TX_SPI and _TX_VERSION.  Get a new SA
+	 * from the peer and install it before they run out: a packet that
+	 * would need one more is dropped (ILP_DROP_TX_IV_SPENT), never sent
+	 * with a nonce used before.
+	 */
+	ILP_CMD_SA_EXHAUSTING,
+
 	__ILP_CMD_MAX,
 };
 #define ILP_CMD_MAX (__ILP_CMD_MAX - 1)
+
+/*
+ * Multicast groups of the family.  "events": ILP_CMD_SA_EXHAUSTING.
+ * Joining needs CAP_NET_ADMIN (the events name peers and SPIs).
+ */
+#define ILP_MCGRP_EVENTS	"events"
 
 /* Top-level attributes: scalars describing the module, then one nest per
  * kind of object.  Later objects (instances, peers, SAs, keys, the decision
@@ -354,6 +384,20 @@ enum ilp_key_attr {
 	ILP_KEY_A_ACTIVE,	/* flag: make @SLOT the active slot */
 	ILP_KEY_A_ACTIVE_SLOT,	/* u8, in replies */
 	ILP_KEY_A_SLOT_PRESENT,	/* u8, in replies: a slot holding a key */
+	/*
+	 * u32.  In ILP_CMD_KEY_SET and _ROTATE, with ILP_KEY_A_MASTER only:
+	 * the first SPI number (1..0x7fffffff, default 1) the imported key
+	 * hands out.  In ILP_CMD_KEY_GET replies, one per installed slot:
+	 * the next SPI it will allocate, slot bit included.  An SPI is never
+	 * allocated twice under one key: a generated key cannot come back,
+	 * and whoever imports a key again must pass the NEXT_SPI it last
+	 * reported (docs/protocol.md, "SPIs and master keys").
+	 */
+	ILP_KEY_A_NEXT_SPI,
+	ILP_KEY_A_SLOT_GENERATED,	/* u8, in replies: a slot whose key the kernel made */
+	ILP_KEY_A_AEAD_DRIVER,	/* string, in replies: the crypto driver sealing and
+				 * opening (e.g. "generic-gcm-aesni-avx"); absent
+				 * without an instance */
 	__ILP_KEY_A_MAX,
 };
 #define ILP_KEY_A_MAX (__ILP_KEY_A_MAX - 1)
@@ -364,6 +408,14 @@ enum ilp_sa_attr {
 	ILP_SA_A_SPI,		/* u32 */
 	ILP_SA_A_VERSION,	/* u8: PSP version, 0 or 1 */
 	ILP_SA_A_KEY,		/* binary, 16 or 32 bytes, in ILP_CMD_SA_ALLOC replies only */
+	/*
+	 * binary, 4 (IPv4) or 16 (IPv6) bytes: the peer the SA is for,
+	 * required in ILP_CMD_SA_ALLOC.  A packet under the SA whose outer
+	 * source address is another is dropped (ILP_DROP_SA_PEER) before it
+	 * is decrypted: the SA authenticates the previous hop that the
+	 * decision cache and the upcalls name.
+	 */
+	ILP_SA_A_PEER_ADDR,
 	__ILP_SA_A_MAX,
 };
 #define ILP_SA_A_MAX (__ILP_SA_A_MAX - 1)
@@ -450,6 +502,27 @@ enum ilp_cache_attr {
 #define ILP_UPCALL_DEFAULT_BURST	2000
 
 /*
+ * What a packet that fails authentication costs is bounded per receive SA
+ * (so per peer, as each SA takes packets from one address): each failure
+ * takes a token from the SA's bucket, ILP_AUTH_FAIL_BURST deep and
+ * refilled at ILP_AUTH_FAIL_RATE per second; while it is empty, packets
+ * under the SA are dropped before decryption (ILP_DROP_PSP_AUTH_LIMITED),
+ * so a flood of forgeries costs at most BURST + RATE x seconds AES-GCM
+ * passes per SA.  Packets that authenticate take no token.
+ */
+#define ILP_AUTH_FAIL_RATE		100
+#define ILP_AUTH_FAIL_BURST		100
+
+/*
+ * An instance remembers each (peer, SPI) it has installed as a transmit
+ * SA, for its whole life, and refuses to install one again (EKEYREJECTED) unless
+ * it is the peer's current SA, whose IV counters then carry on: a nonce
+ * is never used twice.  At most this many in an instance's life (then
+ * ENOSPC: the instance must be re-created, and its peers asked for new SAs).
+ */
+#define ILP_MAX_TX_SAS_INSTALLED	(1U << 20)
+
+/*
  * Why a received packet was dropped: the index of its counter in
  * ILP_STATS_A_DROPS (attribute type = reason + 1).  The first ones are the
  * wire checks of docs/protocol.md, in their order.
@@ -481,6 +554,10 @@ enum ilp_drop_reason {
 	ILP_DROP_NO_SOCKET,	/* for local delivery, but no socket is bound */
 	ILP_DROP_RCVBUF,	/* the socket's receive buffer is full */
 	ILP_DROP_MTU,		/* longer than the route's (path) MTU to the next hop */
+	ILP_DROP_SA_PEER,	/* the SPI's SA is bound to another peer than the outer source */
+	ILP_DROP_PSP_AUTH_LIMITED,	/* not decrypted: its SA is over its
+					 * authentication-failure bound */
+	ILP_DROP_TX_IV_SPENT,	/* the next hop's transmit SA has no IV left on this CPU */
 	__ILP_DROP_MAX,
 };
 

@@ -85,13 +85,24 @@ struct InstanceInfo {
 struct KeyInfo {
 	std::optional<unsigned> active_slot; // none before a key is set
 	bool present[2] = {false, false};
+	// The kernel crypto driver sealing and opening the SAs, e.g.
+	// "generic-gcm-aesni-avx"; none from a kernel that does not say.
+	std::optional<std::string> aead_driver;
+	// Per slot holding a key: the next SPI it allocates (slot bit
+	// included; 0 for an empty slot), and whether the kernel generated
+	// the key.  Whoever imports a key again passes its next SPI back
+	// (key_set's @first_spi), so that no SPI is handed out twice.
+	std::uint32_t next_spi[2] = {0, 0};
+	bool generated[2] = {false, false};
 };
 
 // A receive SA just allocated, with the key its sender needs (to be sent
-// over the control channel only).
+// over the control channel only).  It authenticates one previous hop,
+// @peer: the kernel drops packets under it from any other address.
 struct RxSa {
 	std::uint32_t spi = 0;
 	psp::Version version = psp::Version::AesGcm128;
+	Endpoint peer;    // the address it is for; port 0 (SAs bind an address)
 	psp::SaKey key{}; // key.size: 16 for version 0, 32 for version 1
 };
 
@@ -99,6 +110,9 @@ struct RxSa {
 struct RxSaInfo {
 	std::uint32_t spi = 0;
 	psp::Version version = psp::Version::AesGcm128;
+	// The address it is bound to (port 0); none from a module too old
+	// to bind SAs.
+	std::optional<Endpoint> peer;
 };
 
 // A transmit SA for a peer: what the peer's sa_alloc() returned.
@@ -187,12 +201,20 @@ public:
 	// Master keys.  key_set() installs @key in @slot (0 or 1), and
 	// makes it the slot new SPIs come from when @make_active;
 	// key_rotate() puts @key in the inactive slot and makes it active.
-	void key_set(unsigned slot, const psp::MasterKey &key, bool make_active);
-	void key_rotate(const psp::MasterKey &key);
+	// An imported key's SPIs are numbered from @first_spi (1 to
+	// 0x7fffffff; the slot bit is ignored).  key_generate() and
+	// key_rotate() without a key have the kernel make the key, which
+	// never leaves it.
+	void key_set(unsigned slot, const psp::MasterKey &key, bool make_active,
+		     std::uint32_t first_spi = 1);
+	void key_rotate(const psp::MasterKey &key, std::uint32_t first_spi = 1);
+	void key_generate(unsigned slot, bool make_active);
+	void key_rotate();
 	KeyInfo keys();
 
-	// Receive SAs: a new SPI under the active master key, and the list.
-	RxSa sa_alloc(psp::Version version);
+	// Receive SAs: a new SPI under the active master key for the
+	// sender at @peer's address (its port does not matter), and the list.
+	RxSa sa_alloc(psp::Version version, const Endpoint &peer);
 	std::vector<RxSaInfo> sas();
 
 	// Peers, by address and port, each with an optional transmit SA.
