@@ -31,11 +31,11 @@ ctl key set 0 "$tmp/sn1.keys" active
 # read) needs three or more parts of about 8 KiB to land in the middle.
 
 # 1. Receive SAs.
-seq 600 | sed 's/.*/sa alloc/' >"$tmp/sas.batch"
+seq 600 | sed 's/.*/sa alloc peer 10.0.1.1/' >"$tmp/sas.batch"
 check "allocate 600 SAs in one batch" ctl -b "$tmp/sas.batch"
 check_match "a quiet SA dump is whole and unmarked" "^ok 600 messages$" raw -d "$sa_get"
 check_match "an SA allocated mid-dump marks it interrupted" "^ok [0-9]+ messages, interrupted$" \
-	raw -d -b "$ILPCTL sa alloc >/dev/null" "$sa_get"
+	raw -d -b "$ILPCTL sa alloc peer 10.0.1.1 >/dev/null" "$sa_get"
 
 # 2. Peers.
 for i in $(seq 500); do echo "peer add 10.9.$((i / 250)).$((i % 250 + 1))"; done >"$tmp/peers.batch"
@@ -49,7 +49,7 @@ check "... after running the lines before it" ctl peer del 10.8.0.1
 check_fail "... and none after it" ctl peer del 10.8.0.2
 
 # 3. The cache: 600 entries, installed by the listener for new connections.
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 ip netns exec "$sn1" "$HELPERS/ilp_listener" --drop --install --rcvbuf 4194304 --quiet \
 	>"$tmp/listener.out" 2>&1 &

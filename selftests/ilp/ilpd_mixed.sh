@@ -37,14 +37,14 @@ new_master_key "$tmp/h2.keys"
 # SAs to h1 and h2 are derived from their master keys, as their "sa
 # alloc" would (the userspace datapath keeps no SA state to allocate).
 check "sn1: an instance with a master key" ilp_node "$sn1" "$tmp"
-sa_from_sn1() { # FILE: a receive SA of sn1, its key in FILE; prints the SPI
+sa_from_sn1() { # FILE PEER: a receive SA of sn1 for PEER, its key in FILE; prints the SPI
 	local sa
-	sa=$("$ILPCTL" -n "$sn1" -j sa alloc version 0) || return 1
+	sa=$("$ILPCTL" -n "$sn1" -j sa alloc peer "$2" version 0) || return 1
 	json 'd["key"]' <<<"$sa" >"$1"
 	json 'd["spi"]' <<<"$sa"
 }
-spi_h1=$(sa_from_sn1 "$tmp/h1-to-sn1.key")
-spi_h2=$(sa_from_sn1 "$tmp/h2-to-sn1.key")
+spi_h1=$(sa_from_sn1 "$tmp/h1-to-sn1.key" 10.0.1.1)
+spi_h2=$(sa_from_sn1 "$tmp/h2-to-sn1.key" 10.0.2.1)
 derive() { "$tool" derive "$1" "$2" >"$3"; } # MASTER_KEYS SPI OUT
 check "sn1's transmit SA to h1, from h1's master key" derive "$tmp/h1.keys" 2 "$tmp/sn1-to-h1.key"
 check "sn1's transmit SA to h2, from h2's master key" derive "$tmp/h2.keys" 3 "$tmp/sn1-to-h2.key"

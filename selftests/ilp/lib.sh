@@ -386,11 +386,11 @@ ilp_node() {
 ilp_pair() {
 	local a=$1 aaddr=$2 b=$3 baddr=$4 dir=$5 sa
 	ilp_node "$a" "$dir" && ilp_node "$b" "$dir" || return 1
-	sa=$("$ILPCTL" -n "$b" -j sa alloc version 0) || return 1
+	sa=$("$ILPCTL" -n "$b" -j sa alloc peer "$aaddr" version 0) || return 1
 	json 'd["key"]' <<<"$sa" >"$dir/$a-to-$b.key"
 	"$ILPCTL" -n "$a" peer add "$baddr" spi "$(json 'd["spi"]' <<<"$sa")" version 0 \
 		keyfile "$dir/$a-to-$b.key" || return 1
-	sa=$("$ILPCTL" -n "$a" -j sa alloc version 0) || return 1
+	sa=$("$ILPCTL" -n "$a" -j sa alloc peer "$baddr" version 0) || return 1
 	json 'd["key"]' <<<"$sa" >"$dir/$b-to-$a.key"
 	"$ILPCTL" -n "$b" peer add "$aaddr" spi "$(json 'd["spi"]' <<<"$sa")" version 0 \
 		keyfile "$dir/$b-to-$a.key"

@@ -23,7 +23,7 @@ no_listener_is() { test "$(stat 'd["drops"]["no_listener"]')" = "$1"; }
 new_master_key "$tmp/sn1.keys"
 ctl instance add
 ctl key set 0 "$tmp/sn1.keys" active
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 spi=$(json 'd["spi"]' <<<"$sa")
 json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 

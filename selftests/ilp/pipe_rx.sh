@@ -26,14 +26,14 @@ drop_is() { test "$(drop "$1")" = "$2"; }
 
 new_master_key "$tmp/sn1.keys"
 check "instance add" ctl instance add
-check_match "sa alloc before any key: refused with a reason" "no master key installed" ctl sa alloc
+check_match "sa alloc before any key: refused with a reason" "no master key installed" ctl sa alloc peer 10.0.1.1
 check_match "deleting an unknown peer: refused with a reason" "no such peer" ctl peer del 10.9.9.9
 check_match "deleting an unknown cache entry: refused with a reason" "no cache entry for that flow" \
 	ctl cache del 10.9.9.9 service 1 conn 1
 check_match "a second instance is refused with a reason" "already has an ILP instance" ctl instance add
 check "key set 0" ctl key set 0 "$tmp/sn1.keys" active
 check_match "key show names the active slot, never a key" '"active_slot": ?0' ctl -j key show
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 spi=$(json 'd["spi"]' <<<"$sa")
 json 'd["key"]' <<<"$sa" >"$tmp/sa.key"
 check_eq "the first SPI is 1 under key 0" 1 "$spi"
@@ -91,14 +91,14 @@ as_nobody() { ip netns exec "$sn1" setpriv --reuid=nobody --regid=nogroup --clea
 check_match "unprivileged: instance del refused by the kernel" "^ilpctl: .*Operation not permitted" \
 	as_nobody "$ILPCTL" instance del
 check_match "unprivileged: sa alloc refused by the kernel" "^ilpctl: .*Operation not permitted" \
-	as_nobody "$ILPCTL" sa alloc
+	as_nobody "$ILPCTL" sa alloc peer 10.0.1.1
 check_match "unprivileged: peer add refused by the kernel" "^ilpctl: .*Operation not permitted" \
 	as_nobody "$ILPCTL" peer add 10.0.1.9
 check "unprivileged: stats allowed" as_nobody "$ILPCTL" stats
 check "unprivileged: the instance is still there" ctl instance show
 
 check "instance del" ctl instance del
-check_match "... then sa alloc says there is no instance" "no ILP instance" ctl sa alloc
+check_match "... then sa alloc says there is no instance" "no ILP instance" ctl sa alloc peer 10.0.1.1
 check "instance add again, then unload the module with it in place" ctl instance add
 check "unload with an instance, keys and SAs present" ilp_unload
 

@@ -25,7 +25,7 @@ new_master_key "$tmp/sn1.keys"
 new_master_key "$tmp/h2.keys"
 ctl instance add
 ctl key set 0 "$tmp/sn1.keys" active
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 spi=$(json 'd["spi"]' <<<"$sa")
 json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 derive 1 >"$tmp/to-h2.key"
@@ -78,7 +78,7 @@ check "replace sn1's transmit SA to h2 under traffic" \
 	ctl peer set 10.0.2.1 spi 2 version 0 keyfile "$tmp/to-h2-next.key"
 wait $s_pid
 # h1 re-keys: a new SA under the new master key.
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 json 'd["key"]' <<<"$sa" >"$tmp/h1-next.key"
 check "h1 sends 150 more on its new SA" \
 	send --spi "$(json 'd["spi"]' <<<"$sa")" --keyfile "$tmp/h1-next.key" --conn 7 --count 150 --interval-us 2000

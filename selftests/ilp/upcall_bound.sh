@@ -20,7 +20,7 @@ stat() { ctl -j stats | json "$1"; }
 new_master_key "$tmp/sn1.keys"
 ctl instance add
 ctl key set 0 "$tmp/sn1.keys" active
-sa=$(ctl -j sa alloc version 0)
+sa=$(ctl -j sa alloc peer 10.0.1.1 version 0)
 spi=$(json 'd["spi"]' <<<"$sa")
 json 'd["key"]' <<<"$sa" >"$tmp/h1.key"
 send() { ip netns exec "$h1" "$HELPERS/ilp_send" --to 10.0.1.2:1000 --spi "$spi" --version 0 --keyfile "$tmp/h1.key" --quiet "$@"; }
