@@ -68,7 +68,7 @@ check_match "re-adding it with SPI 6: refused too" "installed for the peer befor
 
 # Near the end of the IVs: 3 left per CPU.
 echo 3 >/sys/module/ilp/parameters/test_iv_left
-nl events 2 $(($(scaled_time 8000) / 1000)) >"$tmp/events" 2>"$tmp/events.err" &
+nl events 2 $(($(scaled_time 3000) / 1000)) >"$tmp/events" 2>"$tmp/events.err" &
 ev_pid=$!
 defer kill $ev_pid
 check "listening to the events group" busywait 10000 grep -q listening "$tmp/events.err"
