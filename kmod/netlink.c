@@ -8,6 +8,7 @@
  * and the dumps of peers and SAs (who talks to whom, as WireGuard's
  * reads), is GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over that namespace).
  */
+#include <linux/crypto.h>
 #include <linux/ilp.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -581,6 +582,35 @@ static int ilp_nl_key_rotate(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * ILP_KEY_A_AEAD_DRIVER: the AES-GCM driver of a receive SA of @inst, or,
+ * without one, the driver a new SA would get.  cfg_lock held.
+ */
+static int ilp_nl_put_aead_driver(struct sk_buff *msg,
+				  struct ilp_instance *inst)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+	struct ilp_rx_sa *sa;
+
+	sa = list_first_entry_or_null(&inst->rx_sa_list, struct ilp_rx_sa, list);
+	if (sa)
+		return nla_put_string(msg, ILP_KEY_A_AEAD_DRIVER,
+				      ilp_psp_aead_driver(sa->aead));
+	if (ilp_psp_aead_probe_driver(name, sizeof(name)))
+		return 0;
+	return nla_put_string(msg, ILP_KEY_A_AEAD_DRIVER, name);
+}
+
+/**
+ * ilp_nl_key_get - ILP_CMD_KEY_GET: which master key slots are in use
+ * @skb: the request
+ * @info: its attributes and reply address
+ *
+ * Replies with the active slot, the slots holding a key and the AES-GCM
+ * driver (ILP_KEY_A_AEAD_DRIVER); never a key.
+ *
+ * Return: 0 or a negative errno (-ENOENT without an instance).
+ */
 static int ilp_nl_key_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ilp_instance *inst;
@@ -611,6 +641,8 @@ static int ilp_nl_key_get(struct sk_buff *skb, struct genl_info *info)
 		     nla_put_u8(msg, ILP_KEY_A_SLOT_GENERATED, i)))
 			goto fail;
 	}
+	if (ilp_nl_put_aead_driver(msg, inst))
+		goto fail;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, info);

@@ -141,7 +141,7 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	if (!p)
 		return -ENOMEM;
 	p->key = *key;
-	err = dst_cache_init(&p->dst_cache, GFP_KERNEL);
+	err = dst_cache_init(&p->dst_cache, GFP_KERNEL_ACCOUNT);
 	if (err) {
 		kfree(p);
 		return err;

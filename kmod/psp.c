@@ -130,7 +130,9 @@ static unsigned int ilp_psp_key_len(u8 version)
  * ilp_psp_master_new - prepare the KDF for a master key
  * @key: the 32-byte master key; the caller keeps (and wipes) its copy
  *
- * Process context.  Return: the master, or an ERR_PTR.
+ * Process context.
+ *
+ * Return: the master, or an ERR_PTR.
  */
 struct ilp_psp_master *ilp_psp_master_new(const u8 key[32])
 {
@@ -216,7 +218,9 @@ static int ilp_psp_kdf(struct crypto_shash *cmac, u32 spi, u8 version,
  *
  * Safe to call concurrently on one master.
  *
- * Process context.  Return: 0, -EINVAL for an unsupported version,
+ * Process context.
+ *
+ * Return: 0, -EINVAL for an unsupported version,
  * -ENOKEY without a master, or the crypto API's error (@out is then
  * wiped).
  */
@@ -338,7 +342,9 @@ static bool ilp_psp_req_fits(struct crypto_aead *tfm)
  * generic one for when the FPU is not usable), else the synchronous
  * "gcm(aes)" the crypto API builds.  ilp_psp_aead_driver() says which.
  *
- * Process context.  Return: the transform, or an ERR_PTR.
+ * Process context.
+ *
+ * Return: the transform, or an ERR_PTR.
  */
 struct ilp_psp_aead *ilp_psp_aead_new(u8 version, const u8 *key)
 {
@@ -423,7 +429,9 @@ const char *ilp_psp_aead_driver(const struct ilp_psp_aead *a)
  * Prepares a version 0 transform with a zero key, as
  * ilp_psp_aead_new() would for an SA, and frees it.
  *
- * Process context.  Return: 0 or a negative errno.
+ * Process context.
+ *
+ * Return: 0 or a negative errno.
  */
 int ilp_psp_aead_probe_driver(char *buf, size_t len)
 {
@@ -577,7 +585,9 @@ static int ilp_psp_crypt(struct ilp_psp_aead *a, struct sk_buff *skb,
  * is dropped (CHECKSUM_NONE).  On failure the packet's contents are
  * unspecified (GCM decrypts before it checks the tag): drop it.
  *
- * Softirq or process context; does not sleep.  Return: 0, -EBADMSG when
+ * Softirq or process context; does not sleep.
+ *
+ * Return: 0, -EBADMSG when
  * the ICV does not verify, -EINVAL when @psp or @layout do not fit the
  * transform or the skb, or -ENOMEM.
  */
@@ -617,7 +627,9 @@ int ilp_psp_open(struct ilp_psp_aead *a, struct sk_buff *skb,
  * The data may be moved (skb_cow_data()): re-read any pointer into it.
  * On failure the packet's contents are unspecified: drop it.
  *
- * Softirq or process context; does not sleep.  Return: 0, -EINVAL when
+ * Softirq or process context; does not sleep.
+ *
+ * Return: 0, -EINVAL when
  * @psp or @layout do not fit the transform or the skb, or -ENOMEM.
  */
 int ilp_psp_seal(struct ilp_psp_aead *a, struct sk_buff *skb,
@@ -661,7 +673,9 @@ int ilp_psp_seal(struct ilp_psp_aead *a, struct sk_buff *skb,
  * than ILP_PSP_COPY_SG allows, when it is copied into @dst and sealed
  * there.
  *
- * Softirq or process context; does not sleep.  Return: 0, -EINVAL when
+ * Softirq or process context; does not sleep.
+ *
+ * Return: 0, -EINVAL when
  * @psp, @layout, @dst or @src do not fit together, or -EFAULT.
  */
 int ilp_psp_seal_copy(struct ilp_psp_aead *a, struct sk_buff *dst,

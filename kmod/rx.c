@@ -100,6 +100,8 @@ static void ilp_rx_prev(struct sk_buff *skb, struct ilp_peer_key *prev)
  * @skb: the datagram, data at the UDP header
  *
  * Called under rcu_read_lock() in softirq.  Always consumes @skb.
+ *
+ * Return: 0 (to the UDP layer: the datagram was taken).
  */
 int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -212,8 +214,10 @@ drop_nomem:
  * would teach the route nothing and an IPv4 one would be counted as an
  * ICMP input error.
  *
- * Softirq, under rcu_read_lock().  Return: 0 for an error about a packet
- * to one of our peers, -ENOENT for anything else.
+ * Softirq, under rcu_read_lock().
+ *
+ * Return: 0 for an error about a packet to one of our peers, -ENOENT for
+ * anything else.
  */
 int ilp_udp_encap_err_lookup(struct sock *sk, struct sk_buff *skb)
 {
