@@ -331,6 +331,15 @@ struct ilp_assoc {
 #define ilp_assert_cfg_locked(inst) \
 	lockdep_assert_held(&ilp_pernet((inst)->net)->cfg_lock)
 
+/*
+ * ... or, once @inst is gone, nobody's: a namespace's exit frees its
+ * instance from exit_batch, a grace period after unpublishing it, with no
+ * lock to take (ilp_instance_free()).
+ */
+#define ilp_assert_cfg_locked_or_gone(inst) \
+	lockdep_assert((inst)->gone || \
+		       lockdep_is_held(&ilp_pernet((inst)->net)->cfg_lock))
+
 
 /* instance.c */
 int ilp_instance_new(struct net *net, u16 port, struct netlink_ext_ack *extack);

@@ -95,7 +95,7 @@ static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 	struct ilp_rx_sa *sa, *tmp;
 	LIST_HEAD(gone);
 
-	ilp_assert_cfg_locked(inst);
+	ilp_assert_cfg_locked_or_gone(inst);
 	list_for_each_entry_safe(sa, tmp, &inst->rx_sa_list, list) {
 		if (slot >= 0 && (sa->spi >> 31) != (u32)slot)
 			continue;
