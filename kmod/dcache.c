@@ -58,6 +58,61 @@ void ilp_dc_flush(struct ilp_dcache *dc)
 	mutex_unlock(&dc->lock);
 }
 
+/* Whether @e's flow comes from @prev (port 0) or forwards to @peer. */
+static bool ilp_dc_names_peer(const struct ilp_dc_entry *e,
+			      const struct ilp_peer_key *prev,
+			      const struct ilp_peer_key *peer)
+{
+	unsigned int i;
+
+	if (!memcmp(&e->key.prev, prev, sizeof(*prev)))
+		return true;
+	for (i = 0; i < e->acts.n_fwd; i++)
+		if (!memcmp(&e->acts.fwd[i], peer, sizeof(*peer)))
+			return true;
+	return false;
+}
+
+/**
+ * ilp_dc_del_peer - remove the decisions from and to a peer
+ * @dc: the cache
+ * @peer: the peer removed: its address and port
+ *
+ * Entries whose previous hop is @peer's address (flows are keyed by the
+ * address alone, so another peer at that address loses its entries too),
+ * and entries with @peer among their next hops.  An entry that forwards
+ * to other next hops as well goes whole rather than shrunk: a decision
+ * is the listener's to make, and it makes it again at the flow's next
+ * miss.  The walk is over every entry, on the config path, with dc->lock
+ * held (under cfg_lock, in the documented order); readers still holding
+ * an entry finish with it before it is freed (call_rcu()).
+ *
+ * Process context.
+ *
+ * Return: the number of entries removed.
+ */
+unsigned int ilp_dc_del_peer(struct ilp_dcache *dc,
+			     const struct ilp_peer_key *peer)
+{
+	struct ilp_peer_key prev = *peer;
+	struct ilp_dc_entry *e, *tmp;
+	unsigned int n = 0, seen = 0;
+
+	prev.port = 0;
+	mutex_lock(&dc->lock);
+	list_for_each_entry_safe(e, tmp, &dc->clock, lru) {
+		if (ilp_dc_names_peer(e, &prev, peer)) {
+			ilp_dc_remove(dc, e);
+			n++;
+		}
+		/* A million entries is a long walk: let others run. */
+		if (!(++seen & 4095))
+			cond_resched();
+	}
+	mutex_unlock(&dc->lock);
+	return n;
+}
+
 static void ilp_dc_free_entry(void *ptr, void *arg)
 {
 	kfree(ptr);

@@ -359,6 +359,8 @@ int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
 int ilp_sa_alloc(struct ilp_instance *inst, u8 version,
 		 const struct ilp_peer_key *peer, u32 *spi, u8 *key,
 		 struct netlink_ext_ack *extack);
+int ilp_sa_del(struct ilp_instance *inst, u32 spi,
+	       struct netlink_ext_ack *extack);
 struct ilp_rx_sa *ilp_rx_sa_lookup(struct ilp_instance *inst, u32 spi);
 bool ilp_rx_sa_may_open(struct ilp_rx_sa *sa);
 void ilp_rx_sa_auth_failed(struct ilp_rx_sa *sa);
@@ -391,6 +393,8 @@ int ilp_dc_add(struct ilp_net *in, struct ilp_dcache *dc,
 	       const struct ilp_flow_key *key, const struct ilp_actions *acts);
 int ilp_dc_del(struct ilp_dcache *dc, const struct ilp_flow_key *key);
 void ilp_dc_flush(struct ilp_dcache *dc);
+unsigned int ilp_dc_del_peer(struct ilp_dcache *dc,
+			     const struct ilp_peer_key *peer);
 int ilp_dc_set_capacity(struct ilp_net *in, struct ilp_dcache *dc, u32 cap);
 void ilp_dc_entry_stats(struct ilp_dc_entry *e, u64 *packets, u64 *bytes);
 

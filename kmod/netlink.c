@@ -35,6 +35,7 @@ static const struct nla_policy ilp_key_policy[ILP_KEY_A_MAX + 1] = {
 };
 
 static const struct nla_policy ilp_sa_policy[ILP_SA_A_MAX + 1] = {
+	[ILP_SA_A_SPI] = { .type = NLA_U32 },	/* ILP_CMD_SA_DEL's; SA_ALLOC refuses it */
 	[ILP_SA_A_VERSION] = NLA_POLICY_MAX(NLA_U8, 1),
 	[ILP_SA_A_PEER_ADDR] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
 };
@@ -699,6 +700,11 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 	err = ilp_nl_nest(info, ILP_A_SA, tb, ILP_SA_A_MAX, ilp_sa_policy);
 	if (err)
 		return err;
+	if (tb[ILP_SA_A_SPI]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ILP_SA_A_SPI],
+				    "the kernel picks the SPI of a new SA");
+		return -EINVAL;
+	}
 	if (tb[ILP_SA_A_VERSION])
 		version = nla_get_u8(tb[ILP_SA_A_VERSION]);
 	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_SA], tb,
@@ -736,6 +742,48 @@ static int ilp_nl_sa_alloc(struct sk_buff *skb, struct genl_info *info)
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+/**
+ * ilp_nl_sa_del - ILP_CMD_SA_DEL: withdraw a receive SA
+ * @skb: the request
+ * @info: its attributes, extack and reply address
+ *
+ * Admin.  Takes ILP_SA_A_SPI alone: the SPI names the SA, and another
+ * attribute would only be ignored.  Returns once no packet is being
+ * decrypted with the SA any more (ilp_sa_del()).
+ *
+ * Return: 0, -ENOENT for no such SA (or no instance), or a negative
+ * errno, with an extack message.
+ */
+static int ilp_nl_sa_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ILP_SA_A_MAX + 1];
+	struct ilp_instance *inst;
+	struct ilp_net *in;
+	int err;
+
+	err = ilp_nl_nest(info, ILP_A_SA, tb, ILP_SA_A_MAX, ilp_sa_policy);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[ILP_A_SA], tb,
+			      ILP_SA_A_SPI)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the SA to withdraw is named by its SPI: ILP_SA_A_SPI is required");
+		return -EINVAL;
+	}
+	if (tb[ILP_SA_A_VERSION] || tb[ILP_SA_A_PEER_ADDR]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    tb[ILP_SA_A_VERSION] ?: tb[ILP_SA_A_PEER_ADDR],
+				    "an SA is withdrawn by its SPI alone");
+		return -EINVAL;
+	}
+	inst = ilp_nl_instance(info, &in);
+	if (!inst)
+		return -ENOENT;
+	err = ilp_sa_del(inst, nla_get_u32(tb[ILP_SA_A_SPI]), info->extack);
+	mutex_unlock(&in->cfg_lock);
+	return err;
 }
 
 /**
@@ -871,6 +919,9 @@ static int ilp_nl_peer_change(struct genl_info *info, u8 cmd)
 		return -ENOENT;
 	if (cmd == ILP_CMD_PEER_DEL) {
 		err = ilp_peer_del(inst, &key, info->extack);
+		/* Its decisions go with it: none may still name it. */
+		if (!err)
+			ilp_dc_del_peer(&inst->dc, &key);
 	} else {
 		if (cmd == ILP_CMD_PEER_NEW)
 			err = ilp_peer_add(inst, &key, info->extack);
@@ -920,11 +971,13 @@ static int ilp_nl_peer_set(struct sk_buff *skb, struct genl_info *info)
 }
 
 /**
- * ilp_nl_peer_del - ILP_CMD_PEER_DEL: remove a peer
+ * ilp_nl_peer_del - ILP_CMD_PEER_DEL: remove a peer and its cache entries
  * @skb: the request
  * @info: its attributes, extack and reply address
  *
- * Admin.
+ * Admin.  The decisions from the peer's address and those forwarding to
+ * it go too (ilp_dc_del_peer()), so that the listener decides their
+ * flows again rather than the cache sending to a peer that is gone.
  *
  * Return: 0 or a negative errno, with an extack message.
  */
@@ -1575,6 +1628,11 @@ static const struct genl_small_ops ilp_genl_ops[] = {
 	{
 		.cmd = ILP_CMD_SA_GET,
 		.dumpit = ilp_nl_sa_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = ILP_CMD_SA_DEL,
+		.doit = ilp_nl_sa_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{

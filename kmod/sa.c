@@ -5,7 +5,8 @@
  * The receiver allocates SPIs.  Each allocation derives the SA's key from
  * the active master key (PSP KDF) and prepares its AES-GCM transform once,
  * here in process context, so the packet path only looks the SPI up.
- * Replacing a master key removes the SAs that were derived from it.
+ * Replacing a master key removes the SAs that were derived from it;
+ * ILP_CMD_SA_DEL withdraws one (ilp_sa_del()).
  * Master keys are generated here by default; imported ones carry their
  * SPI numbering with them (ilp_key_set()).
  */
@@ -249,4 +250,40 @@ err_free:
 	memzero_explicit(key, ILP_PSP_MAX_KEY_LEN);
 	kfree(sa);
 	return err;
+}
+
+/**
+ * ilp_sa_del - withdraw the receive SA of @spi
+ * @inst: the instance
+ * @spi: its SPI
+ * @extack: for the reason of a failure
+ *
+ * Packets under @spi are dropped from now on as an unknown SPI's.  The
+ * SA is freed a grace period later, so that packets being decrypted with
+ * it finish: not from an RCU callback, since freeing a transform takes a
+ * mutex (ilp_psp_aead_free()).  next_spi is left alone, so the SPI is
+ * never handed out again under its key.  Called with cfg_lock held.
+ *
+ * Return: 0, or -ENOENT when no SA has @spi.
+ */
+int ilp_sa_del(struct ilp_instance *inst, u32 spi,
+	       struct netlink_ext_ack *extack)
+{
+	struct ilp_rx_sa *sa;
+
+	ilp_assert_cfg_locked(inst);
+
+	sa = rhashtable_lookup_fast(&inst->rx_sas, &spi, ilp_rx_sa_params);
+	if (!sa) {
+		NL_SET_ERR_MSG(extack, "no such SA");
+		return -ENOENT;
+	}
+	rhashtable_remove_fast(&inst->rx_sas, &sa->node, ilp_rx_sa_params);
+	list_del(&sa->list);
+	inst->nr_rx_sas--;
+	ilp_gen_bump(&inst->gen);
+	synchronize_net();
+	ilp_psp_aead_free(sa->aead);
+	kfree(sa);
+	return 0;
 }

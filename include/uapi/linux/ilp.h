@@ -217,7 +217,16 @@ enum ilp_cmd {
 	 * refused (EKEYREJECTED, see ILP_MAX_TX_SAS_INSTALLED).  Admin.
 	 */
 	ILP_CMD_PEER_SET,
-	/* ILP_CMD_PEER_DEL - remove a peer (by address and port).  Admin. */
+	/*
+	 * ILP_CMD_PEER_DEL - remove a peer (by address and port), and the
+	 * decision-cache entries from it and to it: those whose previous hop
+	 * is its address (flows are keyed by address, so whatever port
+	 * another peer at that address has) and those that forward to it.
+	 * An entry that forwards to several next hops, the peer one of
+	 * them, goes whole: the listener decides the flow again at its next
+	 * miss.  Its receive SAs stay (ILP_CMD_SA_DEL withdraws them).
+	 * Admin.
+	 */
 	ILP_CMD_PEER_DEL,
 	/* ILP_CMD_PEER_GET - dump the peers (no keys).  Admin, as reading
 	 * who talks to whom is. */
@@ -289,6 +298,16 @@ enum ilp_cmd {
 	 * with a nonce used before.
 	 */
 	ILP_CMD_SA_EXHAUSTING,
+
+	/*
+	 * ILP_CMD_SA_DEL - withdraw a receive SA: ILP_A_SA with ILP_SA_A_SPI
+	 * alone.  From then on packets under the SPI are dropped
+	 * (ILP_DROP_PSP_UNKNOWN_SPI); those being decrypted with it when the
+	 * request comes finish first.  The SPI is never allocated again
+	 * under its master key: the numbering only moves forward.  ENOENT
+	 * for an SPI that names no SA ("no such SA").  Admin.
+	 */
+	ILP_CMD_SA_DEL,
 
 	__ILP_CMD_MAX,
 };
@@ -405,7 +424,7 @@ enum ilp_key_attr {
 /* Inside ILP_A_SA. */
 enum ilp_sa_attr {
 	ILP_SA_A_UNSPEC,
-	ILP_SA_A_SPI,		/* u32 */
+	ILP_SA_A_SPI,		/* u32: in replies, and the SA ILP_CMD_SA_DEL withdraws */
 	ILP_SA_A_VERSION,	/* u8: PSP version, 0 or 1 */
 	ILP_SA_A_KEY,		/* binary, 16 or 32 bytes, in ILP_CMD_SA_ALLOC replies only */
 	/*
