@@ -214,10 +214,10 @@ json guarded(F f)
 }
 
 const char *const datapath_commands[] = {
-    "instance.add", "instance.del", "instance.show", "instance.set", "key.set",
-    "key.rotate",   "key.show",     "sa.alloc",      "sa.show",      "peer.add",
-    "peer.set",     "peer.del",     "peer.show",     "cache.show",   "cache.add",
-    "cache.del",    "cache.flush",  "cache.set",     "stats.show",   "stats.reset",
+    "instance.add", "instance.del", "instance.show", "instance.set", "key.set",   "key.rotate",
+    "key.show",     "sa.alloc",     "sa.show",       "sa.del",       "peer.add",  "peer.set",
+    "peer.del",     "peer.show",    "cache.show",    "cache.add",    "cache.del", "cache.flush",
+    "cache.set",    "stats.show",   "stats.reset",
 };
 
 } // namespace
@@ -331,6 +331,14 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 					{"version", version_number(s.version)},
 					{"peer", s.peer.addr_string()}});
 		return list;
+	};
+
+	h["sa.del"] = [d](const json &args) {
+		return guarded([&] {
+			d->rx_sas().remove(
+			    static_cast<std::uint32_t>(need_uint(args, "spi", 0xffffffffu)));
+			return json();
+		});
 	};
 
 	h["peer.add"] = [d](const json &args) {

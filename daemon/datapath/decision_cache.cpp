@@ -420,6 +420,33 @@ bool DecisionCache::remove(const Flow &flow)
 	return true;
 }
 
+std::size_t DecisionCache::remove_peer(const ilp::Endpoint &peer)
+{
+	Flow from;
+	from.prev = peer;
+	const Key prev = key_of(from);
+	auto names_peer = [&](const Entry &e) {
+		if (e.key.family == prev.family && e.key.addr == prev.addr)
+			return true;
+		const auto &fwd = e.actions->forward;
+		return std::find(fwd.begin(), fwd.end(), peer) != fwd.end();
+	};
+	std::size_t n = 0;
+	std::lock_guard lock(impl_->mu);
+	ReadSide rs;
+	for (auto it = impl_->clock.begin(); it != impl_->clock.end();) {
+		Entry *e = *it;
+		if (!names_peer(*e)) {
+			++it;
+			continue;
+		}
+		it = impl_->clock.erase(it);
+		impl_->unlink(e);
+		n++;
+	}
+	return n;
+}
+
 void DecisionCache::flush()
 {
 	{

@@ -59,6 +59,12 @@ public:
 	void install(const Flow &flow, const Actions &actions,
 		     Clock::time_point now = Clock::now());
 	bool remove(const Flow &flow);
+	// Removes the entries from @peer (previous hop: its address, as
+	// flows are keyed) and those with @peer (address and port) among
+	// their next hops, whole, as ilp_dc_del_peer(): what is decided for
+	// a peer that is gone is decided again at the flow's next miss.
+	// Not counted as evictions.  Returns how many went.
+	std::size_t remove_peer(const ilp::Endpoint &peer);
 	// Empties the cache; not counted as evictions.  Returns once every
 	// entry it held is freed, the ones removed before too: the cache then
 	// holds no reference to any decision (it waits for a grace period).

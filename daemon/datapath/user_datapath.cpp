@@ -330,8 +330,9 @@ std::optional<ilp_drop_reason> UserDatapath::check_spi(const RxKeys &keys, std::
 {
 	auto it = keys.sas.find(spi);
 	if (it == keys.sas.end())
-		return keys.tracked[spi >> 31] ? std::optional(ILP_DROP_PSP_UNKNOWN_SPI)
-					       : std::nullopt;
+		return keys.tracked[spi >> 31] || keys.withdrawn.contains(spi)
+			   ? std::optional(ILP_DROP_PSP_UNKNOWN_SPI)
+			   : std::nullopt;
 	const auto &peer = it->second.peer;
 	auto a = peer.addr_bytes(), b = from.addr_bytes();
 	if (peer.family == from.family && std::equal(a.begin(), a.end(), b.begin(), b.end()))
@@ -861,6 +862,8 @@ void UserDatapath::peer_del(const ilp::Endpoint &peer)
 			throw ilp::Error(ENOENT, "no peer " + peer.to_string());
 		return t.without(peer);
 	});
+	// Its decisions go with it, as ILP_CMD_PEER_DEL's do in the kernel.
+	cache_.remove_peer(peer);
 }
 
 std::vector<std::shared_ptr<const TxPeer>> UserDatapath::peers() const

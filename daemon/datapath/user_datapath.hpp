@@ -154,6 +154,8 @@ public:
 	void peer_add(const ilp::Endpoint &peer, const std::optional<TxSaSpec> &tx);
 	void peer_set(const ilp::Endpoint &peer, const TxSaSpec &tx);
 	void peer_set_direct(const ilp::Endpoint &peer, bool direct);
+	// Also removes the cache entries from the peer's address and those
+	// forwarding to it (DecisionCache::remove_peer()), as the kernel does.
 	void peer_del(const ilp::Endpoint &peer);
 	std::vector<std::shared_ptr<const TxPeer>> peers() const;
 

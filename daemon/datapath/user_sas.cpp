@@ -88,6 +88,9 @@ void RxSaTable::load()
 				b.peer.port = 0;
 				kept.sas.push_back(b);
 			}
+			// Absent from files written before SAs could be withdrawn.
+			if (auto w = k.find("withdrawn"); w != k.end())
+				kept.withdrawn = w->get<std::vector<std::uint32_t>>();
 			kept_[k.at("fingerprint").get<std::string>()] = std::move(kept);
 		}
 	} catch (const std::exception &e) {
@@ -106,7 +109,10 @@ void RxSaTable::save()
 			sas.push_back({{"spi", s.spi},
 				       {"version", static_cast<int>(s.version)},
 				       {"peer", s.peer.addr_string()}});
-		keys.push_back({{"fingerprint", fp}, {"next_spi", kept.next_spi}, {"sas", sas}});
+		json entry{{"fingerprint", fp}, {"next_spi", kept.next_spi}, {"sas", sas}};
+		if (!kept.withdrawn.empty())
+			entry["withdrawn"] = kept.withdrawn;
+		keys.push_back(std::move(entry));
 	}
 	std::string text = json{{"keys", keys}}.dump(1) + "\n";
 	// A whole new file renamed over the old one: a crash leaves either.
@@ -258,6 +264,41 @@ RxSaTable::Allocated RxSaTable::allocate(ilp::psp::Version version, const ilp::E
 	return a;
 }
 
+void RxSaTable::remove(std::uint32_t spi)
+{
+	std::lock_guard lock(mu_);
+	const unsigned slot = spi >> 31;
+	auto none = [spi] {
+		char text[48];
+		std::snprintf(text, sizeof(text), "no such SA: SPI 0x%08x", spi);
+		return ilp::Error(ENOENT, text);
+	};
+	if (!keys_[slot])
+		throw none();
+	Kept &kept = kept_[fingerprint_[slot]];
+	auto it = std::find_if(kept.sas.begin(), kept.sas.end(),
+			       [spi](const RxSaBinding &b) { return b.spi == spi; });
+	if (it == kept.sas.end())
+		throw none();
+	const auto pos = it - kept.sas.begin();
+	const RxSaBinding gone = *it;
+	kept.sas.erase(it);
+	// A file key's slot takes SPIs nobody allocated here: without this,
+	// the withdrawn one would be taken again, bound to nobody.
+	const bool remember = !tracked_[slot];
+	if (remember)
+		kept.withdrawn.push_back(spi);
+	try {
+		save();
+	} catch (...) {
+		kept.sas.insert(kept.sas.begin() + pos, gone);
+		if (remember)
+			kept.withdrawn.pop_back();
+		throw;
+	}
+	publish();
+}
+
 std::vector<RxSaBinding> RxSaTable::list() const
 {
 	auto snap = snapshot();
@@ -279,9 +320,14 @@ void RxSaTable::publish()
 		s->tracked[slot] = tracked_[slot];
 		if (!keys_[slot])
 			continue;
-		for (const auto &b : kept_[fingerprint_[slot]].sas)
+		const Kept &kept = kept_[fingerprint_[slot]];
+		for (const auto &b : kept.sas)
 			if (b.spi >> 31 == slot)
 				s->sas[b.spi] = b;
+		if (!tracked_[slot])
+			for (auto spi : kept.withdrawn)
+				if (spi >> 31 == slot)
+					s->withdrawn.insert(spi);
 	}
 	snap_.store(std::move(s));
 }

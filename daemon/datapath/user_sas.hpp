@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <ilp/endpoint.hpp>
@@ -56,6 +57,9 @@ struct RxKeys {
 	// ilpctl), or may be any (from the master-keys file).
 	bool tracked[2] = {false, false};
 	std::unordered_map<std::uint32_t, RxSaBinding> sas;
+	// SPIs of untracked slots that were withdrawn: unknown, as any SPI
+	// of a tracked slot that is not in @sas.
+	std::unordered_set<std::uint32_t> withdrawn;
 };
 
 class RxSaTable
@@ -97,6 +101,14 @@ public:
 		ilp::psp::SaKey key;
 	};
 	Allocated allocate(ilp::psp::Version version, const ilp::Endpoint &peer);
+	// Withdraws the SA of @spi, as ILP_CMD_SA_DEL: its packets are
+	// dropped from the next batch on (psp_unknown_spi), and the SPI is
+	// not handed out again (the key's numbering only moves forward).
+	// Under a key from the master-keys file, where SPIs ilpd did not
+	// allocate are taken, the SPI is remembered as withdrawn so that it
+	// is not taken either.  Throws ilp::Error: ENOENT when no SA has
+	// @spi, or the errno of the state file (the SA then stays).
+	void remove(std::uint32_t spi);
 
 	std::shared_ptr<const RxKeys> snapshot() const noexcept { return snap_.load(); }
 	// The SAs, by SPI.
@@ -108,6 +120,9 @@ private:
 	struct Kept {
 		std::uint32_t next_spi = 1;
 		std::vector<RxSaBinding> sas;
+		// SPIs withdrawn while their key was from the master-keys
+		// file; under an ilpctl key they are unknown anyway.
+		std::vector<std::uint32_t> withdrawn;
 	};
 
 	void install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked,

@@ -6,6 +6,8 @@
 // senders and libilp's own PSP (psp::TxSa, psp::Receiver, as the selftest
 // tool ilp_send uses it) checks that the packets are those of the wire
 // format a kernel node speaks.
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -248,6 +250,9 @@ class UserDatapathTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(keys__set_at_run_time_refuse_unallocated_spis);
 	CPPUNIT_TEST(keys__allocations_survive_a_restart);
 	CPPUNIT_TEST(runtime__peer_changes_during_traffic_keep_the_iv_counter);
+	CPPUNIT_TEST(sa_del__withdrawn_spi_is_dropped_and_not_given_again);
+	CPPUNIT_TEST(sa_del__kept_across_a_restart);
+	CPPUNIT_TEST(peer_del__removes_the_cache_entries_from_and_to_it);
 	CPPUNIT_TEST_SUITE_END();
 
 	// One node: its master key, port and configuration.
@@ -1021,6 +1026,121 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.list().size());
 		CPPUNIT_ASSERT_EQUAL(first, t.list()[0].spi);
 		CPPUNIT_ASSERT(t.allocate(psp::Version::AesGcm128, local(1)).sa.spi != first);
+	}
+
+	static bool is_enoent(const std::function<void()> &f)
+	{
+		try {
+			f();
+		} catch (const ilp::Error &e) {
+			return e.code().value() == ENOENT;
+		}
+		return false;
+	}
+
+	// As ILP_CMD_SA_DEL: traffic under the SA passes, then is dropped as
+	// an unknown SPI's, though b's key is from its master-keys file (whose
+	// slot takes SPIs ilpd did not allocate); a second del is ENOENT.
+	void sa_del__withdrawn_spi_is_dropped_and_not_given_again()
+	{
+		Node &a = node("a"), &b = node("b");
+		Decider &d = decider();
+		up(a).start(nullptr);
+		up(b).start(d.handler(*b.dp));
+		auto s = b.dp->rx_sas().allocate(psp::Version::AesGcm128, a.endpoint());
+		a.dp->peer_add(b.endpoint(), UserDatapath::TxSaSpec{s.sa.spi, s.sa.version, s.key});
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("before"));
+		CPPUNIT_ASSERT(d.wait(1));
+		b.dp->rx_sas().remove(s.sa.spi);
+		CPPUNIT_ASSERT(b.dp->rx_sas().list().empty());
+		a.dp->send(b.endpoint(), service, 1, {}, bytes("after"));
+		CPPUNIT_ASSERT(
+		    eventually([&] { return b.dp->drop_counts()[ILP_DROP_PSP_UNKNOWN_SPI] == 1; }));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), d.misses().size());
+		CPPUNIT_ASSERT(is_enoent([&] { b.dp->rx_sas().remove(s.sa.spi); }));
+		CPPUNIT_ASSERT(is_enoent([&] { b.dp->rx_sas().remove(0x7fffffff); }));
+		auto next = b.dp->rx_sas().allocate(psp::Version::AesGcm128, a.endpoint());
+		CPPUNIT_ASSERT(next.sa.spi > s.sa.spi);
+	}
+
+	// The state file keeps a withdrawal: under a file key (untracked) the
+	// SPI stays refused after a restart; under a key set with ilpctl it is
+	// unknown anyway and nothing is kept for it.  Neither SPI comes back.
+	void sa_del__kept_across_a_restart()
+	{
+		auto state = dir_.path() / "state" / "rx-sas.json";
+		ilp::MasterKeyFile file;
+		file.present[0] = true;
+		file.keys.key[0].bytes()[5] = 9;
+		psp::MasterKey set;
+		set.bytes()[6] = 4;
+		std::uint32_t from_file, from_set;
+		{
+			RxSaTable t(state);
+			t.set_file_keys(file);
+			from_file = t.allocate(psp::Version::AesGcm128, local(1)).sa.spi;
+			t.remove(from_file);
+			CPPUNIT_ASSERT(t.snapshot()->withdrawn.contains(from_file));
+			t.set_key(1, set, true);
+			from_set = t.allocate(psp::Version::AesGcm128, local(1)).sa.spi;
+			t.remove(from_set);
+			CPPUNIT_ASSERT(!t.snapshot()->withdrawn.contains(from_set));
+		}
+		RxSaTable t(state);
+		t.set_file_keys(file);
+		t.set_key(1, set, false);
+		auto snap = t.snapshot();
+		CPPUNIT_ASSERT(snap->sas.empty());
+		CPPUNIT_ASSERT(snap->withdrawn.contains(from_file));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), snap->withdrawn.size());
+		CPPUNIT_ASSERT(t.allocate(psp::Version::AesGcm128, local(1)).sa.spi > from_file);
+		t.set_key(1, set, true);
+		CPPUNIT_ASSERT(t.allocate(psp::Version::AesGcm128, local(1)).sa.spi > from_set);
+	}
+
+	// As ILP_CMD_PEER_DEL: the entries from the peer's address (whatever
+	// port they were installed with) and those forwarding to it, fan-outs
+	// whole, go; a next hop at the peer's address on another port is
+	// another peer, and its entries stay.
+	void peer_del__removes_the_cache_entries_from_and_to_it()
+	{
+		Node &a = node("a");
+		up(a);
+		auto p = ilp::Endpoint::parse("192.0.2.7");
+		auto p_other_port = ilp::Endpoint::parse("192.0.2.7:1001");
+		auto x = ilp::Endpoint::parse("192.0.2.8");
+		auto q = ilp::Endpoint::parse("192.0.2.9");
+		a.dp->peer_add(p, std::nullopt);
+		a.dp->peer_add(p_other_port, std::nullopt);
+		auto flow = [](const ilp::Endpoint &prev, std::uint64_t conn) {
+			return Flow{prev, service, conn};
+		};
+		auto fwd = [](std::vector<ilp::Endpoint> to) {
+			Actions act;
+			act.forward = std::move(to);
+			return act;
+		};
+		a.dp->install(flow(p, 1), fwd({x}));
+		a.dp->install(flow(p_other_port, 2), fwd({x}));
+		a.dp->install(flow(q, 3), fwd({x, p}));
+		a.dp->install(flow(q, 4), fwd({p}));
+		a.dp->install(flow(q, 5), fwd({p_other_port}));
+		a.dp->install(flow(q, 6), fwd({x}));
+		Actions drop;
+		drop.drop = true;
+		a.dp->install(flow(x, 7), drop);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(7), a.dp->entries().size());
+		a.dp->peer_del(p);
+		std::vector<std::uint64_t> left;
+		for (const auto &e : a.dp->entries())
+			left.push_back(e.flow.conn);
+		std::sort(left.begin(), left.end());
+		CPPUNIT_ASSERT(left == (std::vector<std::uint64_t>{5, 6, 7}));
+		CPPUNIT_ASSERT_EQUAL(std::uint32_t(3), a.dp->stats().entries);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), a.dp->stats().evicted);
+		// A peer that is not there is ENOENT, and the cache is left alone.
+		CPPUNIT_ASSERT(is_enoent([&] { a.dp->peer_del(p); }));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), a.dp->entries().size());
 	}
 };
 
