@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// ilpctl sa alloc|show: receive SAs.  "alloc" prints the new SA's key, the
+// ilpctl sa alloc|show|del: receive SAs.  "alloc" prints the new SA's key, the
 // one time it is ever shown, for the sender: pass it over the control
 // channel only.  The key's hex is written from a buffer on the stack that
 // is wiped afterwards (not through nlohmann::json, whose copies could not
@@ -93,6 +93,21 @@ int cmd_sa_alloc(Context &ctx, Args args)
 	if (!ctx.out)
 		throw ilp::Error(EIO, "could not write the new SA: its key is lost (SPI " +
 					  spi_string(sa.spi) + " stays allocated, unused)");
+	return 0;
+}
+
+// Prints nothing, as every command that changes state.
+int cmd_sa_del(Context &ctx, Args args)
+{
+	auto spi = parse_spi(args[0]);
+	if (!spi)
+		usage_error(
+		    "sa", "del",
+		    "SPI is a 32-bit SPI whose low 31 bits are not all 0, in hex (0x...) or "
+		    "decimal, not '" +
+			args[0] + "'");
+	auto ctl = open_plane(ctx);
+	ctl->sa_del(*spi);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ const Command table[] = {
     {"sa", "alloc", "peer ADDR [version 0|1]",
      "allocate a receive SA for a peer: print its SPI and key for it", 2, 4, true, cmd_sa_alloc},
     {"sa", "show", "", "list the receive SAs (never their keys)", 0, 0, false, cmd_sa_show},
+    {"sa", "del", "SPI", "withdraw a receive SA: its packets are dropped from now on", 1, 1, true,
+     cmd_sa_del},
     // The transmit SA lives with its peer; "sa set" is "peer set" by the SA's name.
     {"sa", "set", "PEER[:PORT] spi SPI version 0|1 keyfile FILE",
      "set the transmit SA a peer allocated for us", 7, 7, true, cmd_peer_set},

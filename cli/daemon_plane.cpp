@@ -281,6 +281,8 @@ public:
 		return out;
 	}
 
+	void sa_del(std::uint32_t spi) override { call("sa.del", {{"spi", spi}}); }
+
 	void peer_add(const ilp::Endpoint &peer, const std::optional<model::TxSaSpec> &tx) override
 	{
 		json args = endpoint_json(peer);

@@ -60,6 +60,7 @@ int cmd_key_rotate(Context &, Args);
 int cmd_key_show(Context &, Args);
 int cmd_sa_alloc(Context &, Args);
 int cmd_sa_show(Context &, Args);
+int cmd_sa_del(Context &, Args);
 int cmd_peer_add(Context &, Args);
 int cmd_peer_set(Context &, Args);
 int cmd_peer_del(Context &, Args);

@@ -88,6 +88,8 @@ public:
 		return out;
 	}
 
+	void sa_del(std::uint32_t spi) override { ctl_.sa_del(spi); }
+
 	void peer_add(const ilp::Endpoint &peer, const std::optional<model::TxSaSpec> &tx) override
 	{
 		ctl_.peer_add(peer, tx);

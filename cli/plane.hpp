@@ -54,6 +54,8 @@ public:
 	virtual model::NewSa sa_alloc(ilp::psp::Version version,
 				      const std::optional<ilp::Endpoint> &peer) = 0;
 	virtual std::vector<model::Sa> sas() = 0;
+	// ENOENT (ilp::Error) when no receive SA has @spi.
+	virtual void sa_del(std::uint32_t spi) = 0;
 
 	virtual void peer_add(const ilp::Endpoint &peer,
 			      const std::optional<model::TxSaSpec> &tx) = 0;

@@ -86,6 +86,13 @@ jq -r .key <<<"$out" >"$dir/sa.key"
 spi=$(jq -r .spi <<<"$out")
 shape "sa alloc" -p sa alloc peer 2001:db8::2
 shape "sa show" sa show
+shape "sa alloc" sa alloc peer 192.0.2.9
+gone=$(jq -r .spi <<<"$out")
+shape "sa del" sa del "$gone"
+"$ilpctl" -S "$sock" -j sa show | jq -e --argjson spi "$gone" 'any(.[]; .spi == $spi) | not' >/dev/null ||
+	fail "sa del $gone: still in sa show"
+"$ilpctl" -S "$sock" sa del "$gone" 2>"$dir/err" && fail "a second sa del $gone succeeded"
+grep -q "no such SA" "$dir/err" || fail "a second sa del $gone: $(cat "$dir/err")"
 shape "peer add" peer add 192.0.2.2 spi "$spi" version 1 keyfile "$dir/sa.key"
 shape "peer add" peer add [2001:db8::2]:1001
 shape "peer set" peer set 192.0.2.2 direct on

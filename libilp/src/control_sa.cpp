@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -53,6 +55,18 @@ RxSa Control::sa_alloc(psp::Version version, const Endpoint &peer)
 	if (!got)
 		throw nl::NetlinkError(EPROTO, "the kernel allocated an SA without replying");
 	return sa;
+}
+
+void Control::sa_del(std::uint32_t spi)
+{
+	auto req = request(ILP_CMD_SA_DEL, NLM_F_ACK);
+	auto *nest = req.nest_start(ILP_A_SA);
+	req.put_u32(ILP_SA_A_SPI, spi);
+	req.nest_end(nest);
+	char spi_hex[11];
+	std::snprintf(spi_hex, sizeof(spi_hex), "0x%08x", spi);
+	sock_.transact(
+	    req, [](const nlmsghdr *) {}, std::string("withdrawing receive SA ") + spi_hex);
 }
 
 std::vector<RxSaInfo> Control::sas()

@@ -59,6 +59,8 @@ jq -r .key <<<"$out" >"$tmp/sa.key"
 spi=$(jq -r .spi <<<"$out")
 shape "sa alloc" -p sa alloc peer 2001:db8::2
 shape "sa show" sa show
+shape "sa alloc" sa alloc peer 192.0.2.9
+shape "sa del" sa del "$(jq -r .spi <<<"$out")"
 shape "peer add" peer add 192.0.2.2 spi "$spi" version 1 keyfile "$tmp/sa.key"
 shape "peer add" peer add [2001:db8::2]:1001
 shape "peer set" peer set 192.0.2.2 direct on

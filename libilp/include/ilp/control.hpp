@@ -216,6 +216,11 @@ public:
 	// sender at @peer's address (its port does not matter), and the list.
 	RxSa sa_alloc(psp::Version version, const Endpoint &peer);
 	std::vector<RxSaInfo> sas();
+	// Withdraws the receive SA of @spi: its packets are dropped from
+	// then on (psp_unknown_spi), and the SPI is never allocated again.
+	// Returns once no packet is being decrypted with it.  Throws
+	// ilp::Error, ENOENT when no SA has @spi.
+	void sa_del(std::uint32_t spi);
 
 	// Peers, by address and port, each with an optional transmit SA.
 	void peer_add(const Endpoint &peer, const std::optional<TxSaSpec> &tx);
