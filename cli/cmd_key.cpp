@@ -12,6 +12,7 @@
 #include <ilp/key_files.hpp>
 
 #include "args.hpp"
+#include "daemon.hpp"
 #include "ilpctl.hpp"
 #include "plane.hpp"
 
@@ -87,9 +88,42 @@ int cmd_key_set(Context &ctx, Args args)
 	return 0;
 }
 
+namespace
+{
+
+// Whether a running ilpd with a control channel took the rotation; false
+// when there is no ilpd, or one without associations.
+bool rotate_through_daemon(Context &ctx)
+{
+	std::optional<ilp::DaemonClient> ilpd;
+	try {
+		ilpd.emplace(connect_daemon(ctx));
+	} catch (const ilp::Error &) {
+		if (!ctx.socket.empty())
+			throw;
+		return false;
+	}
+	try {
+		auto r = ilpd->call("assoc.rotate");
+		if (ctx.json)
+			ctx.emit(r);
+		return true;
+	} catch (const ilp::Error &e) {
+		if (e.code().value() == EOPNOTSUPP)
+			return false;
+		throw;
+	}
+}
+
+} // namespace
+
 int cmd_key_rotate(Context &ctx, Args args)
 {
 	if (args.empty()) {
+		// With associations, ilpd rotates: it hands every peer a new
+		// SA from the new key at once, before the old key goes.
+		if (ctx.netns.empty() && rotate_through_daemon(ctx))
+			return 0;
 		open_plane(ctx)->key_rotate_generated();
 		return 0;
 	}

@@ -82,6 +82,14 @@ const Command table[] = {
      1, 1 + 256, false, cmd_service_config},
     {"daemon", "status", "", "show ilpd's uptime, datapath, roles and services", 0, 0, false,
      cmd_daemon_status},
+    {"assoc", "show", "", "list ilpd's associations and pipes: state, identity, SPIs, age", 0, 0,
+     false, cmd_assoc_show},
+    {"assoc", "add", "ADDR[:PORT] edomain NAME [pipe]",
+     "associate with the SN at ADDR (its control port), or keep a pipe with it", 3, 4, false,
+     cmd_assoc_add},
+    {"assoc", "del", "ADDR", "withdraw the association with ADDR: its SAs and cache entries", 1, 1,
+     false, cmd_assoc_del},
+    {"pipe", "show", "", "list ilpd's pipes with other SNs", 0, 0, false, cmd_pipe_show},
 };
 
 } // namespace

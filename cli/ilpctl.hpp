@@ -78,5 +78,9 @@ int cmd_service_load(Context &, Args);
 int cmd_service_unload(Context &, Args);
 int cmd_service_config(Context &, Args);
 int cmd_daemon_status(Context &, Args);
+int cmd_assoc_show(Context &, Args);
+int cmd_assoc_add(Context &, Args);
+int cmd_assoc_del(Context &, Args);
+int cmd_pipe_show(Context &, Args);
 
 } // namespace ilpctl

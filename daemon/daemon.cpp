@@ -90,12 +90,14 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		    std::chrono::milliseconds(opts_.idle_timeout_ms),
 		    [this](const Flow &flow) { return services_->idle_timeout(flow); },
 		    [this](const Flow &flow) { services_->forget(flow); });
+		start_associations();
 		control_ = std::make_unique<ControlServer>(
 		    control_socket_path(opts_.run_dir), handlers(),
 		    [](const std::string &msg) { log::warn("control socket: ", msg); });
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
+		associations_.reset();
 		revalidator_.reset();
 		dp_->stop();
 		throw;
@@ -105,6 +107,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
+	associations_.reset();
 	revalidator_.reset();
 	if (dp_)
 		dp_->stop();
@@ -158,6 +161,17 @@ json Daemon::status() const
 		{"apps", apps_json()}};
 }
 
+void Daemon::start_associations()
+{
+	auto *user = dynamic_cast<UserDatapath *>(dp_.get());
+	sa_plane_ = user ? make_user_sa_plane(*user) : make_kernel_sa_plane();
+	if (!opts_.control.enabled())
+		return;
+	std::uint16_t port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
+	associations_ =
+	    std::make_unique<AssociationManager>(*sa_plane_, opts_.control, opts_.role_sn, port);
+}
+
 ControlHandlers Daemon::handlers()
 {
 	auto need = [](const json &args, const char *key) {
@@ -205,6 +219,61 @@ ControlHandlers Daemon::handlers()
 		     }
 		     return to_json(*services_->status(name))["config"];
 	     }},
+	};
+	// Associations and pipes (ilpctl assoc, pipe, key rotate).
+	auto assoc = [this]() -> AssociationManager & {
+		if (!associations_)
+			throw ControlError("ilpd runs no control channel (no first-hop, pipe or "
+					   "control-listen in its configuration)",
+					   EOPNOTSUPP);
+		return *associations_;
+	};
+	auto guarded = [](auto f) {
+		try {
+			return f();
+		} catch (const ControlError &) {
+			throw;
+		} catch (const ilp::Error &e) {
+			throw ControlError(e.what(), e.code().value());
+		} catch (const std::exception &e) {
+			throw ControlError(e.what());
+		}
+	};
+	h["assoc.show"] = [assoc](const json &) { return assoc().show(); };
+	h["pipe.show"] = [assoc](const json &) { return assoc().pipes(); };
+	h["assoc.rotate"] = [assoc, guarded](const json &) {
+		return guarded([&] { return assoc().rotate(); });
+	};
+	h["assoc.add"] = [this, assoc, need, guarded](const json &args) {
+		auto &m = assoc();
+		bool pipe = args.value("pipe", false);
+		std::string text = need(args, "remote") + " edomain " + need(args, "edomain");
+		return guarded([&] {
+			RemoteConfig r;
+			try {
+				r = parse_remote(text, opts_.control.port, "assoc add",
+						 pipe ? "pipe" : "first-hop");
+			} catch (const ConfigError &e) {
+				throw ControlError(e.what());
+			}
+			return m.add(r, pipe);
+		});
+	};
+	h["assoc.del"] = [assoc, need, guarded](const json &args) {
+		auto &m = assoc();
+		auto peer = need(args, "peer");
+		return guarded([&] {
+			ilp::Endpoint e;
+			try {
+				e = ilp::Endpoint::parse(peer);
+			} catch (const std::exception &ex) {
+				throw ControlError("'" + peer + "': " + ex.what());
+			}
+			if (!names_port(peer))
+				e.port = 0; // any port: the address names it
+			m.del(e);
+			return json();
+		});
 	};
 	// ilpctl's instance, key, sa, peer, cache and stats commands.
 	if (auto *user = dynamic_cast<UserDatapath *>(dp_.get()))

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "apps/app_server.hpp"
+#include "association/manager.hpp"
+#include "association/sa_plane.hpp"
 #include "control/control_server.hpp"
 #include "datapath/datapath.hpp"
 #include "datapath/revalidator.hpp"
@@ -38,6 +40,7 @@ private:
 	nlohmann::json apps_json() const;
 	nlohmann::json cache_json() const;
 	ControlHandlers handlers();
+	void start_associations();
 
 	Options opts_;
 	std::string kind_;
@@ -49,6 +52,10 @@ private:
 	std::unique_ptr<AppServer> apps_;
 	std::unique_ptr<ServiceRegistry> services_;
 	std::unique_ptr<Revalidator> revalidator_;
+	// Associations and pipes (docs/control.md), keyed through the
+	// datapath's SaPlane; none without a control channel configured.
+	std::unique_ptr<SaPlane> sa_plane_;
+	std::unique_ptr<AssociationManager> associations_;
 	std::unique_ptr<ControlServer> control_;
 };
 

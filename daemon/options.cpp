@@ -54,6 +54,38 @@ po::options_description config_keys()
 	    "sn", po::value<std::string>(), "the host's default SN, ADDR[:PORT]")(
 	    "cache-capacity", po::value<std::uint32_t>()->default_value(65536),
 	    "entries of the userspace datapath's decision cache");
+	// The control channel between ilpd instances (docs/control.md).
+	d.add_options()("control-port", po::value<unsigned>()->default_value(1001),
+			"TCP port of the control channel, listened on and dialed")(
+	    "control-listen", po::value<std::string>(),
+	    "yes or no: accept control channels (default: yes for an SN)")(
+	    "certificate", po::value<std::string>(), "this node's certificate (PEM)")(
+	    "private-key", po::value<std::string>(),
+	    "its private key (PEM)")("edomain", po::value<std::string>(), "the SN's edomain")(
+	    "trust", po::value<std::vector<std::string>>()->composing(),
+	    "EDOMAIN CAFILE: the CA bundle of a trusted edomain (repeatable)")(
+	    "host-ca", po::value<std::string>(), "CA bundle of hosts' client certificates")(
+	    "host-auth", po::value<std::string>()->default_value("optional"),
+	    "none, optional or required: client certificates of hosts")(
+	    "first-hop", po::value<std::vector<std::string>>()->composing(),
+	    "ADDR[:PORT] edomain NAME: an SN this host associates with (repeatable; "
+	    "the first is the default SN)")(
+	    "pipe", po::value<std::vector<std::string>>()->composing(),
+	    "ADDR[:PORT] edomain NAME: an SN this SN keeps a pipe with (repeatable)")(
+	    "psp-version", po::value<unsigned>()->default_value(0),
+	    "PSP version of the SAs given out: 0 (AES-GCM-128) or 1 (AES-GCM-256)")(
+	    "rekey-interval", po::value<std::string>()->default_value("1d"),
+	    "master-key rotation period, with new SAs for every peer")(
+	    "control-keepalive", po::value<std::string>()->default_value("10s"),
+	    "quiet time after which a keepalive is sent")(
+	    "control-dead-peer", po::value<std::string>()->default_value("30s"),
+	    "silence after which a channel is closed")(
+	    "control-handshake", po::value<std::string>()->default_value("10s"),
+	    "time a connection has to finish its TLS handshake")(
+	    "reconnect-max", po::value<std::string>()->default_value("30s"),
+	    "longest wait between redials of a broken channel")(
+	    "max-handshakes", po::value<unsigned>()->default_value(64),
+	    "connections in their handshake at once; more are refused");
 	return d;
 }
 
@@ -176,6 +208,109 @@ std::vector<std::string> split_words(const std::string &text)
 	for (std::string w; in >> w;)
 		words.push_back(w);
 	return words;
+}
+
+// The control channel's keys, checked together: an SN needs its edomain,
+// a certificate needs its key, a first hop or pipe needs a trusted edomain.
+template <typename Resolve>
+void read_control_options(const po::variables_map &vm, const FileKeys &file_keys, Resolve &resolve,
+			  Options &opts)
+{
+	auto where = [&](const std::string &key) { return file_keys.where(key); };
+	ControlOptions &c = opts.control;
+	unsigned port = vm["control-port"].as<unsigned>();
+	if (port < 1 || port > 65535)
+		throw ConfigError(where("control-port") +
+				  ": 'control-port' must be from 1 to 65535");
+	c.port = static_cast<std::uint16_t>(port);
+	if (vm.count("control-listen"))
+		c.listen = pick<bool>(vm["control-listen"].as<std::string>(),
+				      {{"yes", true}, {"no", false}}, where("control-listen"),
+				      "control-listen");
+	auto path = [&](const std::string &key) {
+		return resolve(vm[key].as<std::string>(), where(key), key);
+	};
+	if (vm.count("certificate"))
+		c.certificate = path("certificate");
+	if (vm.count("private-key"))
+		c.private_key = path("private-key");
+	// An SN with a certificate listens unless told not to; one without
+	// runs with the SAs an admin gives it, as before the control channel.
+	if (!c.listen && opts.role_sn && !c.certificate.empty())
+		c.listen = true;
+	if (c.certificate.empty() != c.private_key.empty())
+		throw ConfigError(where(c.certificate.empty() ? "private-key" : "certificate") +
+				  ": 'certificate' and 'private-key' go together");
+	if (vm.count("host-ca"))
+		c.host_ca = path("host-ca");
+	c.host_auth = pick<HostAuthMode>(vm["host-auth"].as<std::string>(),
+					 {{"none", HostAuthMode::None},
+					  {"optional", HostAuthMode::Optional},
+					  {"required", HostAuthMode::Required}},
+					 where("host-auth"), "host-auth");
+	if (vm.count("edomain")) {
+		c.edomain = vm["edomain"].as<std::string>();
+		if (!valid_edomain(c.edomain))
+			throw ConfigError(where("edomain") + ": bad edomain name '" + c.edomain +
+					  "' (1 to 63 of a-z, 0-9, '.' and '-')");
+	}
+	auto list = [&](const std::string &key, auto each) {
+		if (!vm.count(key))
+			return;
+		const auto &values = vm[key].as<std::vector<std::string>>();
+		for (std::size_t i = 0; i < values.size(); i++)
+			each(values[i], file_keys.where(key, i, values.size()));
+	};
+	list("trust", [&](const std::string &v, const std::string &at) {
+		auto t = parse_trust(v, at);
+		t.ca = resolve(t.ca, at, "trust");
+		c.trust.push_back(std::move(t));
+	});
+	auto trusted = [&](const RemoteConfig &r, const std::string &key) {
+		for (const auto &t : c.trust)
+			if (t.edomain == r.edomain)
+				return;
+		throw ConfigError(r.where + ": '" + key + "': edomain '" + r.edomain +
+				  "' has no 'trust' line (its CA bundle)");
+	};
+	list("first-hop", [&](const std::string &v, const std::string &at) {
+		c.first_hops.push_back(parse_remote(v, c.port, at, "first-hop"));
+		trusted(c.first_hops.back(), "first-hop");
+	});
+	list("pipe", [&](const std::string &v, const std::string &at) {
+		c.pipes.push_back(parse_remote(v, c.port, at, "pipe"));
+		trusted(c.pipes.back(), "pipe");
+	});
+	if (!c.pipes.empty() && !opts.role_sn)
+		throw ConfigError(c.pipes.front().where + ": 'pipe' is for an SN (role sn)");
+	if (opts.role_sn && c.enabled()) {
+		auto at = vm.count("control-listen") ? where("control-listen") : where("role");
+		if (c.edomain.empty())
+			throw ConfigError(at +
+					  ": an SN with a control channel needs its 'edomain'");
+		if (c.certificate.empty())
+			throw ConfigError(at + ": an SN with a control channel needs its "
+					       "'certificate' and 'private-key'");
+	}
+	unsigned v = vm["psp-version"].as<unsigned>();
+	if (v > 1)
+		throw ConfigError(where("psp-version") + ": 'psp-version' must be 0 or 1");
+	c.psp_version = v ? ilp::psp::Version::AesGcm256 : ilp::psp::Version::AesGcm128;
+	auto duration = [&](const std::string &key) {
+		return parse_duration(vm[key].as<std::string>(), where(key), key);
+	};
+	c.rekey_interval = duration("rekey-interval");
+	c.keepalive = duration("control-keepalive");
+	c.dead_peer = duration("control-dead-peer");
+	c.handshake = duration("control-handshake");
+	c.reconnect_max = duration("reconnect-max");
+	if (c.dead_peer <= c.keepalive)
+		throw ConfigError(where("control-dead-peer") +
+				  ": 'control-dead-peer' must be longer than 'control-keepalive'");
+	c.max_handshaking = vm["max-handshakes"].as<unsigned>();
+	if (c.max_handshaking < 1 || c.max_handshaking > 4096)
+		throw ConfigError(where("max-handshakes") +
+				  ": 'max-handshakes' must be from 1 to 4096");
 }
 
 } // namespace
@@ -378,6 +513,7 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 			opts.peers.push_back(std::move(peer));
 		}
 	}
+	read_control_options(vm, file_keys, resolve, opts);
 	if (vm.count("service"))
 		opts.services = vm["service"].as<std::vector<std::string>>();
 	if (vm.count("service-config")) {

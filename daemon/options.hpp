@@ -8,6 +8,7 @@
 // given as a flag; Options holds them absolute.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -42,6 +43,50 @@ struct ServiceSetting {
 	std::string where;
 };
 
+// "first-hop = ADDR[:PORT] edomain NAME" (a host's SN) and "pipe = ADDR[:PORT]
+// edomain NAME" (an SN's peer SN): whom ilpd dials on its control channel,
+// and which edomain's CA bundle must have signed the certificate it shows.
+struct RemoteConfig {
+	ilp::Endpoint control; // address and TCP port (control-port when none given)
+	std::string edomain;
+	std::string where;
+};
+
+// "trust = EDOMAIN CAFILE": the CA bundle of an edomain this node trusts.
+struct TrustConfig {
+	std::string edomain;
+	std::filesystem::path ca;
+	std::string where;
+};
+
+enum class HostAuthMode { None, Optional, Required };
+
+// The control channel between ilpd instances (docs/control.md).
+struct ControlOptions {
+	std::uint16_t port = 1001;                      // TCP
+	std::optional<bool> listen;                     // unset: an SN listens, a host does not
+	std::filesystem::path certificate, private_key; // PEM; none: anonymous (a host)
+	std::string edomain;                            // an SN's
+	std::vector<TrustConfig> trust;
+	std::filesystem::path host_ca; // CA bundle of hosts' client certificates
+	HostAuthMode host_auth = HostAuthMode::Optional;
+	std::vector<RemoteConfig> first_hops; // a host's SNs, the first the default
+	std::vector<RemoteConfig> pipes;      // an SN's peer SNs
+	ilp::psp::Version psp_version = ilp::psp::Version::AesGcm128;
+	std::chrono::milliseconds rekey_interval{std::chrono::hours(24)};
+	std::chrono::milliseconds keepalive{std::chrono::seconds(10)};
+	std::chrono::milliseconds dead_peer{std::chrono::seconds(30)};
+	std::chrono::milliseconds handshake{std::chrono::seconds(10)};
+	std::chrono::milliseconds reconnect_max{std::chrono::seconds(30)};
+	unsigned max_handshaking = 64;
+
+	// Whether ilpd runs the control channel at all.
+	bool enabled() const
+	{
+		return listen.value_or(false) || !first_hops.empty() || !pipes.empty();
+	}
+};
+
 struct Options {
 	bool role_host = false;
 	bool role_sn = false;
@@ -64,6 +109,7 @@ struct Options {
 	std::vector<PeerConfig> peers;
 	std::optional<ilp::Endpoint> sn; // the host's default SN
 	std::uint32_t cache_capacity = 65536;
+	ControlOptions control;
 };
 
 // What the caller should do after parsing.
@@ -83,5 +129,15 @@ const char *to_string(DatapathKind d);
 // One "peer" or "service-config" value; @where names its origin in errors.
 PeerConfig parse_peer(const std::string &text, const std::string &where);
 ServiceSetting parse_service_setting(const std::string &text, const std::string &where);
+// "first-hop"/"pipe" values (@default_port when no port is given), "trust"
+// values and durations ("30s", "500ms", "1d"; a bare number is seconds).
+RemoteConfig parse_remote(const std::string &text, std::uint16_t default_port,
+			  const std::string &where, const std::string &key);
+bool valid_edomain(const std::string &name);
+// Whether "ADDR[:PORT]" text names a port ("a.b.c.d:P" or "[v6]:P").
+bool names_port(const std::string &text);
+TrustConfig parse_trust(const std::string &text, const std::string &where);
+std::chrono::milliseconds parse_duration(const std::string &text, const std::string &where,
+					 const std::string &key);
 
 } // namespace ilpd

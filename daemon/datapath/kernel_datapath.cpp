@@ -51,7 +51,9 @@ KernelDatapath::Lease KernelDatapath::lease()
 KernelDatapath::KernelDatapath(std::uint16_t port, std::size_t batch) : batch_(batch)
 {
 	auto ctl = lease();
+	port_ = port;
 	if (auto inst = ctl->instance()) {
+		port_ = inst->port;
 		if (inst->port != port)
 			log::warn("adopting the namespace's ILP instance on port ", inst->port,
 				  " (configured port ", port, " ignored)");

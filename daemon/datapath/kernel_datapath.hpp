@@ -39,6 +39,9 @@ public:
 	// Adopts the namespace's instance, or creates one on @port when
 	// there is none.  Throws ilp::ModuleNotLoaded without ilp.ko.
 	explicit KernelDatapath(std::uint16_t port, std::size_t batch = 64);
+	// The instance's UDP port (the adopted one's, which may differ from
+	// the configured one).
+	std::uint16_t port() const noexcept { return port_; }
 	~KernelDatapath() override;
 
 	std::string kind() const override { return "kernel"; }
@@ -73,6 +76,7 @@ private:
 	bool created_ = false;
 	// The reader thread's alone.
 	PeerPorts peer_ports_;
+	std::uint16_t port_ = 0;
 	std::chrono::steady_clock::time_point peers_read_{};
 };
 

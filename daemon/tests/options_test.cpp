@@ -36,6 +36,8 @@ class OptionsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__out_of_range_names_line);
 	CPPUNIT_TEST(parse__service_config);
 	CPPUNIT_TEST(parse__bad_sn_names_line);
+	CPPUNIT_TEST(parse__control_channel_keys);
+	CPPUNIT_TEST(parse__control_channel_errors_name_lines);
 	CPPUNIT_TEST_SUITE_END();
 
 	TempDir dir_;
@@ -272,6 +274,72 @@ public:
 	{
 		auto f = conf("role = host\nsn = nowhere\n");
 		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":2: 'sn': "));
+	}
+
+	void parse__control_channel_keys()
+	{
+		Options o;
+		auto f = conf("role = host\n"
+			      "trust = a ca-a.pem\n"
+			      "trust = b /etc/ca-b.pem\n"
+			      "first-hop = 10.0.1.2 edomain a\n"
+			      "first-hop = [fd00::2]:2001 edomain b\n"
+			      "rekey-interval = 90m\n"
+			      "control-keepalive = 500ms\n");
+		parse_options({"-c", f}, o);
+		const auto &c = o.control;
+		CPPUNIT_ASSERT(c.enabled());
+		// A host does not listen unless told.
+		CPPUNIT_ASSERT(!c.listen.value_or(false));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), c.trust.size());
+		CPPUNIT_ASSERT(c.trust[0].ca.is_absolute());
+		CPPUNIT_ASSERT_EQUAL(std::string("10.0.1.2:1001"),
+				     c.first_hops[0].control.to_string());
+		CPPUNIT_ASSERT_EQUAL(std::string("[fd00::2]:2001"),
+				     c.first_hops[1].control.to_string());
+		CPPUNIT_ASSERT_EQUAL(std::string("b"), c.first_hops[1].edomain);
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(90 * 60 * 1000),
+				     std::int64_t(c.rekey_interval.count()));
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(500), std::int64_t(c.keepalive.count()));
+		// An SN with a certificate listens by default; without one it
+		// runs no control channel, its SAs given by an admin.
+		Options bare;
+		parse_options({"-c", conf("role = sn\n")}, bare);
+		CPPUNIT_ASSERT(!bare.control.enabled());
+		Options sn;
+		parse_options({"-c", conf("role = sn\nedomain = a\ncertificate = c.pem\n"
+					  "private-key = c.key\n")},
+			      sn);
+		CPPUNIT_ASSERT(sn.control.listen.value_or(false));
+		CPPUNIT_ASSERT(sn.control.enabled());
+	}
+
+	void parse__control_channel_errors_name_lines()
+	{
+		auto f = conf("role = host\n\nfirst-hop = 10.0.1.2 edomain a\n");
+		CPPUNIT_ASSERT_EQUAL(
+		    f + ":3: 'first-hop': edomain 'a' has no 'trust' line (its CA bundle)",
+		    error_of({"-c", f}));
+		f = conf("trust = a ca.pem\nfirst-hop = 10.0.1.2\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":2: 'first-hop': the edomain"));
+		f = conf("trust = A! ca.pem\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":1: 'trust': bad edomain name"));
+		f = conf("rekey-interval = soon\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":1: 'rekey-interval': bad duration"));
+		f = conf("control-keepalive = 30s\ncontrol-dead-peer = 10s\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":2: 'control-dead-peer' must be"));
+		f = conf("role = sn\ncontrol-listen = yes\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f +
+							       ":2: an SN with a control channel "
+							       "needs its 'edomain'"));
+		f = conf("certificate = c.pem\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(
+		    f + ":1: 'certificate' and 'private-key' go together"));
+		f = conf("role = host\ntrust = a ca.pem\npipe = 10.0.1.2 edomain a\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":3: 'pipe' is for an SN"));
 	}
 };
 

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "association/manager.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <variant>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <ilp/error.hpp>
+
+#include "association/association.hpp"
+#include "association/channel.hpp"
+#include "association/listener.hpp"
+#include "association/schedule.hpp"
+#include "association/tls.hpp"
+#include "log.hpp"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using nlohmann::json;
+
+namespace ilpd
+{
+
+namespace
+{
+
+using Clock = std::chrono::steady_clock;
+
+// How often superseded SAs, forgotten peers and the rotation schedule are
+// looked at.
+constexpr auto kTick = std::chrono::milliseconds(250);
+// The first redial after a channel broke; it doubles up to reconnect-max.
+constexpr auto kFirstRedial = std::chrono::milliseconds(200);
+
+ctl::HostAuth host_auth_of(HostAuthMode m)
+{
+	switch (m) {
+	case HostAuthMode::None:
+		return ctl::HostAuth::None;
+	case HostAuthMode::Required:
+		return ctl::HostAuth::Required;
+	case HostAuthMode::Optional:
+		break;
+	}
+	return ctl::HostAuth::Optional;
+}
+
+ctl::TlsSettings tls_settings(const ControlOptions &o)
+{
+	ctl::TlsSettings s;
+	s.certificate = o.certificate;
+	s.private_key = o.private_key;
+	for (const auto &t : o.trust)
+		s.trust[t.edomain] = t.ca;
+	s.host_ca = o.host_ca;
+	s.host_auth = host_auth_of(o.host_auth);
+	return s;
+}
+
+// IPv4 connections to a dual-stack socket show as ::ffff:a.b.c.d; ILP
+// names them a.b.c.d, as the datapath and certificates do.
+ilp::Endpoint endpoint_of(const tcp::endpoint &e)
+{
+	ilp::Endpoint out;
+	auto a = e.address();
+	if (a.is_v6() && a.to_v6().is_v4_mapped())
+		a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+	if (a.is_v4()) {
+		out.family = AF_INET;
+		auto b = a.to_v4().to_bytes();
+		std::copy(b.begin(), b.end(), out.addr.s6_addr);
+	} else {
+		out.family = AF_INET6;
+		auto b = a.to_v6().to_bytes();
+		std::copy(b.begin(), b.end(), out.addr.s6_addr);
+	}
+	out.port = e.port();
+	return out;
+}
+
+tcp::endpoint tcp_of(const ilp::Endpoint &e)
+{
+	if (e.family == AF_INET) {
+		asio::ip::address_v4::bytes_type b;
+		std::copy(e.addr.s6_addr, e.addr.s6_addr + 4, b.begin());
+		return {asio::ip::address_v4(b), e.port};
+	}
+	asio::ip::address_v6::bytes_type b;
+	std::copy(e.addr.s6_addr, e.addr.s6_addr + 16, b.begin());
+	return {asio::ip::address_v6(b), e.port};
+}
+
+bool same_address(const ilp::Endpoint &a, const ilp::Endpoint &b)
+{
+	return a.family == b.family &&
+	       std::equal(a.addr.s6_addr, a.addr.s6_addr + 16, b.addr.s6_addr);
+}
+
+// Orders addresses for the duplicate-channel rule: of two channels
+// between the same pair, the one the lower address dialed is kept.
+bool lower(const ilp::Endpoint &a, const ilp::Endpoint &b)
+{
+	if (a.family != b.family)
+		return a.family < b.family;
+	return std::lexicographical_compare(a.addr.s6_addr, a.addr.s6_addr + 16, b.addr.s6_addr,
+					    b.addr.s6_addr + 16);
+}
+
+std::string spi_hex(std::uint32_t spi)
+{
+	char buf[16];
+	std::snprintf(buf, sizeof(buf), "0x%08x", spi);
+	return buf;
+}
+
+double seconds_since(Clock::time_point t, Clock::time_point now)
+{
+	return std::chrono::duration<double>(now - t).count();
+}
+
+} // namespace
+
+// One peer: a remote ilpd dials (from the configuration or ilpctl), or
+// one that dialed in.  It outlives its channels: what a broken channel's
+// association gave out is retired by the next one.
+struct Link {
+	std::uint64_t id = 0;
+	std::optional<RemoteConfig> dial; // set when this node dials it
+	bool pipe = false;                // SN to SN
+	std::shared_ptr<ctl::Channel> channel;
+	std::unique_ptr<Association> assoc;
+	bool outbound = false; // the channel is one this node dialed
+	std::optional<ctl::Hello> peer;
+	std::string identity;
+	std::vector<std::uint32_t> leftover_rx; // a previous association's
+	std::unique_ptr<Backoff> backoff;
+	std::unique_ptr<asio::steady_timer> redial;
+	Clock::time_point created = Clock::now(), closed_at{};
+	std::string last_error;
+	std::uint64_t channels = 0; // channels that reached HELLO
+	bool withdrawn = false;
+};
+
+struct AssociationManager::Impl {
+	Impl(SaPlane &plane_, const ControlOptions &opts_, bool role_sn_, std::uint16_t ilp_port_)
+	    : plane(plane_), opts(opts_), role_sn(role_sn_), ilp_port(ilp_port_),
+	      tls(tls_settings(opts_)), rotation(opts_.rekey_interval, Clock::now()), tick(io)
+	{
+	}
+
+	SaPlane &plane;
+	ControlOptions opts;
+	bool role_sn;
+	std::uint16_t ilp_port;
+	asio::io_context io;
+	ctl::TlsContexts tls;
+	std::unique_ptr<ctl::Listener> listener;
+	RotationSchedule rotation;
+	asio::steady_timer tick;
+	std::map<std::uint64_t, std::unique_ptr<Link>> links;
+	std::vector<std::uint64_t> first_hop_order; // a host's SNs, by preference
+	std::uint64_t next_id = 1;
+	std::uint64_t rotations = 0;
+	Clock::time_point last_rotation{};
+	bool stopping = false;
+
+	ctl::ChannelTimers timers() const
+	{
+		ctl::ChannelTimers t;
+		t.handshake = opts.handshake;
+		t.keepalive = opts.keepalive;
+		t.dead = opts.dead_peer;
+		return t;
+	}
+
+	Link &new_link()
+	{
+		auto l = std::make_unique<Link>();
+		l->id = next_id++;
+		l->backoff = std::make_unique<Backoff>(
+		    kFirstRedial,
+		    std::chrono::duration_cast<std::chrono::milliseconds>(opts.reconnect_max));
+		l->redial = std::make_unique<asio::steady_timer>(io);
+		auto &ref = *l;
+		links.emplace(ref.id, std::move(l));
+		return ref;
+	}
+
+	Link *find(std::uint64_t id)
+	{
+		auto it = links.find(id);
+		return it == links.end() ? nullptr : it->second.get();
+	}
+
+	std::string name_of(const Link &l) const
+	{
+		std::string n;
+		if (l.peer)
+			n = l.peer->endpoint.to_string();
+		else if (l.dial)
+			n = l.dial->control.to_string();
+		else if (l.channel)
+			n = l.channel->name();
+		if (!l.identity.empty())
+			n += " (" + l.identity + ")";
+		return n;
+	}
+
+	void start()
+	{
+		plane.ensure_master_key();
+		if (opts.listen.value_or(false)) {
+			tcp::endpoint at(asio::ip::address_v6::any(), opts.port);
+			listener = std::make_unique<ctl::Listener>(
+			    io, at, tls, timers(), opts.max_handshaking,
+			    [this](const tcp::endpoint &) { return accepted(); });
+			log::info("control channel: listening on TCP port ",
+				  listener->local().port());
+		}
+		for (const auto &r : opts.first_hops)
+			add_remote(r, false);
+		for (const auto &r : opts.pipes)
+			add_remote(r, true);
+		arm_tick();
+	}
+
+	Link &add_remote(const RemoteConfig &r, bool pipe)
+	{
+		auto &l = new_link();
+		l.dial = r;
+		l.pipe = pipe;
+		if (!pipe)
+			first_hop_order.push_back(l.id);
+		dial(l);
+		return l;
+	}
+
+	ctl::Channel::Handlers handlers_for(std::uint64_t id)
+	{
+		ctl::Channel::Handlers h;
+		h.on_up = [this, id](ctl::Channel &c) { on_up(id, c); };
+		h.on_message = [this, id](ctl::Channel &c, ctl::Message &&m) {
+			on_message(id, c, std::move(m));
+		};
+		h.on_closed = [this, id](ctl::Channel &c, const std::string &why) {
+			on_closed(id, c, why);
+		};
+		return h;
+	}
+
+	void dial(Link &l)
+	{
+		if (stopping || l.withdrawn)
+			return;
+		l.outbound = true;
+		try {
+			l.channel =
+			    ctl::Channel::connect(io, tcp_of(l.dial->control), tls, l.dial->edomain,
+						  timers(), handlers_for(l.id));
+		} catch (const std::exception &e) {
+			l.last_error = e.what();
+			log::warn("control channel to ", name_of(l), ": ", e.what());
+			schedule_redial(l);
+		}
+	}
+
+	void schedule_redial(Link &l)
+	{
+		if (stopping || !l.dial || l.withdrawn)
+			return;
+		auto d = l.backoff->next();
+		log::debug("control channel to ", name_of(l), ": redial in ", d.count(), " ms");
+		l.redial->expires_after(d);
+		l.redial->async_wait([this, id = l.id](const boost::system::error_code &ec) {
+			if (ec)
+				return;
+			if (auto *link = find(id); link && !link->channel)
+				dial(*link);
+		});
+	}
+
+	// A channel dialed in: a link of its own until its HELLO says who.
+	ctl::Channel::Handlers accepted()
+	{
+		auto &l = new_link();
+		l.outbound = false;
+		return handlers_for(l.id);
+	}
+
+	ctl::Hello local_hello(const ctl::Channel &c, const Link &l) const
+	{
+		ctl::Hello h;
+		bool as_sn = l.dial ? l.pipe : role_sn;
+		h.role = as_sn ? ctl::Role::Sn : ctl::Role::Host;
+		h.endpoint = endpoint_of(c.local());
+		h.endpoint.port = ilp_port;
+		if (as_sn)
+			h.edomain = opts.edomain;
+		return h;
+	}
+
+	void on_up(std::uint64_t id, ctl::Channel &c)
+	{
+		auto *l = resolve(id);
+		if (!l)
+			return;
+		if (!l->channel)
+			l->channel = c.shared_from_this();
+		l->identity = c.identity().subject;
+		l->assoc =
+		    std::make_unique<Association>(plane, local_hello(c, *l), opts.psp_version);
+		c.send(l->assoc->hello());
+	}
+
+	void fail(Link &l, ctl::Channel &c, const ctl::ProtocolError &e)
+	{
+		l.last_error = e.what();
+		log::warn("control channel ", name_of(l), ": refused: ", e.what());
+		c.close(e.code(), e.what());
+	}
+
+	void on_message(std::uint64_t id, ctl::Channel &c, ctl::Message &&m)
+	{
+		auto *l = resolve(id);
+		if (!l || !l->assoc || l->channel.get() != &c)
+			return;
+		auto now = Clock::now();
+		try {
+			std::vector<ctl::Message> out;
+			if (auto *h = std::get_if<ctl::Hello>(&m)) {
+				l = on_hello(*l, c, *h);
+				if (!l)
+					return;
+				out = l->assoc->on_hello(*h, now);
+			} else if (auto *e = std::get_if<ctl::ErrorMsg>(&m)) {
+				l->last_error = std::string("peer refused: ") +
+						ctl::error_name(e->code) + ": " + e->reason;
+				log::warn("control channel ", name_of(*l), ": ", l->last_error);
+				return;
+			} else if (std::holds_alternative<ctl::Keepalive>(m)) {
+				return;
+			} else if (std::holds_alternative<ctl::Bye>(m)) {
+				log::info("association with ", name_of(*l),
+					  " withdrawn by the peer");
+				l->assoc->withdraw();
+				l->leftover_rx.clear();
+				c.close();
+				return;
+			} else if (auto *r = std::get_if<ctl::SvcRequest>(&m)) {
+				// Out-of-band service control is not served yet.
+				out.push_back(ctl::SvcReply{r->request_id, -EOPNOTSUPP, {}});
+			} else {
+				bool was_up = l->assoc->up();
+				out = l->assoc->on_message(m, now);
+				if (!was_up && l->assoc->up())
+					became_up(*l);
+			}
+			for (const auto &msg : out)
+				c.send(msg);
+		} catch (const ctl::ProtocolError &e) {
+			fail(*l, c, e);
+		} catch (const std::exception &e) {
+			// The datapath refused (no instance, a limit): this
+			// channel only.
+			l->last_error = e.what();
+			log::warn("control channel ", name_of(*l), ": ", e.what());
+			c.close(ctl::ErrorCode::Internal, "the datapath refused the SA");
+		}
+	}
+
+	// Checks who the peer says it is; merges the link with the one of the
+	// same peer, if any.  Returns the link that now holds the channel,
+	// nullptr when this channel is the one to drop.
+	Link *on_hello(Link &l, ctl::Channel &c, const ctl::Hello &h)
+	{
+		ctl::check_binding(c.identity(), h, endpoint_of(c.remote()),
+				   host_auth_of(opts.host_auth));
+		if (l.dial) {
+			if (h.role != ctl::Role::Sn)
+				throw ctl::ProtocolError(ctl::ErrorCode::Identity,
+							 "dialed an SN, answered by a host");
+			if (h.edomain != l.dial->edomain)
+				throw ctl::ProtocolError(ctl::ErrorCode::Identity,
+							 "edomain '" + h.edomain +
+							     "', configured '" + l.dial->edomain +
+							     "'");
+		} else if (h.role == ctl::Role::Host && !role_sn) {
+			throw ctl::ProtocolError(
+			    ctl::ErrorCode::Refused,
+			    "this node is not an SN: no hosts associate with it");
+		}
+		Link *kept = &l;
+		for (auto &[oid, other] : links) {
+			if (other.get() == &l || !other->peer ||
+			    !(other->peer->endpoint == h.endpoint))
+				continue;
+			kept = merge(l, *other, c, h);
+			break;
+		}
+		if (!kept)
+			return nullptr;
+		kept->peer = h;
+		kept->channels++;
+		log::info("control channel ", name_of(*kept), ": ",
+			  h.role == ctl::Role::Sn ? "SN of edomain " + h.edomain
+						  : std::string("host"),
+			  kept->outbound ? ", dialed" : ", dialed in");
+		return kept;
+	}
+
+	// Two links for one peer: the new channel on @fresh, and @old, which
+	// knew the peer before (a channel still open, or what a broken one
+	// gave out).  @old stays, with the configuration it is dialed by, and
+	// takes the new channel unless the channel it has is the one to keep:
+	// of two live channels between the same pair, the one the lower
+	// address dialed (both sides apply the rule, so they agree), or the
+	// newer one if the same side dialed both.  Returns the link that holds
+	// the new channel, nullptr when the new channel is dropped.
+	Link *merge(Link &fresh, Link &old, ctl::Channel &c, const ctl::Hello &h)
+	{
+		if (fresh.dial && !old.dial) {
+			old.dial = fresh.dial;
+			old.pipe = fresh.pipe;
+			std::replace(first_hop_order.begin(), first_hop_order.end(), fresh.id,
+				     old.id);
+		}
+		bool old_live =
+		    old.channel && old.channel->is_open() && old.assoc && old.assoc->peer();
+		auto mine = fresh.assoc->hello().endpoint;
+		bool keep_fresh = !old_live || old.outbound == fresh.outbound ||
+				  fresh.outbound == lower(mine, h.endpoint);
+		forward[fresh.id] = old.id;
+		if (!keep_fresh) {
+			c.close(ctl::ErrorCode::Duplicate,
+				"a channel with this peer is kept already");
+			links.erase(fresh.id);
+			return nullptr;
+		}
+		if (old.assoc) {
+			auto spis = old.assoc->rx_spis();
+			old.leftover_rx.insert(old.leftover_rx.end(), spis.begin(), spis.end());
+		}
+		old.leftover_rx.insert(old.leftover_rx.end(), fresh.leftover_rx.begin(),
+				       fresh.leftover_rx.end());
+		auto replaced = std::move(old.channel);
+		old.channel = std::move(fresh.channel);
+		old.assoc = std::move(fresh.assoc);
+		old.outbound = fresh.outbound;
+		old.identity = fresh.identity;
+		old.redial->cancel();
+		links.erase(fresh.id);
+		if (replaced && replaced->is_open())
+			replaced->close(ctl::ErrorCode::Duplicate,
+					"a channel with this peer is kept already");
+		return &old;
+	}
+
+	// Links merged into others: their channels' events go to these.
+	std::map<std::uint64_t, std::uint64_t> forward;
+
+	Link *resolve(std::uint64_t id)
+	{
+		if (auto f = forward.find(id); f != forward.end())
+			id = f->second;
+		return find(id);
+	}
+
+	void became_up(Link &l)
+	{
+		auto &i = l.assoc->info();
+		l.backoff->reset();
+		l.last_error.clear();
+		if (!l.leftover_rx.empty()) {
+			// Superseded by this association's SAs.
+			l.assoc->adopt_retiring(std::move(l.leftover_rx), Clock::now());
+			l.leftover_rx.clear();
+		}
+		bool pipe = l.dial ? l.pipe : l.peer && l.peer->role == ctl::Role::Sn;
+		log::info(pipe ? "pipe with " : "association with ", name_of(l), " up: SPI in ",
+			  spi_hex(i.spi_in), ", out ", spi_hex(i.spi_out));
+		choose_sn();
+	}
+
+	// A host sends through the first of its SNs, in configuration order,
+	// whose association is up.
+	void choose_sn()
+	{
+		std::optional<ilp::Endpoint> best;
+		for (auto id : first_hop_order)
+			if (auto *l = find(id); l && l->assoc && l->assoc->up() && l->peer) {
+				best = l->peer->endpoint;
+				break;
+			}
+		if (!best)
+			return;
+		auto current = plane.sn();
+		if (current && *current == *best)
+			return;
+		plane.set_sn(best);
+		log::info("default SN: ", best->to_string());
+	}
+
+	void on_closed(std::uint64_t id, ctl::Channel &c, const std::string &why)
+	{
+		auto *l = resolve(id);
+		forward.erase(id);
+		if (!l || (l->channel && l->channel.get() != &c))
+			return;
+		id = l->id;
+		if (l->assoc) {
+			auto spis = l->assoc->rx_spis();
+			l->leftover_rx.insert(l->leftover_rx.end(), spis.begin(), spis.end());
+		}
+		bool was_up = l->assoc && l->assoc->up();
+		l->assoc.reset();
+		l->channel.reset();
+		l->closed_at = Clock::now();
+		std::string name = name_of(*l);
+		if (name.empty())
+			name = c.name();
+		// A channel that never came up failed: said once as a warning,
+		// then quietly while the redials fail the same way.
+		if (was_up || stopping)
+			log::info("control channel ", name, " closed: ", why);
+		else if (why != l->last_error)
+			log::warn("control channel ", name, ": ", why);
+		else
+			log::debug("control channel ", name, ": ", why);
+		if (!why.empty())
+			l->last_error = why;
+		if (stopping)
+			return;
+		if (l->dial)
+			schedule_redial(*l);
+		else if (!l->peer)
+			links.erase(id); // never said who it was
+	}
+
+	void arm_tick()
+	{
+		tick.expires_after(kTick);
+		tick.async_wait([this](const boost::system::error_code &ec) {
+			if (ec || stopping)
+				return;
+			on_tick();
+			arm_tick();
+		});
+	}
+
+	void on_tick()
+	{
+		auto now = Clock::now();
+		if (rotation.take(now))
+			rotate_now(now);
+		// Superseded SAs go once the packets sent under them have
+		// surely arrived; a peer that does not come back is forgotten
+		// after a rotation interval, its SAs by then from a key on its
+		// way out.
+		auto grace = std::max<Clock::duration>(opts.dead_peer, std::chrono::seconds(2));
+		grace = std::min<Clock::duration>(grace, opts.rekey_interval / 2);
+		std::vector<std::uint64_t> forget;
+		for (auto &[id, l] : links) {
+			if (l->assoc)
+				l->assoc->retire_due(now, grace);
+			else if (!l->dial && l->peer && now - l->closed_at > opts.rekey_interval)
+				forget.push_back(id);
+		}
+		for (auto id : forget) {
+			auto &l = *links[id];
+			log::info("forgetting ", name_of(l), ": gone for a rotation interval");
+			for (auto spi : l.leftover_rx)
+				plane.retire_rx(spi);
+			plane.remove_peer(l.peer->endpoint);
+			links.erase(id);
+		}
+	}
+
+	void rotate_now(Clock::time_point now)
+	{
+		plane.rotate_master_key();
+		rotations++;
+		last_rotation = now;
+		rotation.rotated(now);
+		std::size_t offered = 0;
+		for (auto &[id, l] : links) {
+			if (!l->assoc || !l->channel)
+				continue;
+			try {
+				for (const auto &m : l->assoc->rekey(now)) {
+					l->channel->send(m);
+					offered++;
+				}
+			} catch (const std::exception &e) {
+				log::warn("rekeying ", name_of(*l), ": ", e.what());
+			}
+		}
+		log::info("master key rotated; ", offered, " new SA", offered == 1 ? "" : "s",
+			  " offered");
+	}
+
+	json link_json(const Link &l, Clock::time_point now) const
+	{
+		const Association::Info *i = l.assoc ? &l.assoc->info() : nullptr;
+		std::string state = i ? to_string(i->state) : l.channel ? "connecting" : "down";
+		// What the peer is to this node: its first-hop SN, a peer SN
+		// (a pipe), or a host of this SN.
+		std::string kind = l.dial ? (l.pipe ? "pipe" : "first-hop")
+				   : l.peer && l.peer->role == ctl::Role::Sn ? "pipe"
+									     : "host";
+		json j{{"peer", l.peer ? json(l.peer->endpoint.to_string()) : json(nullptr)},
+		       {"control", l.dial      ? json(l.dial->control.to_string())
+				   : l.channel ? json(endpoint_of(l.channel->remote()).to_string())
+					       : json(nullptr)},
+		       {"kind", kind},
+		       {"direction", l.outbound ? "out" : "in"},
+		       {"state", state},
+		       {"identity", l.identity.empty() ? json(nullptr) : json(l.identity)},
+		       {"edomain", l.peer && !l.peer->edomain.empty() ? json(l.peer->edomain)
+				   : l.dial                           ? json(l.dial->edomain)
+								      : json(nullptr)},
+		       {"spi_in", i && i->spi_in ? json(i->spi_in) : json(nullptr)},
+		       {"spi_out", i && i->spi_out ? json(i->spi_out) : json(nullptr)},
+		       {"rekeys", i ? i->rekeys : 0},
+		       {"age_s", i && i->state == Association::State::Up
+				     ? json(seconds_since(i->up_since, now))
+				     : json(nullptr)},
+		       {"last_rekey_s",
+			i && i->rekeys ? json(seconds_since(i->last_rekey, now)) : json(nullptr)},
+		       {"channels", l.channels},
+		       {"bytes_in", l.channel ? l.channel->bytes_in() : 0},
+		       {"bytes_out", l.channel ? l.channel->bytes_out() : 0},
+		       {"last_error", l.last_error.empty() ? json(nullptr) : json(l.last_error)}};
+
+		return j;
+	}
+
+	json show(bool pipes_only)
+	{
+		auto now = Clock::now();
+		json list = json::array();
+		for (const auto &[id, l] : links) {
+			auto j = link_json(*l, now);
+			if (!pipes_only || j["kind"] == "pipe")
+				list.push_back(std::move(j));
+		}
+		return list;
+	}
+
+	Link *find_peer(const ilp::Endpoint &who)
+	{
+		for (auto &[id, l] : links) {
+			if (l->peer && same_address(l->peer->endpoint, who) &&
+			    (who.port == 0 || who.port == l->peer->endpoint.port ||
+			     (l->dial && l->dial->control.port == who.port)))
+				return l.get();
+			if (l->dial && same_address(l->dial->control, who))
+				return l.get();
+		}
+		return nullptr;
+	}
+
+	void del(const ilp::Endpoint &who)
+	{
+		auto *l = find_peer(who);
+		if (!l)
+			throw ilp::Error(ENOENT, "no association with " + who.addr_string());
+		l->withdrawn = true;
+		l->redial->cancel();
+		if (l->channel && l->assoc && l->assoc->peer())
+			l->channel->send(ctl::Bye{});
+		if (l->assoc)
+			l->assoc->withdraw();
+		for (auto spi : l->leftover_rx)
+			plane.retire_rx(spi);
+		if (l->peer)
+			plane.remove_peer(l->peer->endpoint);
+		bool was_sn = l->peer && plane.sn() && *plane.sn() == l->peer->endpoint;
+		auto channel = std::move(l->channel);
+		std::erase(first_hop_order, l->id);
+		links.erase(l->id);
+		if (channel)
+			channel->close();
+		log::info("association with ", who.addr_string(), " withdrawn");
+		if (was_sn) {
+			plane.set_sn(std::nullopt);
+			choose_sn();
+		}
+	}
+
+	void stop()
+	{
+		stopping = true;
+		tick.cancel();
+		listener.reset();
+		for (auto &[id, l] : links) {
+			l->redial->cancel();
+			if (l->channel)
+				l->channel->close();
+		}
+	}
+};
+
+AssociationManager::AssociationManager(SaPlane &plane, const ControlOptions &opts, bool role_sn,
+				       std::uint16_t ilp_port)
+    : impl_(std::make_unique<Impl>(plane, opts, role_sn, ilp_port))
+{
+	impl_->start();
+	thread_ = std::thread([this] {
+		try {
+			impl_->io.run();
+		} catch (const std::exception &e) {
+			log::error("association thread: ", e.what());
+		}
+	});
+}
+
+AssociationManager::~AssociationManager()
+{
+	asio::post(impl_->io, [this] { impl_->stop(); });
+	// The channels' close_notify goes out, briefly, before the loop ends.
+	std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	impl_->io.stop();
+	thread_.join();
+}
+
+namespace
+{
+
+// Runs @f on the association thread and returns its result (or throws
+// its exception) to the control socket's thread.
+template <typename F>
+auto on_thread(asio::io_context &io, F f) -> decltype(f())
+{
+	std::packaged_task<decltype(f())()> task(std::move(f));
+	auto result = task.get_future();
+	asio::post(io, [&task] { task(); });
+	return result.get();
+}
+
+} // namespace
+
+json AssociationManager::show()
+{
+	return on_thread(impl_->io, [this] { return impl_->show(false); });
+}
+
+json AssociationManager::pipes()
+{
+	return on_thread(impl_->io, [this] { return impl_->show(true); });
+}
+
+json AssociationManager::add(const RemoteConfig &remote, bool pipe)
+{
+	return on_thread(impl_->io, [&] {
+		for (const auto &[id, l] : impl_->links)
+			if (l->dial && l->dial->control == remote.control)
+				throw ilp::Error(EEXIST,
+						 "already dialing " + remote.control.to_string());
+		if (pipe && !impl_->role_sn)
+			throw ilp::Error(EINVAL, "pipes are between SNs: this node is not one");
+		bool trusted = false;
+		for (const auto &t : impl_->opts.trust)
+			trusted |= t.edomain == remote.edomain;
+		if (!trusted)
+			throw ilp::Error(EINVAL, "edomain '" + remote.edomain +
+						     "' is not trusted (no 'trust' line)");
+		auto &l = impl_->add_remote(remote, pipe);
+		return impl_->link_json(l, Clock::now());
+	});
+}
+
+void AssociationManager::del(const ilp::Endpoint &address)
+{
+	on_thread(impl_->io, [&] { impl_->del(address); });
+}
+
+json AssociationManager::rotate()
+{
+	return on_thread(impl_->io, [this] {
+		impl_->rotate_now(Clock::now());
+		return json{{"rotations", impl_->rotations}};
+	});
+}
+
+std::optional<ilp::Endpoint> AssociationManager::listening() const
+{
+	if (!impl_->listener)
+		return std::nullopt;
+	return endpoint_of(impl_->listener->local());
+}
+
+} // namespace ilpd

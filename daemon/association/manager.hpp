@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// The node's associations and pipes, kept up by themselves: ilpd dials
+// the SNs and peer SNs its configuration names, accepts the channels of
+// hosts and SNs that trust it, keys each peer through the datapath
+// (association.hpp), redials a channel that broke (with backoff), rotates
+// the master key on schedule and hands every peer a new SA when it does.
+//
+// Everything runs on one thread of its own, an io_context's (Boost.Asio):
+// channels, timers, and the datapath calls keying makes.  The control
+// socket's commands (ilpctl assoc, pipe, key rotate) are posted to it and
+// wait for the answer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <ilp/endpoint.hpp>
+
+#include "association/sa_plane.hpp"
+#include "options.hpp"
+
+namespace ilpd
+{
+
+class AssociationManager
+{
+public:
+	// Reads the certificates and CA bundles, listens if configured
+	// (throws ilp::Error naming the file or the address) and starts
+	// dialing.  @ilp_port is the datapath's UDP port, which HELLO
+	// announces.  @plane must outlive the manager.
+	AssociationManager(SaPlane &plane, const ControlOptions &opts, bool role_sn,
+			   std::uint16_t ilp_port);
+	// Closes every channel (peers redial; the SAs stay, so traffic
+	// keeps flowing while ilpd restarts) and stops the thread.
+	~AssociationManager();
+	AssociationManager(const AssociationManager &) = delete;
+	AssociationManager &operator=(const AssociationManager &) = delete;
+
+	// "ilpctl assoc show": every association and pipe (never a key).
+	nlohmann::json show();
+	// "ilpctl pipe show": those with SNs only.
+	nlohmann::json pipes();
+	// "ilpctl assoc add": dial @remote from now on, as a first hop
+	// (a host) or a pipe (an SN).  Throws ilp::Error (EEXIST, EINVAL).
+	nlohmann::json add(const RemoteConfig &remote, bool pipe);
+	// "ilpctl assoc del": withdraw the association with the peer at
+	// @address (its ILP or control address): BYE, its SAs and cache
+	// entries removed, no more redials.  Throws ilp::Error(ENOENT).
+	void del(const ilp::Endpoint &address);
+	// "ilpctl key rotate" through the daemon: a new master key, and a
+	// new SA for every peer.
+	nlohmann::json rotate();
+	// Where the control channel listens (port 0 resolved); none when it
+	// does not.
+	std::optional<ilp::Endpoint> listening() const;
+
+private:
+	struct Impl;
+	std::unique_ptr<Impl> impl_;
+	std::thread thread_;
+};
+
+} // namespace ilpd

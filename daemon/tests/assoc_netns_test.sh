@@ -1,0 +1,242 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Association and pipes, natively on the userspace datapath, in network
+# namespaces: nobody types a key.  Certificates are made here with the
+# openssl CLI (tests/make_certs.sh).
+#
+#	h1 10.0.1.1 --- 10.0.1.2 sn1 10.0.2.2 --- 10.0.2.1 h2
+#	                         10.0.3.2
+#	                            |
+#	                     sn2 10.0.3.1
+#
+# h1 and h2 name sn1 as their first hop; sn2 keeps a pipe with sn1; sn1
+# relays service 8 to h2.  Checks: before sn1 runs, h1's app cannot send
+# (no SN); once the associations are up, h1's app reaches h2's and back;
+# the master key rotates every 2 s on sn1 and 150 packets sent across
+# rotations all come back; kill -9 of sn1 and a restart: h1 and h2
+# re-associate by themselves and traffic resumes; an SN with an expired
+# certificate, one signed by another edomain's CA, and one whose
+# certificate names another address are each refused by h1 with a line
+# saying why, as is a TLS 1.2-only client by sn1; ilpctl assoc del
+# withdraws h1's association on both sides.
+#
+# usage: assoc_netns_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO MAKE_CERTS
+# Exit status 77 (skipped) without root, "ip netns" or openssl.
+set -u
+ilpd=$1 ilpctl=$2 tool=$3 relay=$4 certs=$5
+
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1 ||
+	! command -v openssl >/dev/null; then
+	echo "SKIP: needs root, ip netns and openssl"
+	exit 77
+fi
+. "$certs"
+
+dir=$(mktemp -d)
+tag=ilpa$$
+h1=$tag-h1 sn1=$tag-sn1 h2=$tag-h2 sn2=$tag-sn2
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for ns in "$h1" "$sn1" "$h2" "$sn2"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+chmod 755 "$dir"
+
+pretty() { echo "+ $*"; }
+run() {
+	pretty "$@"
+	"$@"
+}
+fail() {
+	for f in "$dir"/*.log "$dir"/*.out; do
+		echo "== $f"
+		cat "$f"
+	done
+	echo "FAIL: $*"
+	exit 1
+}
+ok() { echo "ok: $*"; }
+# eventually CMD...: CMD succeeds within 10 s.
+eventually() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+has_line() { tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2"; }
+wait_for() { eventually has_line "$@"; }
+
+for ns in "$h1" "$sn1" "$h2" "$sn2"; do
+	ip netns add "$ns" || fail "ip netns add $ns"
+	ip -n "$ns" link set lo up
+done
+ip link add h1-eth0 netns "$h1" type veth peer name sn1-eth0 netns "$sn1" || fail "veth"
+ip link add h2-eth0 netns "$h2" type veth peer name sn1-eth1 netns "$sn1" || fail "veth"
+ip link add sn2-eth0 netns "$sn2" type veth peer name sn1-eth2 netns "$sn1" || fail "veth"
+ip -n "$h1" addr add 10.0.1.1/24 dev h1-eth0
+ip -n "$sn1" addr add 10.0.1.2/24 dev sn1-eth0
+ip -n "$sn1" addr add 10.0.2.2/24 dev sn1-eth1
+ip -n "$h2" addr add 10.0.2.1/24 dev h2-eth0
+ip -n "$sn1" addr add 10.0.3.2/24 dev sn1-eth2
+ip -n "$sn2" addr add 10.0.3.1/24 dev sn2-eth0
+for l in "$h1 h1-eth0" "$sn1 sn1-eth0" "$sn1 sn1-eth1" "$h2 h2-eth0" "$sn1 sn1-eth2" "$sn2 sn2-eth0"; do
+	set -- $l
+	ip -n "$1" link set "$2" up
+done
+ip netns exec "$sn1" sysctl -qw net.ipv4.ip_forward=0
+
+# Edomain a's CA signs sn1 and sn2; edomain b's CA exists to be wrong.
+c=$dir/certs
+mkdir "$c"
+make_ca "$c" a && make_ca "$c" b || fail "make the CAs"
+sn1_san="IP:10.0.1.2,IP:10.0.2.2,IP:10.0.3.2,URI:ilp:edomain:a"
+make_cert "$c" a sn1 "$sn1_san" || fail "sn1's certificate"
+make_cert "$c" a sn2 "IP:10.0.3.1,URI:ilp:edomain:a" || fail "sn2's certificate"
+make_cert "$c" a expired "$sn1_san" 20200101000000Z 20200201000000Z || fail "expired certificate"
+make_cert "$c" b otherca "$sn1_san" || fail "other CA's certificate"
+make_cert "$c" a elsewhere "IP:10.9.9.9,URI:ilp:edomain:a" || fail "misnamed certificate"
+ok "certificates made with openssl"
+
+for n in h1 sn1 h2 sn2 bad; do
+	mkdir -m 755 "$dir/$n" "$dir/$n/run" "$dir/$n/state" "$dir/$n/plugins"
+done
+cp "$relay" "$dir/sn1/plugins/"
+
+start() { # NODE NS ARGS...
+	local n=$1 ns=$2 skip=0
+	shift 2
+	[ -f "$dir/$n.log" ] && skip=$(wc -l <"$dir/$n.log")
+	pretty ilpd "$n" "$@"
+	ip netns exec "$ns" "$ilpd" --config /dev/null --datapath user --log-level debug \
+		--plugin-dir "$dir/$n/plugins" --run-dir "$dir/$n/run" --state-dir "$dir/$n/state" \
+		--trust "a $c/ca-a.pem" "$@" 2>>"$dir/$n.log" &
+	pids+=($!)
+	eval "${n}_pid=$!"
+	wait_for "$dir/$n.log" "started" "$skip" || fail "ilpd on $n did not start"
+}
+ctl() { # NODE ARGS...
+	local n=$1
+	shift
+	"$ilpctl" -S "$dir/$n/run/ilpd.sock" "$@"
+}
+# holds NODE EXPR: a Python expression on NODE's "assoc show -j", a.
+holds() {
+	st=$(ctl "$1" -j assoc show) && python3 -c 'import json, sys
+a = json.loads(sys.argv[1])
+sys.exit(not eval(sys.argv[2]))' "$st" "$2"
+}
+check() { # NODE EXPR WHAT
+	local st=
+	eventually holds "$1" "$2" || fail "$3: on $1, $2; got: $st"
+	ok "$3"
+}
+up_with() { # the association with PEER is up
+	echo "len([x for x in a if x['peer'] == '$1' and x['state'] == 'up']) == 1"
+}
+
+start h1 "$h1" --role host --first-hop "10.0.1.2 edomain a"
+start h2 "$h2" --role host --first-hop "10.0.2.2 edomain a"
+
+app() { # NAME NODE NS ARGS...
+	local name=$1 node=$2 ns=$3
+	shift 3
+	mkfifo "$dir/$name.in"
+	pretty app "$name" on "$node": chat "$@"
+	ip netns exec "$ns" env ILP_TRANSPORT=unix ILP_APP_SOCKET="$dir/$node/run/app.sock" \
+		"$tool" chat "$@" <"$dir/$name.in" >"$dir/$name.out" 2>&1 &
+	pids+=($!)
+	exec {fd}>"$dir/$name.in"
+	eval "${name}_fd=$fd"
+}
+app server h2 "$h2" --bind 8 --echo
+wait_for "$dir/server.out" "^bound 8/0$" || fail "h2's app not bound"
+app client h1 "$h1" --bind 8/77 --connect 8/77@10.0.2.1
+wait_for "$dir/client.out" "^bound 8/77$" || fail "h1's app not bound"
+
+# No association yet: no SN to send through.
+echo "send early" >&"$client_fd"
+wait_for "$dir/client.out" "^error" || fail "h1's app sent with no association"
+ok "before the association, h1's app has no SN to send through"
+
+start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1"
+start sn2 "$sn2" --role sn --edomain a --certificate "$c/sn2.pem" --private-key "$c/sn2.key" \
+	--pipe "10.0.3.2 edomain a"
+check h1 "$(up_with 10.0.1.2:1000)" "h1 associates with sn1 by itself"
+check h2 "$(up_with 10.0.2.2:1000)" "h2 associates with sn1 by itself"
+check sn1 "$(up_with 10.0.1.1:1000) and $(up_with 10.0.2.1:1000)" "sn1 has both hosts"
+check sn2 "$(up_with 10.0.3.2:1000) and a[0]['kind'] == 'pipe'" "sn2 keeps a pipe with sn1"
+check sn1 "[x['kind'] for x in a if x['peer'] == '10.0.3.1:1000'] == ['pipe']" "... and sn1 with sn2"
+ctl h1 instance show | grep -q "sn 10.0.1.2:1000" || fail "h1's default SN is not sn1"
+ok "h1's default SN is set with no admin step"
+# Never a key: not in ilpctl's output nor in any log.
+ctl h1 -j assoc show | grep -qi '"key' && fail "assoc show prints a key"
+ctl sn1 -j peer show | grep -qi '"key"' && fail "peer show prints a key"
+
+ping() { # TEXT
+	echo "send $1" >&"$client_fd"
+	wait_for "$dir/client.out" "payload echo:$1$" || fail "the echo of $1 did not come back"
+}
+ping first
+ok "h1's app reaches h2's through sn1, and back"
+
+# Steady traffic across rotations: 150 packets in 3 s, each echoed.
+rekeys_before=$(ctl sn1 -j assoc show | python3 -c 'import json,sys; print(sum(x["rekeys"] for x in json.load(sys.stdin)))')
+for i in $(seq 150); do
+	echo "send steady$i" >&"$client_fd"
+	sleep 0.02
+done
+eventually test "$(grep -c 'payload echo:steady' "$dir/client.out")" = 150 ||
+	fail "$(grep -c 'payload echo:steady' "$dir/client.out") of 150 echoes across rotations"
+ok "150 packets across master-key rotations: 150 echoes"
+check sn1 "sum(x['rekeys'] for x in a) > $rekeys_before + 2" "... and sn1 rekeyed its peers meanwhile"
+wait_for "$dir/sn1.log" "master key rotated; 3 new SAs offered" || fail "no rotation logged"
+
+# kill -9 and a restart: the hosts come back by themselves.
+run kill -9 "$sn1_pid"
+wait "$sn1_pid" 2>/dev/null
+start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1"
+check h1 "$(up_with 10.0.1.2:1000) and a[0]['channels'] == 2" "h1 re-associates after kill -9"
+check h2 "$(up_with 10.0.2.2:1000) and a[0]['channels'] == 2" "h2 re-associates after kill -9"
+ping after-restart
+ok "traffic resumes"
+
+# Bad SNs, each refused by h1 with its reason.
+bad_port=1101
+bad_sn() { # CERT REASON WHAT
+	local skip
+	skip=$(wc -l <"$dir/h1.log")
+	start bad "$sn1" --role sn --edomain a --certificate "$c/$1.pem" --private-key "$c/$1.key" \
+		--port $((bad_port + 100)) --control-port $bad_port
+	ctl h1 assoc add "10.0.1.2:$bad_port" edomain a || fail "assoc add"
+	wait_for "$dir/h1.log" "$2" "$skip" || fail "h1 did not refuse $3 with '$2'"
+	holds h1 "all(x['state'] != 'up' for x in a if x['control'] == '10.0.1.2:$bad_port')" ||
+		fail "an association with $3 came up"
+	ok "h1 refuses $3: $(tail -n +$((skip + 1)) "$dir/h1.log" | grep -m1 -- "$2")"
+	ctl h1 assoc del "10.0.1.2:$bad_port" || fail "assoc del"
+	kill "$bad_pid"
+	wait "$bad_pid" 2>/dev/null
+	bad_port=$((bad_port + 1))
+}
+bad_sn expired "certificate has expired" "an SN whose certificate has expired"
+bad_sn otherca "did not verify: unable to get local issuer" "an SN whose certificate another edomain's CA signed"
+bad_sn elsewhere "is not in the certificate" "an SN whose certificate names another address"
+
+skip=$(wc -l <"$dir/sn1.log")
+ip netns exec "$h1" openssl s_client -tls1_2 -connect 10.0.1.2:1001 </dev/null >/dev/null 2>&1
+wait_for "$dir/sn1.log" "TLS 1.3" "$skip" || fail "sn1 did not say why it refused a TLS 1.2 client"
+ok "sn1 refuses a TLS 1.2-only client: $(tail -n +$((skip + 1)) "$dir/sn1.log" | grep -m1 "TLS 1.3")"
+
+# Withdrawn on both sides.
+run ctl h1 assoc del 10.0.1.2 || fail "assoc del"
+ctl h1 -j peer show | grep -q 10.0.1.2 && fail "h1 still has sn1 as a peer"
+check sn1 "all(x['peer'] != '10.0.1.1:1000' for x in a)" "assoc del withdraws h1 from sn1 too"
+ctl sn1 -j peer show | grep -q '10.0.1.1' && fail "sn1 still has h1 as a peer"
+ok "... and its SAs"
+echo "PASS"
