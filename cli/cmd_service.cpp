@@ -116,3 +116,47 @@ int cmd_service_config(Context &ctx, Args args)
 }
 
 } // namespace ilpctl
+
+namespace ilpctl
+{
+
+// service control SERVICE [sn ADDR | local] [REQUEST]: out of band, to
+// the module serving SERVICE on the default SN (or the SN named), or on
+// this node with "local" (docs/control.md, "Service control").
+int cmd_service_control(Context &ctx, Args args)
+{
+	auto parsed = ilp::parse_uint<std::uint32_t>(args[0]);
+	if (!parsed || *parsed == 0 || *parsed == 0xffffffffu)
+		usage_error("service", "control", "bad service ID '" + args[0] + "'");
+	std::uint32_t service = *parsed;
+	nlohmann::json req{{"service", service}};
+	std::size_t i = 1;
+	if (i + 1 < args.size() && args[i] == "sn") {
+		req["sn"] = args[i + 1];
+		i += 2;
+	} else if (i < args.size() && args[i] == "local") {
+		req["local"] = true;
+		i++;
+	}
+	if (i < args.size())
+		req["request"] = args[i++];
+	if (i < args.size())
+		throw ilp::Error(EINVAL, "service control: unexpected '" + args[i] +
+					     "' (SERVICE [sn ADDR | local] [REQUEST])");
+	auto r = connect_daemon(ctx).call("service.control", req);
+	expect(r, nlohmann::json::value_t::object, "an answer");
+	if (ctx.json) {
+		ctx.emit(r);
+	} else if (auto text = r.find("reply"); text != r.end() && text->is_string()) {
+		ctx.out << text->get<std::string>() << '\n';
+	} else {
+		ctx.out << field(r, "reply_hex") << '\n';
+	}
+	int status = r.value("status", 0);
+	if (status < 0)
+		throw ilp::Error(-status, "service " + std::to_string(service) + " refused: " +
+					      std::generic_category().message(-status));
+	return 0;
+}
+
+} // namespace ilpctl

@@ -77,6 +77,7 @@ int cmd_service_list(Context &, Args);
 int cmd_service_load(Context &, Args);
 int cmd_service_unload(Context &, Args);
 int cmd_service_config(Context &, Args);
+int cmd_service_control(Context &, Args);
 int cmd_daemon_status(Context &, Args);
 int cmd_assoc_show(Context &, Args);
 int cmd_assoc_add(Context &, Args);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.hpp"
 
+#include <future>
+
 #include <ilp/control.hpp>
 
 #include "control/datapath_commands.hpp"
@@ -47,6 +49,24 @@ json to_json(const ServiceStatus &s)
 		{"installed", s.counters.installed},
 		{"stalled", s.stalled},
 		{"config", config}};
+}
+
+// A service's answer: its status, and its body as text when it is
+// printable, always in hex.
+json control_reply_json(const ControlReply &r)
+{
+	static const char digits[] = "0123456789abcdef";
+	std::string hex, text;
+	bool printable = true;
+	for (auto b : r.body) {
+		hex += digits[b >> 4];
+		hex += digits[b & 0xf];
+		printable &= b >= 0x20 && b < 0x7f;
+		text += static_cast<char>(b);
+	}
+	return {{"status", r.status},
+		{"reply", printable ? json(text) : json(nullptr)},
+		{"reply_hex", hex}};
 }
 
 } // namespace
@@ -168,8 +188,12 @@ void Daemon::start_associations()
 	if (!opts_.control.enabled())
 		return;
 	std::uint16_t port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
-	associations_ =
-	    std::make_unique<AssociationManager>(*sa_plane_, opts_.control, opts_.role_sn, port);
+	associations_ = std::make_unique<AssociationManager>(
+	    *sa_plane_, opts_.control, opts_.role_sn, port,
+	    [this](std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+		   std::vector<std::uint8_t> request, ControlAnswer done) {
+		    services_->control(service, from, std::move(request), std::move(done));
+	    });
 }
 
 ControlHandlers Daemon::handlers()
@@ -273,6 +297,51 @@ ControlHandlers Daemon::handlers()
 				e.port = 0; // any port: the address names it
 			m.del(e);
 			return json();
+		});
+	};
+	// Out-of-band service control: to the default SN's module (or the
+	// SN named), or with "local" to this node's own.
+	h["service.control"] = [this, need, guarded](const json &args) {
+		if (!args.contains("service") || !args["service"].is_number_unsigned())
+			throw ControlError("'service' missing or not a number");
+		auto service = args["service"].get<std::uint64_t>();
+		if (service == 0 || service >= 0xffffffffu)
+			throw ControlError("'service' must be from 1 to 4294967294");
+		auto text = args.value("request", std::string());
+		std::vector<std::uint8_t> request(text.begin(), text.end());
+		bool local = args.value("local", false) || (!associations_ && !args.contains("sn"));
+		return guarded([&] {
+			ControlReply r;
+			if (local) {
+				auto p = std::make_shared<std::promise<ControlReply>>();
+				auto answer = p->get_future();
+				services_->control(static_cast<std::uint32_t>(service),
+						   std::nullopt, std::move(request),
+						   [p](int status, std::vector<std::uint8_t> body) {
+							   p->set_value({status, std::move(body)});
+						   });
+				if (answer.wait_for(std::chrono::seconds(10)) !=
+				    std::future_status::ready)
+					throw ControlError("service " + std::to_string(service) +
+							       " did not answer within 10 s",
+							   ETIMEDOUT);
+				r = answer.get();
+			} else {
+				if (!associations_)
+					throw ControlError(
+					    "ilpd runs no control channel: no SN to ask",
+					    EOPNOTSUPP);
+				std::optional<ilp::Endpoint> sn;
+				if (args.contains("sn")) {
+					auto e = ilp::Endpoint::parse(need(args, "sn"));
+					if (!names_port(need(args, "sn")))
+						e.port = 0;
+					sn = e;
+				}
+				r = associations_->control(sn, static_cast<std::uint32_t>(service),
+							   std::move(request));
+			}
+			return control_reply_json(r);
 		});
 	};
 	// ilpctl's instance, key, sa, peer, cache and stats commands.

@@ -145,11 +145,22 @@ struct Link {
 	std::string last_error;
 	std::uint64_t channels = 0; // channels that reached HELLO
 	bool withdrawn = false;
+	// Service control: requests this node sent on the channel, by ID,
+	// and those the peer sent that a module is answering.
+	std::map<std::uint32_t, std::shared_ptr<std::promise<ControlReply>>> asked;
+	std::uint32_t next_request = 1;
+	unsigned answering = 0;
 };
 
+// Requests a peer may have a module answer at once; more are refused
+// (-EBUSY), so that a peer cannot queue unbounded work on an SN.
+constexpr unsigned kMaxAnswering = 16;
+
 struct AssociationManager::Impl {
-	Impl(SaPlane &plane_, const ControlOptions &opts_, bool role_sn_, std::uint16_t ilp_port_)
+	Impl(SaPlane &plane_, const ControlOptions &opts_, bool role_sn_, std::uint16_t ilp_port_,
+	     ServiceControlHook services_)
 	    : plane(plane_), opts(opts_), role_sn(role_sn_), ilp_port(ilp_port_),
+	      services(std::move(services_)),
 	      tls(tls_settings(opts_)), rotation(opts_.rekey_interval, Clock::now()), tick(io)
 	{
 	}
@@ -158,6 +169,7 @@ struct AssociationManager::Impl {
 	ControlOptions opts;
 	bool role_sn;
 	std::uint16_t ilp_port;
+	ServiceControlHook services;
 	asio::io_context io;
 	ctl::TlsContexts tls;
 	std::unique_ptr<ctl::Listener> listener;
@@ -353,8 +365,21 @@ struct AssociationManager::Impl {
 				c.close();
 				return;
 			} else if (auto *r = std::get_if<ctl::SvcRequest>(&m)) {
-				// Out-of-band service control is not served yet.
-				out.push_back(ctl::SvcReply{r->request_id, -EOPNOTSUPP, {}});
+				if (!l->assoc->peer())
+					throw ctl::ProtocolError(ctl::ErrorCode::Unexpected,
+								 "SVC_REQ before HELLO");
+				answer(*l, c, std::move(*r));
+			} else if (auto *rep = std::get_if<ctl::SvcReply>(&m)) {
+				auto it = l->asked.find(rep->request_id);
+				if (it == l->asked.end())
+					throw ctl::ProtocolError(ctl::ErrorCode::Unexpected,
+								 "SVC_REPLY to request " +
+								     std::to_string(rep->request_id) +
+								     ", not one in flight");
+				it->second->set_value(
+				    {rep->status, std::vector<std::uint8_t>(rep->payload.begin(),
+									    rep->payload.end())});
+				l->asked.erase(it);
 			} else {
 				bool was_up = l->assoc->up();
 				out = l->assoc->on_message(m, now);
@@ -372,6 +397,74 @@ struct AssociationManager::Impl {
 			log::warn("control channel ", name_of(*l), ": ", e.what());
 			c.close(ctl::ErrorCode::Internal, "the datapath refused the SA");
 		}
+	}
+
+	// A peer's request for one of this node's modules: answered on the
+	// module's thread, sent back from this one, on the same channel if it
+	// is still open.
+	void answer(Link &l, ctl::Channel &c, ctl::SvcRequest r)
+	{
+		if (!services) {
+			c.send(ctl::SvcReply{r.request_id, -EOPNOTSUPP, {}});
+			return;
+		}
+		if (l.answering >= kMaxAnswering) {
+			c.send(ctl::SvcReply{r.request_id, -EBUSY, {}});
+			return;
+		}
+		l.answering++;
+		std::weak_ptr<ctl::Channel> channel = c.shared_from_this();
+		std::vector<std::uint8_t> body(r.payload.begin(), r.payload.end());
+		services(r.service, l.peer->endpoint, std::move(body),
+			 [this, id = l.id, channel, rid = r.request_id](
+			     int status, std::vector<std::uint8_t> reply) {
+				 asio::post(io, [this, id, channel, rid, status,
+						 reply = std::move(reply)]() mutable {
+					 if (auto *link = resolve(id); link && link->answering)
+						 link->answering--;
+					 auto ch = channel.lock();
+					 if (!ch || !ch->is_open())
+						 return;
+					 ctl::SvcReply rep;
+					 rep.request_id = rid;
+					 rep.status = status;
+					 rep.payload.assign(reply.begin(), reply.end());
+					 ch->send(rep);
+				 });
+			 });
+	}
+
+	// Sends @request to the module of @service on @sn's node: the future
+	// of its answer.
+	std::future<ControlReply> ask(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
+				      std::vector<std::uint8_t> request)
+	{
+		Link *l = nullptr;
+		if (sn) {
+			l = find_peer(*sn);
+		} else {
+			for (auto id : first_hop_order)
+				if (auto *f = find(id); f && f->assoc && f->assoc->up()) {
+					l = f;
+					break;
+				}
+		}
+		if (!l || !l->assoc || !l->assoc->up() || !l->channel)
+			throw ilp::Error(ENOTCONN, sn ? "no association up with " + sn->to_string()
+						      : std::string("no first-hop SN is associated"));
+		if (request.size() > ctl::kMaxServicePayload)
+			throw ilp::Error(EMSGSIZE, "a control request carries at most " +
+						       std::to_string(ctl::kMaxServicePayload) +
+						       " bytes");
+		auto p = std::make_shared<std::promise<ControlReply>>();
+		auto rid = l->next_request++;
+		l->asked[rid] = p;
+		ctl::SvcRequest r;
+		r.service = service;
+		r.request_id = rid;
+		r.payload.assign(request.begin(), request.end());
+		l->channel->send(r);
+		return p->get_future();
 	}
 
 	// Checks who the peer says it is; merges the link with the one of the
@@ -520,6 +613,12 @@ struct AssociationManager::Impl {
 		bool was_up = l->assoc && l->assoc->up();
 		l->assoc.reset();
 		l->channel.reset();
+		// Requests in flight on it get no answer now.
+		for (auto &[rid, p] : l->asked)
+			p->set_exception(std::make_exception_ptr(
+			    ilp::Error(ECONNRESET, "the channel closed before the answer came")));
+		l->asked.clear();
+		l->answering = 0;
 		l->closed_at = Clock::now();
 		std::string name = name_of(*l);
 		if (name.empty())
@@ -707,8 +806,8 @@ struct AssociationManager::Impl {
 };
 
 AssociationManager::AssociationManager(SaPlane &plane, const ControlOptions &opts, bool role_sn,
-				       std::uint16_t ilp_port)
-    : impl_(std::make_unique<Impl>(plane, opts, role_sn, ilp_port))
+				       std::uint16_t ilp_port, ServiceControlHook services)
+    : impl_(std::make_unique<Impl>(plane, opts, role_sn, ilp_port, std::move(services)))
 {
 	impl_->start();
 	thread_ = std::thread([this] {
@@ -786,6 +885,17 @@ json AssociationManager::rotate()
 		impl_->rotate_now(Clock::now());
 		return json{{"rotations", impl_->rotations}};
 	});
+}
+
+ControlReply AssociationManager::control(const std::optional<ilp::Endpoint> &sn,
+					 std::uint32_t service, std::vector<std::uint8_t> request)
+{
+	auto answer =
+	    on_thread(impl_->io, [&] { return impl_->ask(sn, service, std::move(request)); });
+	if (answer.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+		throw ilp::Error(ETIMEDOUT, "no answer from the SN's service " +
+						std::to_string(service) + " within 10 s");
+	return answer.get();
 }
 
 std::optional<ilp::Endpoint> AssociationManager::listening() const

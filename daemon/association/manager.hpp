@@ -14,9 +14,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +30,19 @@
 namespace ilpd
 {
 
+// How out-of-band control requests reach this node's service modules
+// (ServiceRegistry::control): @done may be called on any thread.
+using ControlAnswer = std::function<void(int status, std::vector<std::uint8_t> reply)>;
+using ServiceControlHook =
+    std::function<void(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+		       std::vector<std::uint8_t> request, ControlAnswer done)>;
+
+// What a control request came back with.
+struct ControlReply {
+	int status = 0; // 0 or a negative errno, the module's
+	std::vector<std::uint8_t> body;
+};
+
 class AssociationManager
 {
 public:
@@ -35,8 +50,10 @@ public:
 	// (throws ilp::Error naming the file or the address) and starts
 	// dialing.  @ilp_port is the datapath's UDP port, which HELLO
 	// announces.  @plane must outlive the manager.
+	// @services answers the requests peers send to this node's modules
+	// (none: they get -EOPNOTSUPP).
 	AssociationManager(SaPlane &plane, const ControlOptions &opts, bool role_sn,
-			   std::uint16_t ilp_port);
+			   std::uint16_t ilp_port, ServiceControlHook services = {});
 	// Closes every channel (peers redial; the SAs stay, so traffic
 	// keeps flowing while ilpd restarts) and stops the thread.
 	~AssociationManager();
@@ -57,6 +74,13 @@ public:
 	// "ilpctl key rotate" through the daemon: a new master key, and a
 	// new SA for every peer.
 	nlohmann::json rotate();
+	// Out-of-band service control: @request for @service on the SN at
+	// @sn (nullopt: the default SN), answered by its module.  Throws
+	// ilp::Error: ENOTCONN without an association up with it,
+	// ETIMEDOUT when no answer comes within 10 s.
+	ControlReply control(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
+			     std::vector<std::uint8_t> request);
+
 	// Where the control channel listens (port 0 resolved); none when it
 	// does not.
 	std::optional<ilp::Endpoint> listening() const;

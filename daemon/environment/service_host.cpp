@@ -1044,6 +1044,49 @@ std::optional<std::string> ServiceHost::configure(const std::string &key,
 	}
 }
 
+void ServiceHost::control(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+			  std::vector<std::uint8_t> request, ControlDone done)
+{
+	Impl &h = *impl_;
+	if (!h.svc.on_control) {
+		done(-EOPNOTSUPP, {});
+		return;
+	}
+	{
+		std::lock_guard g(h.mu);
+		if (h.stopping) {
+			done(-ESHUTDOWN, {});
+			return;
+		}
+		h.tasks.push_back([&h, service, from, req = std::move(request),
+				   done = std::move(done)] {
+			std::vector<std::uint8_t> reply(ILP_CONTROL_MAX);
+			std::size_t len = reply.size();
+			ilp_node node{};
+			if (from)
+				node = to_node(*from);
+			int rc;
+			try {
+				Impl::Busy b(h, "on_control");
+				rc = h.svc.on_control(h.state, service, from ? &node : nullptr,
+						      req.data(), req.size(), reply.data(), &len);
+			} catch (const std::exception &e) {
+				// A C++ module that let one escape: counted, and
+				// the request fails, as handle()'s would.
+				h.errors++;
+				h.log(ILP_LOG_WARN, "on_control() threw: ", e.what());
+				rc = -EIO;
+				len = 0;
+			}
+			if (rc > 0 || len > ILP_CONTROL_MAX)
+				rc = -EPROTO, len = 0;
+			reply.resize(rc < 0 ? 0 : len);
+			done(rc, std::move(reply));
+		});
+	}
+	h.cv.notify_one();
+}
+
 std::optional<std::chrono::milliseconds> ServiceHost::own_idle_timeout(const Flow &flow) const
 {
 	std::lock_guard g(impl_->flows_mu);

@@ -22,10 +22,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "datapath/datapath.hpp"
 #include "environment/module_loader.hpp"
@@ -97,6 +99,17 @@ public:
 	std::optional<std::chrono::milliseconds> own_idle_timeout(const Flow &flow) const;
 	// Forgets what is known of @flow's entry (the revalidator removed it).
 	void forget(const Flow &flow);
+
+	// An out-of-band control request for @service (docs/control.md,
+	// "Service control") from @from (nullopt: this node's own admin or
+	// apps).  Queued for the module's worker, whose on_control() answers
+	// it; @done gets the status (0 or a negative errno) and the answer's
+	// body, on the worker, or at once here when the module has no
+	// on_control (-EOPNOTSUPP) or is stopping (-ESHUTDOWN).  A module
+	// that never answers never calls @done: the caller keeps a timeout.
+	using ControlDone = std::function<void(int status, std::vector<std::uint8_t> reply)>;
+	void control(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+		     std::vector<std::uint8_t> request, ControlDone done);
 
 	ServiceStatus status() const;
 	// The services it serves: id() to last_id().

@@ -185,6 +185,18 @@ std::optional<std::string> ServiceRegistry::configure(const std::string &name,
 	return h->configure(key, value);
 }
 
+void ServiceRegistry::control(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+			      std::vector<std::uint8_t> request,
+			      ServiceHost::ControlDone done) const
+{
+	auto h = find(service);
+	if (!h) {
+		done(-ENOENT, {});
+		return;
+	}
+	h->control(service, from, std::move(request), std::move(done));
+}
+
 std::optional<std::chrono::milliseconds> ServiceRegistry::idle_timeout(const Flow &flow) const
 {
 	if (auto h = find(flow.service))

@@ -69,6 +69,11 @@ public:
 	std::optional<std::string> configure(const std::string &name, const std::string &key,
 					     const std::optional<std::string> &value);
 
+	// Out-of-band control for @service, as ServiceHost::control; no
+	// module serving it: -ENOENT at once.
+	void control(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+		     std::vector<std::uint8_t> request, ServiceHost::ControlDone done) const;
+
 	// For the revalidator: the timeout the service gave @flow's entry,
 	// nullopt for the default.  And forgetting an entry it removed.
 	std::optional<std::chrono::milliseconds> idle_timeout(const Flow &flow) const;

@@ -15,7 +15,9 @@
 # (no SN); once the associations are up, h1's app reaches h2's and back;
 # the master key rotates every 2 s on sn1 and 150 packets sent across
 # rotations all come back; kill -9 of sn1 and a restart: h1 and h2
-# re-associate by themselves and traffic resumes; an SN with an expired
+# re-associate by themselves and traffic resumes; h1 asks sn1's relay
+# for its status out of band; a malformed frame closes its channel only;
+# an SN with an expired
 # certificate, one signed by another edomain's CA, and one whose
 # certificate names another address are each refused by h1 with a line
 # saying why, as is a TLS 1.2-only client by sn1; ilpctl assoc del
@@ -206,6 +208,26 @@ check h1 "$(up_with 10.0.1.2:1000) and a[0]['channels'] == 2" "h1 re-associates 
 check h2 "$(up_with 10.0.2.2:1000) and a[0]['channels'] == 2" "h2 re-associates after kill -9"
 ping after-restart
 ok "traffic resumes"
+
+# Out-of-band service control: h1 asks its SN's relay over the channel.
+got=$(ctl h1 service control 8 status) || fail "service control 8 status"
+[[ $got == "connections 1 "* ]] || fail "the relay's answer: '$got'"
+ok "h1 asks sn1's relay out of band: $got"
+ctl h1 service control 8 bogus 2>"$dir/control.err" && fail "a bogus request was answered"
+grep -q "Invalid argument" "$dir/control.err" || fail "the refusal: $(cat "$dir/control.err")"
+ctl h1 service control 9 status 2>"$dir/control.err" && fail "service 9 answered"
+grep -q "No such file" "$dir/control.err" || fail "no module: $(cat "$dir/control.err")"
+ok "... a bad request and a service no module serves are refused with their errno"
+
+# A malformed frame closes that channel only: an anonymous TLS client
+# sends a frame of an unknown type; sn1 refuses it, and h2 goes on.
+skip=$(wc -l <"$dir/sn1.log")
+printf '\001\143\000\000' | ip netns exec "$h1" timeout 5 \
+	openssl s_client -quiet -connect 10.0.1.2:1001 >/dev/null 2>&1
+wait_for "$dir/sn1.log" "unknown" "$skip" || fail "sn1 did not refuse the frame of type 99"
+check h2 "$(up_with 10.0.2.2:1000) and a[0]['channels'] == 2" "h2's association is untouched"
+ping after-bad-frame
+ok "sn1 refuses a malformed frame: $(tail -n +$((skip + 1)) "$dir/sn1.log" | grep -m1 unknown)"
 
 # Bad SNs, each refused by h1 with its reason.
 bad_port=1101

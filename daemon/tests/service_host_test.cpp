@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -50,6 +51,7 @@ class ServiceHostTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(handle__drop_and_failure_counted);
 	CPPUNIT_TEST(isolation__throwing_module_counted_and_goes_on);
 	CPPUNIT_TEST(isolation__throw_from_every_entry_point_caught);
+	CPPUNIT_TEST(control__answered_on_the_worker_and_throws_caught);
 	CPPUNIT_TEST(abi_v1__module_called_with_its_own_structs);
 	CPPUNIT_TEST(packet__names_the_previous_hops_peer);
 	CPPUNIT_TEST(rewrite__copies_carry_the_new_payload_and_tlvs);
@@ -195,6 +197,39 @@ public:
 		auto err = h->configure("throw", "1");
 		CPPUNIT_ASSERT(err && err->find("Invalid argument") != std::string::npos);
 		CPPUNIT_ASSERT(!h->configure("other", "1"));
+	}
+
+	// Out-of-band control: the module's on_control() answers; one that
+	// throws answers -EIO and goes on; a module without it -EOPNOTSUPP.
+	void control__answered_on_the_worker_and_throws_caught()
+	{
+		auto ask = [](ServiceHost &h, const std::string &req,
+			      std::optional<ilp::Endpoint> from = std::nullopt) {
+			auto p = std::make_shared<std::promise<std::pair<int, std::string>>>();
+			auto f = p->get_future();
+			h.control(
+			    400, from, std::vector<std::uint8_t>(req.begin(), req.end()),
+			    [p](int status, std::vector<std::uint8_t> body) {
+				    p->set_value({status, std::string(body.begin(), body.end())});
+			    });
+			CPPUNIT_ASSERT(f.wait_for(5s) == std::future_status::ready);
+			return f.get();
+		};
+		auto h = host("throws");
+		auto from = ilp::Endpoint::parse("10.0.1.1:1234");
+		auto a = ask(*h, "hello", from);
+		CPPUNIT_ASSERT_EQUAL(0, a.first);
+		CPPUNIT_ASSERT_EQUAL(std::string("ack:hello from port 1234"), a.second);
+		a = ask(*h, "local");
+		CPPUNIT_ASSERT_EQUAL(0, a.first);
+		CPPUNIT_ASSERT_EQUAL(std::string("ack:local"), a.second);
+		CPPUNIT_ASSERT_EQUAL(-EIO, ask(*h, "throw").first);
+		CPPUNIT_ASSERT_EQUAL(std::string("ack:after"), ask(*h, "after").second);
+		auto g = host("good");
+		auto p = std::make_shared<std::promise<int>>();
+		g->control(g->id(), std::nullopt, {},
+			   [p](int status, std::vector<std::uint8_t>) { p->set_value(status); });
+		CPPUNIT_ASSERT_EQUAL(-EOPNOTSUPP, p->get_future().get());
 	}
 
 	void abi_v1__module_called_with_its_own_structs()

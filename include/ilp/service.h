@@ -254,9 +254,24 @@ struct ilp_service {
 	/* Configuration @key changed to @value (NULL: unset).  Non-zero
 	 * (a negative errno) rejects the change.  Optional. */
 	int (*config_changed)(void *state, const char *key, const char *value);
+	/* An out-of-band control request for @service (one the module
+	 * serves) from @from: a host or SN over its association's control
+	 * channel, or this node's own admin or apps through ilpd (then
+	 * @from is NULL).  @request is the request's body; the module writes
+	 * its answer's body into @reply, at most *@reply_len bytes, and sets
+	 * *@reply_len to what it wrote.  Returns 0 or a negative errno, the
+	 * answer's status.  Runs on the module's thread, like handle().
+	 * Optional: without it, requests are answered -EOPNOTSUPP.  Added
+	 * with ABI version 2's first growth: read only when size covers it. */
+	int (*on_control)(void *state, uint32_t service, const struct ilp_node *from,
+			  const uint8_t *request, size_t request_len, uint8_t *reply,
+			  size_t *reply_len);
 	/* Appended in later versions, read by ilpd only when size covers
-	 * them (on_control, ...). */
+	 * them. */
 };
+
+/* The largest body of a control request or of its answer. */
+#define ILP_CONTROL_MAX 1000
 
 /* The first members of every module's descriptor. */
 #define ILP_SERVICE_INIT                                                        \

@@ -16,6 +16,12 @@
 //		int handle(const ilp_packet &pkt, ilp_decision &out);
 //		// Optional; without it every change is accepted.
 //		int config_changed(const char *key, const char *value);
+//		// Optional: an out-of-band control request (from: null for
+//		// this node's own); the answer's body into reply, its length
+//		// into written.  Without it, requests get -EOPNOTSUPP.
+//		int on_control(std::uint32_t service, const ilp_node *from,
+//			       std::span<const std::uint8_t> request,
+//			       std::span<std::uint8_t> reply, std::size_t &written);
 //	};
 //	ILP_SERVICE_MODULE(Echo, 42, 1, "echo", "returns packets to their sender");
 //
@@ -143,6 +149,26 @@ struct Entry {
 		}
 	}
 
+	static int on_control(void *state, std::uint32_t service, const ilp_node *from,
+			      const std::uint8_t *request, std::size_t request_len,
+			      std::uint8_t *reply, std::size_t *reply_len) noexcept
+	{
+		Holder<T> &h = holder(state);
+		try {
+			std::span<std::uint8_t> out(reply, *reply_len);
+			std::size_t written = 0;
+			int rc = h.object.on_control(
+			    service, from, std::span<const std::uint8_t>(request, request_len), out,
+			    written);
+			*reply_len = written <= out.size() ? written : 0;
+			return rc;
+		} catch (...) {
+			*reply_len = 0;
+			return errno_of(std::current_exception(), h.ctx, &h.exceptions,
+					"on_control()");
+		}
+	}
+
 	static constexpr ilp_service descriptor(std::uint32_t id, std::uint32_t count,
 						const char *name, const char *description)
 	{
@@ -158,6 +184,12 @@ struct Entry {
 		d.handle = handle;
 		if constexpr (requires(T & t, const char *k) { t.config_changed(k, k); })
 			d.config_changed = config_changed;
+		if constexpr (requires(T & t, const ilp_node *from,
+				       std::span<const std::uint8_t> in,
+				       std::span<std::uint8_t> out, std::size_t &n) {
+				      t.on_control(std::uint32_t{}, from, in, out, n);
+			      })
+			d.on_control = on_control;
 		return d;
 	}
 };

@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <list>
@@ -344,6 +345,26 @@ int relay_config_changed(void *state, const char *key, const char *value)
 	return -EINVAL; // no other key: a typo should not pass silently
 }
 
+// Out-of-band control (docs/control.md, "Service control"): "status"
+// answers what the relay knows, as text, to a host asking its SN.
+int relay_on_control(void *state, std::uint32_t, const ilp_node *, const std::uint8_t *request,
+		     std::size_t request_len, std::uint8_t *reply, std::size_t *reply_len)
+{
+	auto &r = *static_cast<Relay *>(state);
+	std::string_view req(reinterpret_cast<const char *>(request), request_len);
+	if (req != "status")
+		return -EINVAL;
+	char text[160];
+	int n = std::snprintf(text, sizeof(text), "connections %zu takeovers %llu next-hop %s",
+			      r.lru.size(), static_cast<unsigned long long>(r.takeovers),
+			      r.next_hop ? "set" : "unset");
+	if (n < 0 || static_cast<std::size_t>(n) > *reply_len)
+		return -ENOSPC;
+	std::memcpy(reply, text, static_cast<std::size_t>(n));
+	*reply_len = static_cast<std::size_t>(n);
+	return 0;
+}
+
 const ilp_service relay_service = {
     ILP_SERVICE_INIT,
     .service_id = relay_id,
@@ -354,6 +375,7 @@ const ilp_service relay_service = {
     .fini = relay_fini,
     .handle = relay_handle,
     .config_changed = relay_config_changed,
+    .on_control = relay_on_control,
 };
 
 } // namespace

@@ -12,11 +12,16 @@
 //				sets a timer that throws; anything else is
 //				returned to its sender
 //	config_changed():	the key "throw" throws std::invalid_argument
+//	on_control():		"throw" throws std::runtime_error; anything
+//				else is answered with "ack:" and the request,
+//				and the sender's port when it has one
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <new>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include <ilp/service.hpp>
@@ -59,6 +64,23 @@ public:
 	{
 		if (std::string_view(key) == "throw")
 			throw std::invalid_argument("config asked to throw");
+		return 0;
+	}
+
+	int on_control(std::uint32_t, const ilp_node *from, std::span<const std::uint8_t> request,
+		       std::span<std::uint8_t> reply, std::size_t &written)
+	{
+		std::string_view req(reinterpret_cast<const char *>(request.data()),
+				     request.size());
+		if (req == "throw")
+			throw std::runtime_error("control boom");
+		std::string answer = "ack:" + std::string(req);
+		if (from)
+			answer += " from port " + std::to_string(from->port);
+		if (answer.size() > reply.size())
+			return -ENOSPC;
+		std::memcpy(reply.data(), answer.data(), answer.size());
+		written = answer.size();
 		return 0;
 	}
 
