@@ -70,6 +70,12 @@ po::options_description config_keys()
 	    "first-hop", po::value<std::vector<std::string>>()->composing(),
 	    "ADDR[:PORT] edomain NAME: an SN this host associates with (repeatable; "
 	    "the first is the default SN)")(
+	    "first-hop-domain", po::value<std::vector<std::string>>()->composing(),
+	    "DOMAIN edomain NAME: SNs this host associates with, found in DNS (the "
+	    "SVCB records at _ilp.DOMAIN; repeatable)")(
+	    "dns-server", po::value<std::string>(),
+	    "ADDR[:PORT]: the DNS server first-hop-domain asks (default: those of "
+	    "/etc/resolv.conf)")(
 	    "pipe", po::value<std::vector<std::string>>()->composing(),
 	    "ADDR[:PORT] edomain NAME: an SN this SN keeps a pipe with (repeatable)")(
 	    "psp-version", po::value<unsigned>()->default_value(0),
@@ -277,6 +283,17 @@ void read_control_options(const po::variables_map &vm, const FileKeys &file_keys
 		c.first_hops.push_back(parse_remote(v, c.port, at, "first-hop"));
 		trusted(c.first_hops.back(), "first-hop");
 	});
+	list("first-hop-domain", [&](const std::string &v, const std::string &at) {
+		auto d = parse_first_hop_domain(v, at);
+		RemoteConfig r;
+		r.edomain = d.edomain;
+		r.where = at;
+		trusted(r, "first-hop-domain");
+		c.first_hop_domains.push_back(std::move(d));
+	});
+	if (vm.count("dns-server"))
+		c.dns_server =
+		    parse_dns_server(vm["dns-server"].as<std::string>(), where("dns-server"));
 	list("pipe", [&](const std::string &v, const std::string &at) {
 		c.pipes.push_back(parse_remote(v, c.port, at, "pipe"));
 		trusted(c.pipes.back(), "pipe");

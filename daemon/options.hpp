@@ -52,6 +52,16 @@ struct RemoteConfig {
 	std::string where;
 };
 
+// "first-hop-domain = DOMAIN edomain NAME": a host's SNs, found in DNS (the
+// SVCB records at _ilp.DOMAIN, docs/control.md), whose certificates NAME's
+// CA bundle must have signed: the edomain is configured, never learned
+// from DNS.
+struct DomainConfig {
+	std::string domain; // lowercase, no trailing dot
+	std::string edomain;
+	std::string where;
+};
+
 // "trust = EDOMAIN CAFILE": the CA bundle of an edomain this node trusts.
 struct TrustConfig {
 	std::string edomain;
@@ -70,8 +80,10 @@ struct ControlOptions {
 	std::vector<TrustConfig> trust;
 	std::filesystem::path host_ca; // CA bundle of hosts' client certificates
 	HostAuthMode host_auth = HostAuthMode::Optional;
-	std::vector<RemoteConfig> first_hops; // a host's SNs, the first the default
-	std::vector<RemoteConfig> pipes;      // an SN's peer SNs
+	std::vector<RemoteConfig> first_hops;        // a host's SNs, the first the default
+	std::vector<RemoteConfig> pipes;             // an SN's peer SNs
+	std::vector<DomainConfig> first_hop_domains; // after first_hops, in order
+	std::optional<ilp::Endpoint> dns_server;     // unset: /etc/resolv.conf's
 	ilp::psp::Version psp_version = ilp::psp::Version::AesGcm128;
 	std::chrono::milliseconds rekey_interval{std::chrono::hours(24)};
 	std::chrono::milliseconds keepalive{std::chrono::seconds(10)};
@@ -83,7 +95,8 @@ struct ControlOptions {
 	// Whether ilpd runs the control channel at all.
 	bool enabled() const
 	{
-		return listen.value_or(false) || !first_hops.empty() || !pipes.empty();
+		return listen.value_or(false) || !first_hops.empty() || !pipes.empty() ||
+		       !first_hop_domains.empty();
 	}
 };
 
@@ -134,6 +147,10 @@ ServiceSetting parse_service_setting(const std::string &text, const std::string 
 RemoteConfig parse_remote(const std::string &text, std::uint16_t default_port,
 			  const std::string &where, const std::string &key);
 bool valid_edomain(const std::string &name);
+// A "first-hop-domain" value.
+DomainConfig parse_first_hop_domain(const std::string &text, const std::string &where);
+// A "dns-server" value, ADDR[:PORT] (53 when no port is given).
+ilp::Endpoint parse_dns_server(const std::string &text, const std::string &where);
 // Whether "ADDR[:PORT]" text names a port ("a.b.c.d:P" or "[v6]:P").
 bool names_port(const std::string &text);
 TrustConfig parse_trust(const std::string &text, const std::string &where);

@@ -80,6 +80,79 @@ RemoteConfig parse_remote(const std::string &text, std::uint16_t default_port,
 	return r;
 }
 
+// A domain name as DNS carries it: labels of 1 to 63 letters, digits and
+// '-' (not first or last), at most 253 bytes; a trailing '.' is allowed.
+// _ilp. is put in front of it, so it is a domain, not an attrleaf name.
+static bool valid_dns_name(const std::string &name)
+{
+	std::string n = name;
+	if (!n.empty() && n.back() == '.')
+		n.pop_back();
+	if (n.empty() || n.size() > 253)
+		return false;
+	std::size_t start = 0;
+	for (;;) {
+		auto dot = n.find('.', start);
+		auto label = n.substr(start, dot == std::string::npos ? dot : dot - start);
+		if (label.empty() || label.size() > 63 || label.front() == '-' ||
+		    label.back() == '-')
+			return false;
+		for (char c : label)
+			if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
+				return false;
+		if (dot == std::string::npos)
+			return true;
+		start = dot + 1;
+	}
+}
+
+DomainConfig parse_first_hop_domain(const std::string &text, const std::string &where)
+{
+	auto fail = [&](const std::string &why) {
+		throw ConfigError(where + ": 'first-hop-domain': " + why +
+				  " (DOMAIN edomain NAME)");
+	};
+	auto words = words_of(text);
+	if (words.empty())
+		fail("no domain");
+	if (!valid_dns_name(words[0]))
+		fail("bad domain name '" + words[0] + "'");
+	DomainConfig d;
+	d.where = where;
+	d.domain = words[0];
+	if (d.domain.back() == '.')
+		d.domain.pop_back();
+	for (auto &c : d.domain)
+		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+	for (std::size_t i = 1; i < words.size(); i += 2) {
+		if (i + 1 >= words.size())
+			fail("'" + words[i] + "' needs a value");
+		if (words[i] != "edomain")
+			fail("unknown word '" + words[i] + "'");
+		if (!valid_edomain(words[i + 1]))
+			fail("bad edomain name '" + words[i + 1] + "'");
+		d.edomain = words[i + 1];
+	}
+	// DNS is not what says whom to trust: a forged record can point at
+	// an SN, never make ilpd accept its certificate.
+	if (d.edomain.empty())
+		fail("the edomain whose CA signs its SNs' certificates is required");
+	return d;
+}
+
+ilp::Endpoint parse_dns_server(const std::string &text, const std::string &where)
+{
+	ilp::Endpoint e;
+	try {
+		e = ilp::Endpoint::parse(text);
+	} catch (const std::exception &ex) {
+		throw ConfigError(where + ": 'dns-server': " + ex.what() + " (ADDR[:PORT])");
+	}
+	if (!names_port(text))
+		e.port = 53;
+	return e;
+}
+
 TrustConfig parse_trust(const std::string &text, const std::string &where)
 {
 	auto words = words_of(text);

@@ -15,6 +15,7 @@
 
 #include "association/association.hpp"
 #include "association/channel.hpp"
+#include "association/discovery.hpp"
 #include "association/listener.hpp"
 #include "association/schedule.hpp"
 #include "association/tls.hpp"
@@ -239,7 +240,37 @@ struct AssociationManager::Impl {
 			add_remote(r, false);
 		for (const auto &r : opts.pipes)
 			add_remote(r, true);
+		start_lookups();
 		arm_tick();
+	}
+
+	// First-hop SNs found in DNS (first-hop-domain), each dialed as a
+	// first-hop line's would be, after those lines and in the records'
+	// order, so that the default SN is the first of them up.  The
+	// lookups are declared after io so that they go first, each waiting
+	// for its query in flight.
+	std::vector<std::unique_ptr<FirstHopLookup>> lookups;
+
+	void start_lookups()
+	{
+		for (const auto &d : opts.first_hop_domains) {
+			auto found = [this, d](const std::vector<FirstHop> &hops) {
+				if (stopping)
+					return;
+				for (const auto &h : hops) {
+					bool dialed = std::any_of(
+					    links.begin(), links.end(), [&](const auto &l) {
+						    return l.second->dial &&
+							   l.second->dial->control == h.control;
+					    });
+					if (!dialed)
+						add_remote({h.control, d.edomain, d.where}, false);
+				}
+			};
+			lookups.push_back(std::make_unique<FirstHopLookup>(
+			    io, d, opts.dns_server, opts.port, opts.reconnect_max, found));
+			lookups.back()->start();
+		}
 	}
 
 	Link &add_remote(const RemoteConfig &r, bool pipe)

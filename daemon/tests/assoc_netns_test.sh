@@ -21,7 +21,8 @@
 # certificate, one signed by another edomain's CA, and one whose
 # certificate names another address are each refused by h1 with a line
 # saying why, as is a TLS 1.2-only client by sn1; ilpctl assoc del
-# withdraws h1's association on both sides.
+# withdraws h1's association on both sides; restarted with a domain only,
+# h1 finds sn1 in the SVCB records a dnsmasq started here serves.
 #
 # usage: assoc_netns_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO MAKE_CERTS
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
@@ -261,4 +262,50 @@ ctl h1 -j peer show | grep -q 10.0.1.2 && fail "h1 still has sn1 as a peer"
 check sn1 "all(x['peer'] != '10.0.1.1:1000' for x in a)" "assoc del withdraws h1 from sn1 too"
 ctl sn1 -j peer show | grep -q '10.0.1.1' && fail "sn1 still has h1 as a peer"
 ok "... and its SAs"
+
+# First hops from DNS (docs/control.md, "Discovering first-hop SNs"): h1
+# restarted with a domain only, whose SVCB records dnsmasq serves from
+# sn1's namespace: an alias, a malformed record, sn1 at priority 1, and at
+# priority 2 an SN by its ipv4hint that is not there.  Until dnsmasq runs
+# the lookup fails, and is tried again.
+command -v dnsmasq >/dev/null || fail "no dnsmasq (scripts/install-deps installs dnsmasq-base)"
+svcb() { # PRIORITY TARGET [KEY=VALUE...]: RDATA in hex, for dnsmasq's --dns-rr
+	python3 - "$@" <<'END'
+import ipaddress, sys
+rd = int(sys.argv[1]).to_bytes(2, "big")
+rd += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".") if l) + b"\0"
+for kv in sys.argv[3:]:
+    k, v = kv.split("=")
+    if k == "4":
+        v = ipaddress.IPv4Address(v).packed
+    else:  # a port, or mandatory's list of keys
+        v = b"".join(int(x).to_bytes(2, "big") for x in v.split(","))
+    rd += int(k).to_bytes(2, "big") + len(v).to_bytes(2, "big") + v
+print(rd.hex())
+END
+}
+run kill "$h1_pid"
+wait "$h1_pid" 2>/dev/null
+skip=$(wc -l <"$dir/h1.log")
+start h1 "$h1" --role host --first-hop-domain "example.test edomain a" --dns-server 10.0.1.2:5353 \
+	--reconnect-max 2s
+wait_for "$dir/h1.log" "first-hop-domain example.test: .*10.0.1.2:5353.*; again in" "$skip" ||
+	fail "h1 did not say its lookup failed"
+ok "no DNS server yet: $(tail -n +$((skip + 1)) "$dir/h1.log" | grep -m1 "first-hop-domain")"
+pool=_ilp.pool.example.test
+run ip netns exec "$sn1" dnsmasq --keep-in-foreground --pid-file= --port 5353 \
+	--listen-address 10.0.1.2 --bind-interfaces --no-resolv --no-hosts --local=/example.test/ \
+	--log-queries --log-facility=- --host-record=sn1.example.test,10.0.1.2 \
+	--dns-rr=_ilp.example.test,64,"$(svcb 0 $pool)" \
+	--dns-rr=$pool,64,"$(svcb 2 . 3=1199 4=10.0.1.2)" \
+	--dns-rr=$pool,64,"$(svcb 1 sn1.example.test 0=65380 3=1001 65380=1000)" \
+	--dns-rr=$pool,64,"$(svcb 1 sn9.example.test 3=1001 3=1001)" 2>>"$dir/dnsmasq.log" &
+pids+=($!)
+check h1 "$(up_with 10.0.1.2:1000) and a[0]['control'] == '10.0.1.2:1001' and a[1]['control'] == '10.0.1.2:1199'" \
+	"h1 finds sn1 in DNS and associates with it, then the SN of priority 2"
+ctl h1 instance show | grep -q "sn 10.0.1.2:1000" || fail "h1's default SN is not sn1"
+ok "... sn1 is its default SN"
+wait_for "$dir/h1.log" "SVCB record at $pool skipped: duplicate SvcParam port" "$skip" ||
+	fail "h1 did not skip the malformed record"
+ok "$(grep -m1 "skipped: duplicate" "$dir/h1.log")"
 echo "PASS"

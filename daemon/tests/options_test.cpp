@@ -38,6 +38,7 @@ class OptionsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(parse__bad_sn_names_line);
 	CPPUNIT_TEST(parse__control_channel_keys);
 	CPPUNIT_TEST(parse__control_channel_errors_name_lines);
+	CPPUNIT_TEST(parse__first_hop_domain);
 	CPPUNIT_TEST_SUITE_END();
 
 	TempDir dir_;
@@ -312,6 +313,51 @@ public:
 			      sn);
 		CPPUNIT_ASSERT(sn.control.listen.value_or(false));
 		CPPUNIT_ASSERT(sn.control.enabled());
+	}
+
+	// First hops from DNS: the edomain is configured and must be trusted;
+	// errors name the line.
+	void parse__first_hop_domain()
+	{
+		Options o;
+		auto f = conf("role = host\n"
+			      "trust = a ca-a.pem\n"
+			      "first-hop-domain = Example.NET. edomain a\n"
+			      "first-hop-domain = b.example edomain a\n"
+			      "dns-server = 127.0.0.1\n");
+		parse_options({"-c", f}, o);
+		const auto &c = o.control;
+		CPPUNIT_ASSERT(c.enabled());
+		CPPUNIT_ASSERT(c.first_hops.empty());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), c.first_hop_domains.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("example.net"), c.first_hop_domains[0].domain);
+		CPPUNIT_ASSERT_EQUAL(std::string("a"), c.first_hop_domains[0].edomain);
+		CPPUNIT_ASSERT_EQUAL(f + ":4", c.first_hop_domains[1].where);
+		CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:53"), c.dns_server->to_string());
+		Options v6;
+		parse_options({"-c", conf("dns-server = [::1]:5353\n")}, v6);
+		CPPUNIT_ASSERT_EQUAL(std::string("[::1]:5353"), v6.control.dns_server->to_string());
+		CPPUNIT_ASSERT(!v6.control.enabled());
+
+		f = conf("role = host\n\nfirst-hop-domain = example.net edomain a\n");
+		CPPUNIT_ASSERT_EQUAL(
+		    f + ":3: 'first-hop-domain': edomain 'a' has no 'trust' line (its CA bundle)",
+		    error_of({"-c", f}));
+		f = conf("trust = a ca.pem\nfirst-hop-domain = example.net\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":2: 'first-hop-domain': the edomain"));
+		for (const char *bad : {"-x.net", "a..net", "a_b.net", "", "."}) {
+			f = conf(std::string("trust = a ca.pem\nfirst-hop-domain = ") + bad +
+				 " edomain a\n");
+			CPPUNIT_ASSERT(
+			    error_of({"-c", f}).starts_with(f + ":2: 'first-hop-domain': "));
+		}
+		f = conf("trust = a ca.pem\nfirst-hop-domain = " + std::string(64, 'x') +
+			 ".net edomain a\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":2: 'first-hop-domain': bad domain name"));
+		f = conf("dns-server = ns.example\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":1: 'dns-server': "));
 	}
 
 	void parse__control_channel_errors_name_lines()
