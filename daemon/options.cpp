@@ -78,6 +78,11 @@ po::options_description config_keys()
 	    "/etc/resolv.conf)")(
 	    "pipe", po::value<std::vector<std::string>>()->composing(),
 	    "ADDR[:PORT] edomain NAME: an SN this SN keeps a pipe with (repeatable)")(
+	    "direct", po::value<std::string>()->default_value("no"),
+	    "yes or no: this host sets up direct pipes with other hosts that allow them")(
+	    "neighbour", po::value<std::vector<std::string>>()->composing(),
+	    "ADDR[:PORT] edomain NAME: a host this host keeps a direct pipe with "
+	    "(repeatable; needs direct = yes)")(
 	    "psp-version", po::value<unsigned>()->default_value(0),
 	    "PSP version of the SAs given out: 0 (AES-GCM-128) or 1 (AES-GCM-256)")(
 	    "rekey-interval", po::value<std::string>()->default_value("1d"),
@@ -298,6 +303,22 @@ void read_control_options(const po::variables_map &vm, const FileKeys &file_keys
 		c.pipes.push_back(parse_remote(v, c.port, at, "pipe"));
 		trusted(c.pipes.back(), "pipe");
 	});
+	c.direct = pick<bool>(vm["direct"].as<std::string>(), {{"yes", true}, {"no", false}},
+			      where("direct"), "direct");
+	list("neighbour", [&](const std::string &v, const std::string &at) {
+		c.neighbours.push_back(parse_remote(v, c.port, at, "neighbour"));
+		trusted(c.neighbours.back(), "neighbour");
+	});
+	if (!c.neighbours.empty() && !c.direct)
+		throw ConfigError(c.neighbours.front().where +
+				  ": 'neighbour' needs 'direct = yes' (both hosts must allow it)");
+	// A host that allows direct pipes takes its neighbours' channels too,
+	// and shows them its certificate: hosts authenticate each other.
+	if (c.direct && c.certificate.empty())
+		throw ConfigError(where("direct") + ": direct pipes need this host's "
+						    "'certificate' and 'private-key'");
+	if (!c.listen && c.direct)
+		c.listen = true;
 	if (!c.pipes.empty() && !opts.role_sn)
 		throw ConfigError(c.pipes.front().where + ": 'pipe' is for an SN (role sn)");
 	if (opts.role_sn && c.enabled()) {

@@ -80,8 +80,12 @@ struct ControlOptions {
 	std::vector<TrustConfig> trust;
 	std::filesystem::path host_ca; // CA bundle of hosts' client certificates
 	HostAuthMode host_auth = HostAuthMode::Optional;
-	std::vector<RemoteConfig> first_hops;        // a host's SNs, the first the default
-	std::vector<RemoteConfig> pipes;             // an SN's peer SNs
+	std::vector<RemoteConfig> first_hops; // a host's SNs, the first the default
+	std::vector<RemoteConfig> pipes;      // an SN's peer SNs
+	// Direct host-to-host pipes (paper section 3.2): whether this host
+	// allows them, and the neighbours it sets one up with.
+	bool direct = false;
+	std::vector<RemoteConfig> neighbours;
 	std::vector<DomainConfig> first_hop_domains; // after first_hops, in order
 	std::optional<ilp::Endpoint> dns_server;     // unset: /etc/resolv.conf's
 	ilp::psp::Version psp_version = ilp::psp::Version::AesGcm128;

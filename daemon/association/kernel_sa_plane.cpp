@@ -71,6 +71,11 @@ public:
 		}
 	}
 
+	void set_direct(const ilp::Endpoint &peer, bool direct) override
+	{
+		ctl_.peer_set_direct(peer, direct);
+	}
+
 	void set_sn(const std::optional<ilp::Endpoint> &sn) override { ctl_.instance_set_sn(sn); }
 
 	std::optional<ilp::Endpoint> sn() override

@@ -134,6 +134,7 @@ struct Link {
 	std::uint64_t id = 0;
 	std::optional<RemoteConfig> dial; // set when this node dials it
 	bool pipe = false;                // SN to SN
+	bool direct = false;              // host to host (a direct pipe)
 	std::shared_ptr<ctl::Channel> channel;
 	std::unique_ptr<Association> assoc;
 	bool outbound = false; // the channel is one this node dialed
@@ -161,8 +162,8 @@ struct AssociationManager::Impl {
 	Impl(SaPlane &plane_, const ControlOptions &opts_, bool role_sn_, std::uint16_t ilp_port_,
 	     ServiceControlHook services_)
 	    : plane(plane_), opts(opts_), role_sn(role_sn_), ilp_port(ilp_port_),
-	      services(std::move(services_)),
-	      tls(tls_settings(opts_)), rotation(opts_.rekey_interval, Clock::now()), tick(io)
+	      services(std::move(services_)), tls(tls_settings(opts_)),
+	      rotation(opts_.rekey_interval, Clock::now()), tick(io)
 	{
 	}
 
@@ -240,6 +241,8 @@ struct AssociationManager::Impl {
 			add_remote(r, false);
 		for (const auto &r : opts.pipes)
 			add_remote(r, true);
+		for (const auto &r : opts.neighbours)
+			add_remote(r, false, true);
 		start_lookups();
 		arm_tick();
 	}
@@ -273,12 +276,13 @@ struct AssociationManager::Impl {
 		}
 	}
 
-	Link &add_remote(const RemoteConfig &r, bool pipe)
+	Link &add_remote(const RemoteConfig &r, bool pipe, bool direct = false)
 	{
 		auto &l = new_link();
 		l.dial = r;
 		l.pipe = pipe;
-		if (!pipe)
+		l.direct = direct;
+		if (!pipe && !direct)
 			first_hop_order.push_back(l.id);
 		dial(l);
 		return l;
@@ -341,6 +345,7 @@ struct AssociationManager::Impl {
 		ctl::Hello h;
 		bool as_sn = l.dial ? l.pipe : role_sn;
 		h.role = as_sn ? ctl::Role::Sn : ctl::Role::Host;
+		h.direct = !as_sn && opts.direct;
 		h.endpoint = endpoint_of(c.local());
 		h.endpoint.port = ilp_port;
 		if (as_sn)
@@ -403,10 +408,11 @@ struct AssociationManager::Impl {
 			} else if (auto *rep = std::get_if<ctl::SvcReply>(&m)) {
 				auto it = l->asked.find(rep->request_id);
 				if (it == l->asked.end())
-					throw ctl::ProtocolError(ctl::ErrorCode::Unexpected,
-								 "SVC_REPLY to request " +
-								     std::to_string(rep->request_id) +
-								     ", not one in flight");
+					throw ctl::ProtocolError(
+					    ctl::ErrorCode::Unexpected,
+					    "SVC_REPLY to request " +
+						std::to_string(rep->request_id) +
+						", not one in flight");
 				it->second->set_value(
 				    {rep->status, std::vector<std::uint8_t>(rep->payload.begin(),
 									    rep->payload.end())});
@@ -447,8 +453,8 @@ struct AssociationManager::Impl {
 		std::weak_ptr<ctl::Channel> channel = c.shared_from_this();
 		std::vector<std::uint8_t> body(r.payload.begin(), r.payload.end());
 		services(r.service, l.peer->endpoint, std::move(body),
-			 [this, id = l.id, channel, rid = r.request_id](
-			     int status, std::vector<std::uint8_t> reply) {
+			 [this, id = l.id, channel,
+			  rid = r.request_id](int status, std::vector<std::uint8_t> reply) {
 				 asio::post(io, [this, id, channel, rid, status,
 						 reply = std::move(reply)]() mutable {
 					 if (auto *link = resolve(id); link && link->answering)
@@ -481,8 +487,9 @@ struct AssociationManager::Impl {
 				}
 		}
 		if (!l || !l->assoc || !l->assoc->up() || !l->channel)
-			throw ilp::Error(ENOTCONN, sn ? "no association up with " + sn->to_string()
-						      : std::string("no first-hop SN is associated"));
+			throw ilp::Error(ENOTCONN,
+					 sn ? "no association up with " + sn->to_string()
+					    : std::string("no first-hop SN is associated"));
 		if (request.size() > ctl::kMaxServicePayload)
 			throw ilp::Error(EMSGSIZE, "a control request carries at most " +
 						       std::to_string(ctl::kMaxServicePayload) +
@@ -505,7 +512,12 @@ struct AssociationManager::Impl {
 	{
 		ctl::check_binding(c.identity(), h, endpoint_of(c.remote()),
 				   host_auth_of(opts.host_auth));
-		if (l.dial) {
+		if (l.dial && l.direct) {
+			if (h.role != ctl::Role::Host || !h.direct)
+				throw ctl::ProtocolError(
+				    ctl::ErrorCode::Refused,
+				    "the neighbour does not take direct pipes");
+		} else if (l.dial) {
 			if (h.role != ctl::Role::Sn)
 				throw ctl::ProtocolError(ctl::ErrorCode::Identity,
 							 "dialed an SN, answered by a host");
@@ -515,10 +527,18 @@ struct AssociationManager::Impl {
 							     "', configured '" + l.dial->edomain +
 							     "'");
 		} else if (h.role == ctl::Role::Host && !role_sn) {
-			throw ctl::ProtocolError(
-			    ctl::ErrorCode::Refused,
-			    "this node is not an SN: no hosts associate with it");
+			// A host takes a host's channel only for a direct pipe
+			// both allow, between hosts that show certificates.
+			if (!opts.direct || !h.direct)
+				throw ctl::ProtocolError(
+				    ctl::ErrorCode::Refused,
+				    "this node is not an SN and takes no direct "
+				    "pipes");
+			l.direct = true;
 		}
+		if (l.direct && !c.identity().authenticated)
+			throw ctl::ProtocolError(ctl::ErrorCode::Refused,
+						 "a direct pipe needs the host's certificate");
 		Link *kept = &l;
 		for (auto &[oid, other] : links) {
 			if (other.get() == &l || !other->peer ||
@@ -577,6 +597,7 @@ struct AssociationManager::Impl {
 		old.assoc = std::move(fresh.assoc);
 		old.outbound = fresh.outbound;
 		old.identity = fresh.identity;
+		old.direct = old.direct || fresh.direct;
 		old.redial->cancel();
 		links.erase(fresh.id);
 		if (replaced && replaced->is_open())
@@ -606,8 +627,15 @@ struct AssociationManager::Impl {
 			l.leftover_rx.clear();
 		}
 		bool pipe = l.dial ? l.pipe : l.peer && l.peer->role == ctl::Role::Sn;
-		log::info(pipe ? "pipe with " : "association with ", name_of(l), " up: SPI in ",
-			  spi_hex(i.spi_in), ", out ", spi_hex(i.spi_out));
+		if (l.direct) {
+			// Local sockets reach this host without an SN now.
+			plane.set_direct(l.peer->endpoint, true);
+		}
+		log::info(l.direct ? "direct pipe with "
+			  : pipe   ? "pipe with "
+				   : "association with ",
+			  name_of(l), " up: SPI in ", spi_hex(i.spi_in), ", out ",
+			  spi_hex(i.spi_out));
 		choose_sn();
 	}
 
@@ -740,7 +768,8 @@ struct AssociationManager::Impl {
 		std::string state = i ? to_string(i->state) : l.channel ? "connecting" : "down";
 		// What the peer is to this node: its first-hop SN, a peer SN
 		// (a pipe), or a host of this SN.
-		std::string kind = l.dial ? (l.pipe ? "pipe" : "first-hop")
+		std::string kind = l.direct ? "direct"
+				   : l.dial ? (l.pipe ? "pipe" : "first-hop")
 				   : l.peer && l.peer->role == ctl::Role::Sn ? "pipe"
 									     : "host";
 		json j{{"peer", l.peer ? json(l.peer->endpoint.to_string()) : json(nullptr)},

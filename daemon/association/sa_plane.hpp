@@ -55,6 +55,10 @@ public:
 	// when it was not a peer.
 	virtual bool remove_peer(const ilp::Endpoint &peer) = 0;
 
+	// Whether local sockets may send to @peer, a host, without an SN (a
+	// direct pipe).
+	virtual void set_direct(const ilp::Endpoint &peer, bool direct) = 0;
+
 	// The host's default SN (nullopt: none).
 	virtual void set_sn(const std::optional<ilp::Endpoint> &sn) = 0;
 	virtual std::optional<ilp::Endpoint> sn() = 0;

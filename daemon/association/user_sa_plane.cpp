@@ -79,6 +79,11 @@ public:
 		}
 	}
 
+	void set_direct(const ilp::Endpoint &peer, bool direct) override
+	{
+		dp_.peer_set_direct(peer, direct);
+	}
+
 	void set_sn(const std::optional<ilp::Endpoint> &sn) override { dp_.set_sn(sn); }
 	std::optional<ilp::Endpoint> sn() override { return dp_.sn(); }
 

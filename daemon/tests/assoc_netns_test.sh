@@ -81,13 +81,18 @@ done
 ip link add h1-eth0 netns "$h1" type veth peer name sn1-eth0 netns "$sn1" || fail "veth"
 ip link add h2-eth0 netns "$h2" type veth peer name sn1-eth1 netns "$sn1" || fail "veth"
 ip link add sn2-eth0 netns "$sn2" type veth peer name sn1-eth2 netns "$sn1" || fail "veth"
+# h1 and h2 are neighbours too, on a link of their own, for a direct pipe.
+ip link add h1-eth1 netns "$h1" type veth peer name h2-eth1 netns "$h2" || fail "veth"
 ip -n "$h1" addr add 10.0.1.1/24 dev h1-eth0
 ip -n "$sn1" addr add 10.0.1.2/24 dev sn1-eth0
 ip -n "$sn1" addr add 10.0.2.2/24 dev sn1-eth1
 ip -n "$h2" addr add 10.0.2.1/24 dev h2-eth0
 ip -n "$sn1" addr add 10.0.3.2/24 dev sn1-eth2
 ip -n "$sn2" addr add 10.0.3.1/24 dev sn2-eth0
-for l in "$h1 h1-eth0" "$sn1 sn1-eth0" "$sn1 sn1-eth1" "$h2 h2-eth0" "$sn1 sn1-eth2" "$sn2 sn2-eth0"; do
+ip -n "$h1" addr add 10.0.5.1/24 dev h1-eth1
+ip -n "$h2" addr add 10.0.5.2/24 dev h2-eth1
+for l in "$h1 h1-eth0" "$sn1 sn1-eth0" "$sn1 sn1-eth1" "$h2 h2-eth0" "$sn1 sn1-eth2" "$sn2 sn2-eth0" \
+	"$h1 h1-eth1" "$h2 h2-eth1"; do
 	set -- $l
 	ip -n "$1" link set "$2" up
 done
@@ -103,6 +108,9 @@ make_cert "$c" a sn2 "IP:10.0.3.1,URI:ilp:edomain:a" || fail "sn2's certificate"
 make_cert "$c" a expired "$sn1_san" 20200101000000Z 20200201000000Z || fail "expired certificate"
 make_cert "$c" b otherca "$sn1_san" || fail "other CA's certificate"
 make_cert "$c" a elsewhere "IP:10.9.9.9,URI:ilp:edomain:a" || fail "misnamed certificate"
+# Hosts' certificates, for their direct pipe: their addresses only.
+make_cert "$c" a h1 "IP:10.0.1.1,IP:10.0.5.1" || fail "h1's certificate"
+make_cert "$c" a h2 "IP:10.0.2.1,IP:10.0.5.2" || fail "h2's certificate"
 ok "certificates made with openssl"
 
 for n in h1 sn1 h2 sn2 bad; do
@@ -142,8 +150,12 @@ up_with() { # the association with PEER is up
 	echo "len([x for x in a if x['peer'] == '$1' and x['state'] == 'up']) == 1"
 }
 
-start h1 "$h1" --role host --first-hop "10.0.1.2 edomain a"
-start h2 "$h2" --role host --first-hop "10.0.2.2 edomain a"
+direct() { # NODE: a host that allows direct pipes, with its certificate
+	echo --direct yes --certificate "$c/$1.pem" --private-key "$c/$1.key"
+}
+start h1 "$h1" --role host --first-hop "10.0.1.2 edomain a" $(direct h1) \
+	--neighbour "10.0.5.2 edomain a"
+start h2 "$h2" --role host --first-hop "10.0.2.2 edomain a" $(direct h2)
 
 app() { # NAME NODE NS ARGS...
 	local name=$1 node=$2 ns=$3
@@ -187,6 +199,20 @@ ping() { # TEXT
 }
 ping first
 ok "h1's app reaches h2's through sn1, and back"
+
+# The direct pipe between the neighbours: no SN on the way.
+check h1 "[x['state'] for x in a if x['kind'] == 'direct' and x['peer'] == '10.0.5.2:1000'] == ['up']" \
+	"h1 and h2 set up a direct pipe by themselves"
+check h2 "[x['kind'] for x in a if x['peer'] == '10.0.5.1:1000'] == ['direct']" "... on both sides"
+app direct h1 "$h1" --bind 8/78 --connect 8/78@10.0.5.2
+wait_for "$dir/direct.out" "^bound 8/78$" || fail "h1's second app not bound"
+echo "send neighbourly" >&"$direct_fd"
+# (No "via": the packet's previous hop is its sender.)
+wait_for "$dir/server.out" "^recv from 8/78@10.0.5.1:1000 md .*payload neighbourly$" ||
+	fail "h2's app did not get h1's packet straight from h1"
+wait_for "$dir/direct.out" "^recv from 8/78@10.0.5.2:1000 md .*payload echo:neighbourly$" ||
+	fail "the echo did not come straight back"
+ok "h1's app reaches h2's over the direct pipe, and back, with no SN"
 
 # Steady traffic across rotations: 150 packets in 3 s, each echoed.
 rekeys_before=$(ctl sn1 -j assoc show | python3 -c 'import json,sys; print(sum(x["rekeys"] for x in json.load(sys.stdin)))')

@@ -386,6 +386,12 @@ public:
 		    f + ":1: 'certificate' and 'private-key' go together"));
 		f = conf("role = host\ntrust = a ca.pem\npipe = 10.0.1.2 edomain a\n");
 		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(f + ":3: 'pipe' is for an SN"));
+		f = conf("trust = a ca.pem\nneighbour = 10.0.5.2 edomain a\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":2: 'neighbour' needs 'direct = yes'"));
+		f = conf("direct = yes\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":1: direct pipes need this host's"));
 	}
 };
 
