@@ -811,16 +811,18 @@ struct AssociationManager::Impl {
 		return list;
 	}
 
+	// The link of the peer at @who: its ILP endpoint or the control
+	// endpoint dialed, or with port 0 the only address given.  Several
+	// nodes may share an address (two SNs behind one, on other ports):
+	// a port names one of them.
 	Link *find_peer(const ilp::Endpoint &who)
 	{
-		for (auto &[id, l] : links) {
-			if (l->peer && same_address(l->peer->endpoint, who) &&
-			    (who.port == 0 || who.port == l->peer->endpoint.port ||
-			     (l->dial && l->dial->control.port == who.port)))
+		auto at = [&](const ilp::Endpoint &e) {
+			return same_address(e, who) && (who.port == 0 || who.port == e.port);
+		};
+		for (auto &[id, l] : links)
+			if ((l->peer && at(l->peer->endpoint)) || (l->dial && at(l->dial->control)))
 				return l.get();
-			if (l->dial && same_address(l->dial->control, who))
-				return l.get();
-		}
 		return nullptr;
 	}
 

@@ -252,13 +252,18 @@ RxSaTable::Allocated RxSaTable::allocate(ilp::psp::Version version, const ilp::E
 	mk.key[active_] = *keys_[active_];
 	a.key = ilp::psp::derive_sa_key(mk, a.sa.spi, version);
 	// Kept before it is handed out: a crash must not let it go twice.
+	// Not for a generated key, which dies with the process and its SAs
+	// with it: writing the whole table per SA made a rotation of N
+	// associations cost N^2 (bench/pipes).
 	kept.next_spi++;
 	kept.sas.push_back(a.sa);
-	try {
-		save();
-	} catch (...) {
-		kept.sas.pop_back();
-		throw;
+	if (!generated_[active_]) {
+		try {
+			save();
+		} catch (...) {
+			kept.sas.pop_back();
+			throw;
+		}
 	}
 	publish();
 	return a;
@@ -289,7 +294,8 @@ void RxSaTable::remove(std::uint32_t spi)
 	if (remember)
 		kept.withdrawn.push_back(spi);
 	try {
-		save();
+		if (!generated_[slot])
+			save();
 	} catch (...) {
 		kept.sas.insert(kept.sas.begin() + pos, gone);
 		if (remember)

@@ -282,6 +282,20 @@ ip netns exec "$h1" openssl s_client -tls1_2 -connect 10.0.1.2:1001 </dev/null >
 wait_for "$dir/sn1.log" "TLS 1.3" "$skip" || fail "sn1 did not say why it refused a TLS 1.2 client"
 ok "sn1 refuses a TLS 1.2-only client: $(tail -n +$((skip + 1)) "$dir/sn1.log" | grep -m1 "TLS 1.3")"
 
+# A second first-hop SN (another IESP's; here another ilpd beside sn1):
+# each association on its own, the default SN the first one's.
+start bad "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
+	--port 1300 --control-port 1300
+ctl h1 assoc add 10.0.1.2:1300 edomain a || fail "assoc add of a second SN"
+check h1 "$(up_with 10.0.1.2:1300) and $(up_with 10.0.1.2:1000)" "h1 keeps two first-hop SNs"
+ctl h1 instance show | grep -q "sn 10.0.1.2:1000" || fail "the default SN moved"
+run kill -9 "$bad_pid"
+wait "$bad_pid" 2>/dev/null
+check h1 "$(up_with 10.0.1.2:1000) and all(x['state'] != 'up' for x in a if x['peer'] == '10.0.1.2:1300')" \
+	"... and losing the second leaves the first up"
+ping with-one-sn-gone
+ctl h1 assoc del 10.0.1.2:1300 || fail "assoc del of the second SN"
+
 # Withdrawn on both sides.
 run ctl h1 assoc del 10.0.1.2 || fail "assoc del"
 ctl h1 -j peer show | grep -q 10.0.1.2 && fail "h1 still has sn1 as a peer"
