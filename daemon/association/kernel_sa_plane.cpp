@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include <ilp/error.hpp>
+#include <ilp/events.hpp>
 
 #include "association/sa_plane.hpp"
 
@@ -86,8 +87,20 @@ public:
 
 	void rotate_master_key() override { ctl_.key_rotate(); }
 
+	// The events group needs CAP_NET_ADMIN, as every other call here.
+	int exhaustion_fd() override { return events_.fd(); }
+
+	std::vector<ilp::Endpoint> exhausted() override
+	{
+		std::vector<ilp::Endpoint> peers;
+		for (const auto &e : events_.read())
+			peers.push_back(e.peer);
+		return peers;
+	}
+
 private:
 	ilp::Control ctl_;
+	ilp::SaEvents events_;
 };
 
 } // namespace

@@ -7,7 +7,10 @@
 #include <map>
 #include <variant>
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -243,6 +246,7 @@ struct AssociationManager::Impl {
 			add_remote(r, true);
 		for (const auto &r : opts.neighbours)
 			add_remote(r, false, true);
+		watch_exhaustion();
 		start_lookups();
 		arm_tick();
 	}
@@ -700,6 +704,61 @@ struct AssociationManager::Impl {
 			links.erase(id); // never said who it was
 	}
 
+	// Transmit SAs of the kernel near the end of their IVs: their peer
+	// is asked for a new SA (REKEY), which replaces it before a packet
+	// has to be dropped.
+	std::unique_ptr<asio::posix::stream_descriptor> exhaustion;
+
+	void watch_exhaustion()
+	{
+		int fd = plane.exhaustion_fd();
+		if (fd < 0)
+			return;
+		int own = ::dup(fd);
+		if (own < 0)
+			return;
+		exhaustion = std::make_unique<asio::posix::stream_descriptor>(io, own);
+		arm_exhaustion();
+	}
+
+	void arm_exhaustion()
+	{
+		exhaustion->async_wait(asio::posix::stream_descriptor::wait_read,
+				       [this](const boost::system::error_code &ec) {
+					       if (ec || stopping)
+						       return;
+					       on_exhausted();
+					       arm_exhaustion();
+				       });
+	}
+
+	void on_exhausted()
+	{
+		std::vector<ilp::Endpoint> peers;
+		try {
+			peers = plane.exhausted();
+		} catch (const std::exception &e) {
+			log::warn("reading the datapath's SA events: ", e.what());
+			return;
+		}
+		for (const auto &peer : peers) {
+			Link *l = nullptr;
+			for (auto &[id, link] : links)
+				if (link->peer && link->peer->endpoint == peer && link->channel &&
+				    link->assoc && link->assoc->up())
+					l = link.get();
+			if (!l) {
+				log::warn("the transmit SA for ", peer.to_string(),
+					  " nears the end of its IVs, and no association with it "
+					  "is up to replace it");
+				continue;
+			}
+			log::info("the transmit SA for ", name_of(*l),
+				  " nears the end of its IVs: asking for a new one");
+			l->channel->send(ctl::Rekey{ctl::kRekeyIvExhaustion});
+		}
+	}
+
 	void arm_tick()
 	{
 		tick.expires_after(kTick);
@@ -858,6 +917,8 @@ struct AssociationManager::Impl {
 	{
 		stopping = true;
 		tick.cancel();
+		if (exhaustion)
+			exhaustion->cancel();
 		listener.reset();
 		for (auto &[id, l] : links) {
 			l->redial->cancel();

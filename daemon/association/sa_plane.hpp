@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <ilp/control.hpp>
 #include <ilp/endpoint.hpp>
@@ -62,6 +63,14 @@ public:
 	// The host's default SN (nullopt: none).
 	virtual void set_sn(const std::optional<ilp::Endpoint> &sn) = 0;
 	virtual std::optional<ilp::Endpoint> sn() = 0;
+
+	// Transmit SAs near the end of their IVs, which their peers must
+	// replace: a descriptor readable when exhausted() has some, or -1
+	// when this datapath does not tell (the userspace one drops a
+	// packet with no IV left, counted, and a rekey comes with the next
+	// rotation).
+	virtual int exhaustion_fd() { return -1; }
+	virtual std::vector<ilp::Endpoint> exhausted() { return {}; }
 
 	// A generated master key replaces the inactive slot and becomes the
 	// active one: SAs allocated from now on come from it, and those of

@@ -382,6 +382,20 @@ std::optional<FamilyInfo> GenlSocket::resolve(std::string_view name)
 				throw NetlinkError(EPROTO, "family reply without an id");
 			info = FamilyInfo{*id, a.u32(CTRL_ATTR_VERSION).value_or(0),
 					  a.u32(CTRL_ATTR_MAXATTR).value_or(0)};
+			if (const nlattr *groups = a.get(CTRL_ATTR_MCAST_GROUPS)) {
+				// Each group is a nest of its own, numbered.
+				const auto *g =
+				    static_cast<const nlattr *>(mnl_attr_get_payload(groups));
+				int left = static_cast<int>(mnl_attr_get_payload_len(groups));
+				for (; mnl_attr_ok(g, left); g = mnl_attr_next(g)) {
+					left -= static_cast<int>(NLA_ALIGN(g->nla_len));
+					auto ga = Attrs::of_nest(g, CTRL_ATTR_MCAST_GRP_MAX);
+					auto gname = ga.str(CTRL_ATTR_MCAST_GRP_NAME);
+					auto gid = ga.u32(CTRL_ATTR_MCAST_GRP_ID);
+					if (gname && gid)
+						info->groups.emplace_back(*gname, *gid);
+				}
+			}
 		});
 	} catch (const NetlinkError &e) {
 		if (e.code().value() == ENOENT)
@@ -389,6 +403,13 @@ std::optional<FamilyInfo> GenlSocket::resolve(std::string_view name)
 		throw;
 	}
 	return info;
+}
+
+void GenlSocket::join(std::uint32_t group)
+{
+	unsigned int g = group;
+	if (setsockopt(fd(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0)
+		throw NetlinkError(errno, "joining multicast group " + std::to_string(group));
 }
 
 void GenlSocket::transact(Request &req, const Handler &handler, const std::string &what)

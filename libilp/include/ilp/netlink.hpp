@@ -115,6 +115,8 @@ struct FamilyInfo {
 	std::uint16_t id;
 	std::uint32_t version;
 	std::uint32_t max_attr;
+	// Its multicast groups: name and ID.
+	std::vector<std::pair<std::string, std::uint32_t>> groups{};
 };
 
 // One NETLINK_GENERIC socket with extended acks enabled.
@@ -164,6 +166,10 @@ public:
 	// doubles @bytes for its bookkeeping.  receive_buffer() reads back
 	// what the kernel set.
 	void set_receive_buffer(int bytes);
+	// Joins multicast group @group (an ID from resolve()): its messages
+	// come to receive().  Needs what the family asks (CAP_NET_ADMIN for
+	// ilp's "events").
+	void join(std::uint32_t group);
 	int receive_buffer() const;
 
 	// The file descriptor, to wait on in an event loop, and the port.
