@@ -252,23 +252,12 @@ ControlHandlers Daemon::handlers()
 					   EOPNOTSUPP);
 		return *associations_;
 	};
-	auto guarded = [](auto f) {
-		try {
-			return f();
-		} catch (const ControlError &) {
-			throw;
-		} catch (const ilp::Error &e) {
-			throw ControlError(e.what(), e.code().value());
-		} catch (const std::exception &e) {
-			throw ControlError(e.what());
-		}
-	};
 	h["assoc.show"] = [assoc](const json &) { return assoc().show(); };
 	h["pipe.show"] = [assoc](const json &) { return assoc().pipes(); };
-	h["assoc.rotate"] = [assoc, guarded](const json &) {
+	h["assoc.rotate"] = [assoc](const json &) {
 		return guarded([&] { return assoc().rotate(); });
 	};
-	h["assoc.add"] = [this, assoc, need, guarded](const json &args) {
+	h["assoc.add"] = [this, assoc, need](const json &args) {
 		auto &m = assoc();
 		bool pipe = args.value("pipe", false);
 		std::string text = need(args, "remote") + " edomain " + need(args, "edomain");
@@ -283,7 +272,7 @@ ControlHandlers Daemon::handlers()
 			return m.add(r, pipe);
 		});
 	};
-	h["assoc.del"] = [assoc, need, guarded](const json &args) {
+	h["assoc.del"] = [assoc, need](const json &args) {
 		auto &m = assoc();
 		auto peer = need(args, "peer");
 		return guarded([&] {
@@ -301,7 +290,7 @@ ControlHandlers Daemon::handlers()
 	};
 	// Out-of-band service control: to the default SN's module (or the
 	// SN named), or with "local" to this node's own.
-	h["service.control"] = [this, need, guarded](const json &args) {
+	h["service.control"] = [this, need](const json &args) {
 		if (!args.contains("service") || !args["service"].is_number_unsigned())
 			throw ControlError("'service' missing or not a number");
 		auto service = args["service"].get<std::uint64_t>();

@@ -48,6 +48,23 @@ public:
 	}
 };
 
+// Runs @f, a handler's body, with the errors of the layers below turned
+// into the client's: an ilp::Error keeps its errno, anything else is
+// EINVAL with its message.
+template <typename F>
+auto guarded(F f) -> decltype(f())
+{
+	try {
+		return f();
+	} catch (const ControlError &) {
+		throw;
+	} catch (const ilp::Error &e) {
+		throw ControlError(e.what(), e.code().value());
+	} catch (const std::exception &e) {
+		throw ControlError(e.what());
+	}
+}
+
 // A handler gets the request's members but "cmd" and "version" (an
 // object) and returns the reply's "result" (null for none).
 using ControlHandler = std::function<nlohmann::json(const nlohmann::json &args)>;

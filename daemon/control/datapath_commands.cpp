@@ -198,21 +198,6 @@ json stats_json(const ilp::Stats &st)
 		{"drops", drops}};
 }
 
-// The datapath's errors (ilp::Error) keep their errno.
-template <typename F>
-json guarded(F f)
-{
-	try {
-		return f();
-	} catch (const ControlError &) {
-		throw;
-	} catch (const ilp::Error &e) {
-		throw ControlError(e.what(), e.code().value());
-	} catch (const std::invalid_argument &e) {
-		throw ControlError(e.what());
-	}
-}
-
 const char *const datapath_commands[] = {
     "instance.add", "instance.del", "instance.show", "instance.set", "key.set",   "key.rotate",
     "key.show",     "sa.alloc",     "sa.show",       "sa.del",       "peer.add",  "peer.set",

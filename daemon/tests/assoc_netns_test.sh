@@ -49,30 +49,9 @@ cleanup() {
 trap cleanup EXIT
 chmod 755 "$dir"
 
-pretty() { echo "+ $*"; }
-run() {
-	pretty "$@"
-	"$@"
-}
-fail() {
-	for f in "$dir"/*.log "$dir"/*.out; do
-		echo "== $f"
-		cat "$f"
-	done
-	echo "FAIL: $*"
-	exit 1
-}
+EVENTUALLY_TRIES=200 # 10 s: handshakes and redials take their time
+. "$(dirname "$0")/netns_lib.sh"
 ok() { echo "ok: $*"; }
-# eventually CMD...: CMD succeeds within 10 s.
-eventually() {
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-has_line() { tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2"; }
-wait_for() { eventually has_line "$@"; }
 
 for ns in "$h1" "$sn1" "$h2" "$sn2"; do
 	ip netns add "$ns" || fail "ip netns add $ns"
@@ -157,17 +136,6 @@ start h1 "$h1" --role host --first-hop "10.0.1.2 edomain a" $(direct h1) \
 	--neighbour "10.0.5.2 edomain a"
 start h2 "$h2" --role host --first-hop "10.0.2.2 edomain a" $(direct h2)
 
-app() { # NAME NODE NS ARGS...
-	local name=$1 node=$2 ns=$3
-	shift 3
-	mkfifo "$dir/$name.in"
-	pretty app "$name" on "$node": chat "$@"
-	ip netns exec "$ns" env ILP_TRANSPORT=unix ILP_APP_SOCKET="$dir/$node/run/app.sock" \
-		"$tool" chat "$@" <"$dir/$name.in" >"$dir/$name.out" 2>&1 &
-	pids+=($!)
-	exec {fd}>"$dir/$name.in"
-	eval "${name}_fd=$fd"
-}
 app server h2 "$h2" --bind 8 --echo
 wait_for "$dir/server.out" "^bound 8/0$" || fail "h2's app not bound"
 app client h1 "$h1" --bind 8/77 --connect 8/77@10.0.2.1

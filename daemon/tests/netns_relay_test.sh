@@ -45,31 +45,7 @@ cleanup() {
 trap cleanup EXIT
 chmod 755 "$dir"
 
-pretty() { echo "+ $*"; }
-run() {
-	pretty "$@"
-	"$@"
-}
-fail() {
-	for f in "$dir"/*.log "$dir"/*.out; do
-		echo "== $f"
-		cat "$f"
-	done
-	echo "FAIL: $*"
-	exit 1
-}
-# eventually CMD...: CMD succeeds within 5 s.
-eventually() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# has_line FILE REGEX [SKIP]: FILE, past its first SKIP lines, has a line
-# matching REGEX.
-has_line() { tail -n +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -q -- "$2"; }
-wait_for() { eventually has_line "$@"; }
+. "$(dirname "$0")/netns_lib.sh"
 
 # The topology.
 for ns in "$h1" "$sn1" "$h2" "$h3"; do
@@ -131,17 +107,6 @@ start h2 "$h2" --role host --peer "$h2_peer" --sn 10.0.2.2
 start h3 "$h3" --role host --peer "$h3_peer" --sn 10.0.3.2
 
 # The apps, their stdin a FIFO the test writes commands to.
-app() { # NAME NODE NS ARGS...
-	local name=$1 node=$2 ns=$3
-	shift 3
-	mkfifo "$dir/$name.in"
-	pretty app "$name" on "$node": chat "$@"
-	ip netns exec "$ns" env ILP_TRANSPORT=unix ILP_APP_SOCKET="$dir/$node/run/app.sock" \
-		"$tool" chat "$@" <"$dir/$name.in" >"$dir/$name.out" 2>&1 &
-	pids+=($!)
-	exec {fd}>"$dir/$name.in"
-	eval "${name}_fd=$fd"
-}
 app server h2 "$h2" --bind 8 --echo
 wait_for "$dir/server.out" "^bound 8/0$" || fail "h2's app not bound"
 app client h1 "$h1" --bind 8/77 --connect 8/77@10.0.2.1
