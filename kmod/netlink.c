@@ -496,7 +496,7 @@ static int ilp_nl_key_first_spi(struct nlattr **tb, struct netlink_ext_ack *exta
 		return 1;
 	if (!tb[ILP_KEY_A_MASTER]) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[ILP_KEY_A_NEXT_SPI],
-				    "a generated key's SPIs start at 1: a next SPI goes with an imported key");
+				    "a generated key numbers its SPIs itself: a next SPI goes with an imported key");
 		return -EINVAL;
 	}
 	if (nla_get_u32(tb[ILP_KEY_A_NEXT_SPI]) > 0x7fffffff) {

@@ -8,9 +8,13 @@
  *
  * A nonce (SPI and IV) is never used twice under one key.  The IVs of an
  * SA count up per CPU (tx.c) and never wrap; a re-install of the peer's
- * current SPI keeps its counters; any other SPI installed for the peer
- * before, in the instance's life, is refused, as its counters are gone.
+ * current SPI keeps its counters; any other SA (SPI and key) installed for
+ * the peer before, in the instance's life, is refused, as its counters
+ * are gone.  The same SPI under another key is another SA: a receiver
+ * re-created (a reboot, the module reloaded, another datapath) numbers
+ * its SPIs from 1 again, under keys never used.
  */
+#include <crypto/sha2.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -22,12 +26,18 @@ module_param(test_iv_left, ulong, 0644);
 MODULE_PARM_DESC(test_iv_left,
 		 "For tests only: the IVs each CPU has left on a newly installed transmit SA (0: all)");
 
-/* What ilp_instance->tx_spis holds: one (peer, SPI) ever installed. */
+#define ILP_TX_KEY_ID_LEN	16
+
+/*
+ * What ilp_instance->tx_spis holds: one SA ever installed, (peer, SPI)
+ * and the SA key's ID, the first 16 bytes of its SHA-256 (never the key).
+ */
 struct ilp_tx_spi {
 	struct rhash_head node;
 	struct {
 		struct ilp_peer_key peer;
 		u32 spi;
+		u8 key_id[ILP_TX_KEY_ID_LEN];
 	} key;
 };
 
@@ -182,9 +192,10 @@ static u64 __percpu *ilp_tx_iv_new(u64 iv_max)
  * The IV is the CPU number in the top order_base_2(nr_cpu_ids) bits (at
  * least 1) and a per-CPU counter in the rest.  Re-installing the peer's
  * current SPI (say with another key or version, or the same again) hands
- * the counters on; an SPI installed for the peer before and replaced
- * since is refused (EKEYREJECTED): its counters are gone, and counting again
- * from 1 would repeat nonces under its key.  Called with cfg_lock held.
+ * the counters on; an SA (the same SPI and key) installed for the peer
+ * before and replaced since is refused (EKEYREJECTED): its counters are
+ * gone, and counting again from 1 would repeat nonces under its key.  The
+ * same SPI with another key is a new SA.  Called with cfg_lock held.
  *
  * Return: 0 or a negative errno.
  */
@@ -192,11 +203,12 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 		    u32 spi, u8 version, const u8 *sa_key,
 		    struct netlink_ext_ack *extack)
 {
+	u8 digest[SHA256_DIGEST_SIZE];
 	struct ilp_tx_spi *used = NULL;
 	struct ilp_tx_sa *tx, *old;
 	struct ilp_tx_spi lookup;
 	struct ilp_peer *p;
-	bool same;
+	bool same, known;
 	int err;
 
 	ilp_assert_cfg_locked(inst);
@@ -209,16 +221,23 @@ int ilp_peer_set_tx(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	old = rcu_dereference_protected(p->tx,
 					lockdep_is_held(&ilp_pernet(inst->net)->cfg_lock));
 	same = old && old->spi == spi;
-	if (!same) {
-		memset(&lookup.key, 0, sizeof(lookup.key));
-		lookup.key.peer = *key;
-		lookup.key.spi = spi;
-		if (rhashtable_lookup_fast(&inst->tx_spis, &lookup.key,
-					   ilp_tx_spi_params)) {
-			NL_SET_ERR_MSG(extack,
-				       "this SPI was installed for the peer before: its IVs would repeat; get a new SA from the peer");
-			return -EKEYREJECTED;
-		}
+	memset(&lookup.key, 0, sizeof(lookup.key));
+	lookup.key.peer = *key;
+	lookup.key.spi = spi;
+	sha256(sa_key, version ? 32 : 16, digest);
+	memcpy(lookup.key.key_id, digest, ILP_TX_KEY_ID_LEN);
+	known = rhashtable_lookup_fast(&inst->tx_spis, &lookup.key,
+				       ilp_tx_spi_params);
+	if (known && !same) {
+		NL_SET_ERR_MSG(extack,
+			       "this SA (SPI and key) was installed for the peer before: its IVs would repeat; get a new SA from the peer");
+		return -EKEYREJECTED;
+	}
+	/*
+	 * Remembered also when it keeps the current SPI's counters with
+	 * another key: once replaced, that SA must not come back either.
+	 */
+	if (!known) {
 		if (atomic_read(&inst->tx_spis.nelems) >= ILP_MAX_TX_SAS_INSTALLED) {
 			NL_SET_ERR_MSG(extack,
 				       "too many transmit SAs in this instance's life (ILP_MAX_TX_SAS_INSTALLED)");

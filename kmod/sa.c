@@ -138,12 +138,16 @@ void ilp_sa_destroy(struct ilp_instance *inst)
  * The SAs derived from the slot's previous key stop working: their keys
  * came from it.  No SPI is ever allocated twice under one key, so that
  * no two senders share a (key, nonce): a generated key (the default) was
- * never used before and leaves the kernel with the instance, so its
- * numbering from 1 is fresh; an imported key may have been used before,
+ * never used before and leaves the kernel with the instance, so any
+ * numbering is fresh for it; an imported key may have been used before,
  * so its numbering resumes at @first_spi, which whoever holds the key
- * keeps from ILP_CMD_KEY_GET (ILP_KEY_A_NEXT_SPI).  The key itself is
- * never logged nor kept outside the KDF's transform.  Called with
- * cfg_lock held.
+ * keeps from ILP_CMD_KEY_GET (ILP_KEY_A_NEXT_SPI).  A generated key goes
+ * on with the slot's numbering rather than from 1 again: no SPI comes
+ * back in the instance's life (until the 2^31 - 1 numbers are spent), so
+ * that withdrawing a superseded SA by its SPI (ILP_CMD_SA_DEL, say a
+ * grace period after a rotation) cannot remove a newer one of the same
+ * number under the slot's next key.  The key itself is never logged nor
+ * kept outside the KDF's transform.  Called with cfg_lock held.
  */
 int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
 		u32 first_spi, bool make_active, struct netlink_ext_ack *extack)
@@ -168,6 +172,9 @@ int ilp_key_set(struct ilp_instance *inst, unsigned int slot, const u8 *key,
 		NL_SET_ERR_MSG(extack, "cannot set up AES-256-CMAC for the master key");
 		return PTR_ERR(m);
 	}
+	if (!key && inst->next_spi[slot] > first_spi &&
+	    inst->next_spi[slot] <= 0x7fffffff)
+		first_spi = inst->next_spi[slot];
 	WRITE_ONCE(inst->key_present[slot], false);
 	ilp_rx_sas_remove(inst, slot);
 	ilp_psp_master_free(inst->master[slot]);

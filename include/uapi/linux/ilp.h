@@ -213,8 +213,9 @@ enum ilp_cmd {
 	/*
 	 * ILP_CMD_PEER_SET - replace a peer's transmit SA; packets in
 	 * flight under the old one are not lost.  The same SPI again keeps
-	 * its IV counters; another SPI installed for the peer before is
-	 * refused (EKEYREJECTED, see ILP_MAX_TX_SAS_INSTALLED).  Admin.
+	 * its IV counters; another SA (SPI and key) installed for the peer
+	 * before is refused (EKEYREJECTED, see ILP_MAX_TX_SAS_INSTALLED).
+	 * Admin.
 	 */
 	ILP_CMD_PEER_SET,
 	/*
@@ -533,11 +534,14 @@ enum ilp_cache_attr {
 #define ILP_AUTH_FAIL_BURST		100
 
 /*
- * An instance remembers each (peer, SPI) it has installed as a transmit
- * SA, for its whole life, and refuses to install one again (EKEYREJECTED) unless
- * it is the peer's current SA, whose IV counters then carry on: a nonce
- * is never used twice.  At most this many in an instance's life (then
- * ENOSPC: the instance must be re-created, and its peers asked for new SAs).
+ * An instance remembers each (peer, SPI, key) it has installed as a
+ * transmit SA, for its whole life (the key by a hash of it, never the key
+ * itself), and refuses to install one again (EKEYREJECTED) unless it is
+ * the peer's current SPI, whose IV counters then carry on: a nonce is
+ * never used twice under one key.  The same SPI under another key (a
+ * receiver re-created numbers its SPIs from 1 again) is a new SA.  At
+ * most this many in an instance's life (then ENOSPC: the instance must be
+ * re-created, and its peers asked for new SAs).
  */
 #define ILP_MAX_TX_SAS_INSTALLED	(1U << 20)
 
