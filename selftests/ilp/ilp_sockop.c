@@ -13,11 +13,12 @@
  *	connection, and each packet's payload on stderr with -v.
  *	nodrain: sleep MS before reading anything (fills the buffer).
  *   ilp_sockop send SERVICE CONN HOST COUNT [sn SN] [md TYPE=TEXT]
- *	[sndbuf N] [size N] [persist 1]: send COUNT datagrams "msg I"
- *	(padded to size) to (SERVICE, CONN) at HOST; print "sent N" and the
- *	blocking count ("blocked N": sends that had to wait for buffer
- *	space).  persist: a failed send is counted ("failed N") and the next
- *	one tried, for senders that run across instance changes.
+ *	[sndbuf N] [size N] [persist 1] [gap MS]: send COUNT datagrams
+ *	"msg I" (padded to size) to (SERVICE, CONN) at HOST; print "sent N"
+ *	and the blocking count ("blocked N": sends that had to wait for
+ *	buffer space).  persist: a failed send is counted ("failed N") and
+ *	the next one tried, for senders that run across instance changes.
+ *	gap: wait MS between two sends, for a steady stream over seconds.
  *   ilp_sockop roundtrip SERVICE HOST [sn SN] [md TYPE=TEXT]
  *	connect, send "ping" with metadata, wait 5 s for the reply; print
  *	"reply PAYLOAD from SERVICE/myconn host H sn S md TYPES" so the test
@@ -334,7 +335,7 @@ static int do_send(int argc, char **argv)
 	uint8_t md[2048];
 	size_t md_len = 0, size = 0;
 	long count = atol(argv[3]), i, sent = 0, blocked = 0, failed = 0;
-	int persist = 0;
+	int persist = 0, gap = 0;
 	struct sockaddr_ilp a;
 	char buf[70000];
 	int fd = sock(), k;
@@ -350,6 +351,8 @@ static int do_send(int argc, char **argv)
 			size = v;
 		else if (!strcmp(argv[k], "persist"))
 			persist = v;
+		else if (!strcmp(argv[k], "gap"))
+			gap = v;
 		else if (!strcmp(argv[k], "sndbuf") &&
 			 setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
 			die("SO_SNDBUF");
@@ -359,6 +362,8 @@ static int do_send(int argc, char **argv)
 		int n = snprintf(buf, sizeof(buf), "msg %ld", i);
 		ssize_t r;
 
+		if (i && gap)
+			usleep(gap * 1000);
 		if ((size_t)n < size) {
 			memset(buf + n, '.', size - n);
 			n = size;
