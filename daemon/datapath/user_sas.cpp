@@ -155,11 +155,22 @@ ilp::psp::MasterKey RxSaTable::random_key()
 	return key;
 }
 
+// A generated key numbers on from its slot's previous key, as the
+// kernel's does: no SPI number comes back while ilpd runs, so that
+// withdrawing a superseded SA by its SPI cannot hit a newer one.
+std::uint32_t RxSaTable::slot_next_spi(unsigned slot) const
+{
+	if (!keys_[slot])
+		return 1;
+	auto it = kept_.find(fingerprint_[slot]);
+	return it == kept_.end() ? 1 : it->second.next_spi;
+}
+
 void RxSaTable::generate(unsigned slot, bool make_active)
 {
 	auto key = random_key();
 	std::lock_guard lock(mu_);
-	install(slot, key, true);
+	install(slot, key, true, slot_next_spi(slot));
 	generated_[slot] = true;
 	if (make_active || !keys_[active_])
 		active_ = slot;
@@ -172,7 +183,7 @@ void RxSaTable::rotate_generated()
 	auto key = random_key();
 	std::lock_guard lock(mu_);
 	unsigned slot = keys_[active_] ? 1 - active_ : active_;
-	install(slot, key, true);
+	install(slot, key, true, slot_next_spi(slot));
 	generated_[slot] = true;
 	active_ = slot;
 	save();

@@ -128,6 +128,7 @@ private:
 	void install(unsigned slot, const ilp::psp::MasterKey &key, bool tracked,
 		     std::uint32_t first_spi = 1);
 	static ilp::psp::MasterKey random_key();
+	std::uint32_t slot_next_spi(unsigned slot) const;
 	void publish();
 	void save();
 	void load();

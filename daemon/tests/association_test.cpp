@@ -219,6 +219,16 @@ public:
 		p.as.retire_due(Clock::now() + 2h, 1h);
 		CPPUNIT_ASSERT(!has_rx_sa(*p.s.dp, old_in));
 		CPPUNIT_ASSERT(has_rx_sa(*p.s.dp, new_in));
+		// A second rotation puts a new key in the first slot again: its
+		// SPIs number on, so that no SPI comes back (a late withdrawal
+		// by SPI must not hit a newer SA).
+		p.s.plane->rotate_master_key();
+		pump(p.as, p.as.rekey(Clock::now()), p.ah);
+		auto third = p.as.info().spi_in;
+		CPPUNIT_ASSERT_EQUAL(old_in >> 31, third >> 31);
+		CPPUNIT_ASSERT(third != old_in);
+		p.h.send(p.s, "under the third SA");
+		CPPUNIT_ASSERT(p.s.inbox.wait_for("under the third SA"));
 	}
 
 	void rekey__asked_while_an_offer_is_in_flight_waits_for_its_ack()
