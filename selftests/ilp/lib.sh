@@ -45,6 +45,12 @@ tap_result() { # STATUS DESCRIPTION
 	fi
 }
 
+# A check that cannot run on this kernel: TAP's "ok N DESC # SKIP WHY".
+tap_skip() { # DESCRIPTION WHY
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n $1 # SKIP $2"
+}
+
 # The checks run CMD in this shell (not a subshell), so that a CMD which
 # sets variables or starts helpers keeps them.
 

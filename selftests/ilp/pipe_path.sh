@@ -55,20 +55,28 @@ decide() {
 	wait $pid
 }
 
-# 1. DSCP EF and CE from h1 reach h2 in the outer header of sn1's copy.
-inns "$h2" tc qdisc add dev sn1 clsact
-inns "$h2" tc filter add dev sn1 ingress protocol ip u32 \
-	match ip protocol 17 0xff match ip tos 0xbb 0xff action pass
+# 1. DSCP EF and CE from h1 reach h2 in the outer header of sn1's copy,
+#    counted by a u32 filter on h2 (a kernel without clsact or u32, as the
+#    debug kernel's trimmed configuration, skips the count).
+counting=1
+inns "$h2" tc qdisc add dev sn1 clsact 2>/dev/null &&
+	inns "$h2" tc filter add dev sn1 ingress protocol ip u32 \
+		match ip protocol 17 0xff match ip tos 0xbb 0xff action pass 2>/dev/null ||
+	counting=0
 ce_at_h2() { inns "$h2" tc -s filter show dev sn1 ingress | awk '/Sent/ { print $4; exit }'; }
 check "a decision for connection 1: forward to h2" decide 1 10.0.2.1
 check "h1 sends 20 packets marked DSCP EF + CE" send --conn 1 --count 20 --tos 0xbb
 hits_at_least() { test "$(stat 'd["cache"]["hit"]')" -ge "$1"; }
 busywait 5000 hits_at_least 20
-# sn1 counts a hit before its copy is on the wire: on a slow (debug)
-# kernel the last ones may still be on their way to h2.
-ce_at_h2_is() { test "$(ce_at_h2)" = "$1"; }
-busywait 5000 ce_at_h2_is 20
-check_eq "h2 saw all 20 forwarded packets with DSCP EF + CE" 20 "$(ce_at_h2)"
+if [ $counting = 1 ]; then
+	# sn1 counts a hit before its copy is on the wire: on a slow
+	# kernel the last ones may still be on their way to h2.
+	ce_at_h2_is() { test "$(ce_at_h2)" = "$1"; }
+	busywait 5000 ce_at_h2_is 20
+	check_eq "h2 saw all 20 forwarded packets with DSCP EF + CE" 20 "$(ce_at_h2)"
+else
+	tap_skip "h2 saw all 20 forwarded packets with DSCP EF + CE" "no clsact/u32 in this kernel"
+fi
 
 # 2. Path MTU: 1300-byte payloads fit sn1's links, not r's link to h3.
 in_err0=$(icmp_in_errors)
