@@ -103,6 +103,11 @@ check_match "upper handled both" '^2$' \
 #    in use stays.
 check "relay decisions from now on idle out after 1 s" \
 	dctl service config relay idle-timeout-ms=1000
+# Connection 42 used again now: on a slow (debug) kernel the checks
+# above can take longer than its entry's 30 s.
+recv_on "$h2" 42 1 "$tmp/h2w.out"
+check "h1 uses connection 42 again" send_from "$h1" 42 10.0.2.1 1
+wait $rx
 entries=$(sn1_stat 'd["cache"]["entries"]')
 recv_on "$h2" 50 1 "$tmp/h2b.out"
 check "h1 opens connection 50" send_from "$h1" 50 10.0.2.1 1
