@@ -47,6 +47,24 @@ bool names_port(const std::string &text)
 	return text.find(':') != std::string::npos && text.find(':') == text.rfind(':');
 }
 
+// The "edomain NAME" after a line's first word (the only pair these lines
+// take); "" when there is none.  @fail throws with the reason.
+template <typename Fail>
+std::string edomain_of(const std::vector<std::string> &words, Fail &fail)
+{
+	std::string edomain;
+	for (std::size_t i = 1; i < words.size(); i += 2) {
+		if (i + 1 >= words.size())
+			fail("'" + words[i] + "' needs a value");
+		if (words[i] != "edomain")
+			fail("unknown word '" + words[i] + "'");
+		if (!valid_edomain(words[i + 1]))
+			fail("bad edomain name '" + words[i + 1] + "'");
+		edomain = words[i + 1];
+	}
+	return edomain;
+}
+
 RemoteConfig parse_remote(const std::string &text, std::uint16_t default_port,
 			  const std::string &where, const std::string &key)
 {
@@ -66,15 +84,7 @@ RemoteConfig parse_remote(const std::string &text, std::uint16_t default_port,
 	}
 	if (!names_port(words[0]))
 		r.control.port = default_port;
-	for (std::size_t i = 1; i < words.size(); i += 2) {
-		if (i + 1 >= words.size())
-			fail("'" + words[i] + "' needs a value");
-		if (words[i] != "edomain")
-			fail("unknown word '" + words[i] + "'");
-		if (!valid_edomain(words[i + 1]))
-			fail("bad edomain name '" + words[i + 1] + "'");
-		r.edomain = words[i + 1];
-	}
+	r.edomain = edomain_of(words, fail);
 	if (r.edomain.empty())
 		fail("the edomain whose CA signs its certificate is required");
 	return r;
@@ -124,15 +134,7 @@ DomainConfig parse_first_hop_domain(const std::string &text, const std::string &
 		d.domain.pop_back();
 	for (auto &c : d.domain)
 		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-	for (std::size_t i = 1; i < words.size(); i += 2) {
-		if (i + 1 >= words.size())
-			fail("'" + words[i] + "' needs a value");
-		if (words[i] != "edomain")
-			fail("unknown word '" + words[i] + "'");
-		if (!valid_edomain(words[i + 1]))
-			fail("bad edomain name '" + words[i + 1] + "'");
-		d.edomain = words[i + 1];
-	}
+	d.edomain = edomain_of(words, fail);
 	// DNS is not what says whom to trust: a forged record can point at
 	// an SN, never make ilpd accept its certificate.
 	if (d.edomain.empty())

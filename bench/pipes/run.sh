@@ -89,7 +89,11 @@ done
 
 dir=$(mktemp -d)
 state=$dir/hub-state
-[ -z "$state_parent" ] || state=$(mktemp -d "$state_parent/ilp-pipes.XXXXXX")
+# -s: the hub's state directory on another filesystem (tmpfs, to take
+# the disk out of the figures); by default it stays in the run's own.
+if [ -n "$state_parent" ]; then
+	state=$(mktemp -d "$state_parent/ilp-pipes.XXXXXX")
+fi
 mkdir -p "$state"
 hpid= speers=
 stop() { # PID: SIGTERM, and wait for it
