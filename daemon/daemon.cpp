@@ -87,6 +87,10 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	for (const auto &s : services_->list())
 		log::info("service ", s.name, " (", s.id, ") loaded from ", s.path.string());
 
+	auto app_log = [](const std::string &msg) { log::warn("app socket: ", msg); };
+	auto app_control = [this](AppControl r, AppServer::ControlDone done) {
+		this->app_control(std::move(r), std::move(done));
+	};
 	if (auto *user = dynamic_cast<UserDatapath *>(dp_.get())) {
 		apps_ = std::make_unique<AppServer>(
 		    app_socket_path(opts_.run_dir),
@@ -96,8 +100,11 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 			   std::span<const std::uint8_t> payload) {
 			    user->send_from_host(dst, sn, service, conn, md, payload);
 		    },
-		    [](const std::string &msg) { log::warn("app socket: ", msg); });
+		    app_log, app_control);
 		user->set_local_delivery(apps_.get());
+	} else {
+		apps_ = std::make_unique<AppServer>(app_socket_path(opts_.run_dir),
+						    AppServer::Sender{}, app_log, app_control);
 	}
 
 	dp_->start([this](std::vector<Miss> &batch) {
@@ -117,7 +124,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
-		associations_.reset();
+		stop_associations();
 		revalidator_.reset();
 		dp_->stop();
 		throw;
@@ -127,7 +134,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
-	associations_.reset();
+	stop_associations();
 	revalidator_.reset();
 	if (dp_)
 		dp_->stop();
@@ -151,9 +158,9 @@ json Daemon::apps_json() const
 		return nullptr;
 	auto a = apps_->stats();
 	return {
-	    {"socket", apps_->path().string()}, {"clients", a.clients}, {"bindings", a.bindings},
-	    {"delivered", a.delivered},         {"dropped", a.dropped}, {"sent", a.sent},
-	    {"send_errors", a.send_errors}};
+	    {"socket", apps_->path().string()}, {"clients", a.clients},  {"bindings", a.bindings},
+	    {"delivered", a.delivered},         {"dropped", a.dropped},  {"sent", a.sent},
+	    {"send_errors", a.send_errors},     {"controls", a.controls}};
 }
 
 json Daemon::status() const
@@ -188,12 +195,47 @@ void Daemon::start_associations()
 	if (!opts_.control.enabled())
 		return;
 	std::uint16_t port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
-	associations_ = std::make_unique<AssociationManager>(
+	auto m = std::make_unique<AssociationManager>(
 	    *sa_plane_, opts_.control, opts_.role_sn, port,
 	    [this](std::uint32_t service, const std::optional<ilp::Endpoint> &from,
 		   std::vector<std::uint8_t> request, ControlAnswer done) {
 		    services_->control(service, from, std::move(request), std::move(done));
 	    });
+	std::lock_guard lock(associations_mu_);
+	associations_ = std::move(m);
+}
+
+void Daemon::stop_associations()
+{
+	std::unique_ptr<AssociationManager> m;
+	{
+		std::lock_guard lock(associations_mu_);
+		m = std::move(associations_);
+	}
+	m.reset();
+}
+
+// As "ilpctl service control" does: this node's own module with
+// local, or when there is no control channel and no SN is named; else the
+// SN's, over the channel.
+void Daemon::app_control(AppControl r, AppServer::ControlDone done)
+{
+	std::unique_lock lock(associations_mu_);
+	if (r.local || (!associations_ && !r.sn)) {
+		lock.unlock();
+		services_->control(r.service, std::nullopt, std::move(r.request),
+				   [done](int status, std::vector<std::uint8_t> body) {
+					   done(0, status, std::move(body));
+				   });
+		return;
+	}
+	if (!associations_) {
+		lock.unlock();
+		return done(ENOTCONN, 0, {});
+	}
+	associations_->control_async(
+	    r.sn, r.service, std::move(r.request),
+	    [done](ControlOutcome o) { done(o.error, o.reply.status, std::move(o.reply.body)); });
 }
 
 ControlHandlers Daemon::handlers()

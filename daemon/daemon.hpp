@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "apps/app_server.hpp"
@@ -41,14 +42,18 @@ private:
 	nlohmann::json cache_json() const;
 	ControlHandlers handlers();
 	void start_associations();
+	void stop_associations();
+	// An app's CONTROL (AppServer::Controller).
+	void app_control(AppControl request, AppServer::ControlDone done);
 
 	Options opts_;
 	std::string kind_;
 	std::chrono::steady_clock::time_point started_;
 	std::atomic<std::uint64_t> upcalls_{0};
 	std::unique_ptr<Datapath> dp_;
-	// The userspace datapath's app socket; none on the kernel's, where
-	// apps have AF_ILP.  Stopped after the datapath, which calls it.
+	// The app socket: on the userspace datapath, apps' sockets and their
+	// service control; on the kernel's, where apps have AF_ILP, service
+	// control only.  Stopped after the datapath, which calls it.
 	std::unique_ptr<AppServer> apps_;
 	std::unique_ptr<ServiceRegistry> services_;
 	std::unique_ptr<Revalidator> revalidator_;
@@ -56,6 +61,9 @@ private:
 	// datapath's SaPlane; none without a control channel configured.
 	std::unique_ptr<SaPlane> sa_plane_;
 	std::unique_ptr<AssociationManager> associations_;
+	// Held by apps' service control while it reads associations_, and
+	// by the daemon while it sets or resets it.
+	std::mutex associations_mu_;
 	std::unique_ptr<ControlServer> control_;
 };
 

@@ -96,15 +96,21 @@ sockaddr_ilp sender(const Miss &packet, const ilpw_hdr &hdr)
 	return a.to_sockaddr(0);
 }
 
-void reply(int fd, int error, const sockaddr_ilp &bound)
+void reply(int fd, int error, const sockaddr_ilp &bound, int status = 0,
+	   std::span<const std::uint8_t> body = {})
 {
 	app::MsgHeader h;
 	h.type = app::MsgType::Reply;
 	h.error = error;
+	h.status = status;
 	h.addr = bound;
 	h.addr.silp_family = 0;
+	iovec iov[2] = {{&h, sizeof(h)}, {const_cast<std::uint8_t *>(body.data()), body.size()}};
+	msghdr msg{};
+	msg.msg_iov = iov;
+	msg.msg_iovlen = body.empty() ? 1 : 2;
 	// A client gone by now is noticed by the next poll().
-	(void)::send(fd, &h, sizeof(h), MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 } // namespace
@@ -115,10 +121,19 @@ struct AppServer::Client {
 	bool may_bind_reserved = false;
 	bool bound = false;
 	Key key{0, 0};
+	// A CONTROL in flight: the server reads no more of this app's
+	// requests until its answer is written (by the Controller's thread).
+	std::atomic<bool> waiting{false};
 };
 
-AppServer::AppServer(std::filesystem::path path, Sender send, Log log)
-    : path_(std::move(path)), send_(std::move(send)), log_(std::move(log))
+struct AppServer::Answered {
+	udp::Fd wake; // an eventfd: readable when some app was answered
+	std::atomic<std::uint64_t> count{0};
+};
+
+AppServer::AppServer(std::filesystem::path path, Sender send, Log log, Controller control)
+    : path_(std::move(path)), send_(std::move(send)), log_(std::move(log)),
+      control_(std::move(control)), answered_(std::make_shared<Answered>())
 {
 	std::error_code ec;
 	if (path_.has_parent_path())
@@ -152,7 +167,8 @@ AppServer::AppServer(std::filesystem::path path, Sender send, Log log)
 		throw ilp::Error(err, "the app socket " + p + ": " + std::strerror(err));
 	}
 	stop_ = udp::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-	if (!stop_) {
+	answered_->wake = udp::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	if (!stop_ || !answered_->wake) {
 		int err = errno;
 		::unlink(p.c_str());
 		throw ilp::Error(err, "eventfd: " + std::string(std::strerror(err)));
@@ -186,6 +202,7 @@ AppStats AppServer::stats() const
 	s.dropped = dropped_.load();
 	s.sent = sent_.load();
 	s.send_errors = send_errors_.load();
+	s.controls = answered_->count.load();
 	return s;
 }
 
@@ -238,12 +255,19 @@ void AppServer::deliver(const Miss &packet)
 void AppServer::run()
 {
 	std::vector<pollfd> fds;
+	std::vector<std::shared_ptr<Client>> polled;
 	for (;;) {
 		fds.clear();
+		polled.clear();
 		fds.push_back({stop_.get(), POLLIN, 0});
 		fds.push_back({listen_.get(), POLLIN, 0});
-		for (const auto &c : clients_)
+		fds.push_back({answered_->wake.get(), POLLIN, 0});
+		for (const auto &c : clients_) {
+			if (c->waiting.load(std::memory_order_acquire))
+				continue;
 			fds.push_back({c->ctl.get(), POLLIN, 0});
+			polled.push_back(c);
+		}
 		if (::poll(fds.data(), fds.size(), -1) < 0) {
 			if (errno == EINTR || errno == ENOMEM)
 				continue;
@@ -255,13 +279,17 @@ void AppServer::run()
 			return;
 		if (fds[1].revents)
 			accept_clients();
-		// clients_ only grew since fds was filled: index by position.
+		if (fds[2].revents) {
+			// Only the wakeup: the loop polls the answered apps again.
+			std::uint64_t n;
+			(void)::read(answered_->wake.get(), &n, sizeof(n));
+		}
 		std::vector<std::shared_ptr<Client>> gone;
-		for (std::size_t i = 2; i < fds.size(); i++) {
+		for (std::size_t i = 3; i < fds.size(); i++) {
 			if (!fds[i].revents)
 				continue;
-			auto &c = clients_[i - 2];
-			if (!serve(*c))
+			auto &c = polled[i - 3];
+			if (!serve(c))
 				gone.push_back(c);
 		}
 		for (const auto &c : gone)
@@ -314,8 +342,9 @@ void AppServer::drop_client(const std::shared_ptr<Client> &c)
 	// last reference.
 }
 
-bool AppServer::serve(Client &c)
+bool AppServer::serve(const std::shared_ptr<Client> &cp)
 {
+	Client &c = *cp;
 	if (buf_.empty())
 		buf_.resize(app::max_message);
 	iovec iov{buf_.data(), buf_.size()};
@@ -352,7 +381,19 @@ bool AppServer::serve(Client &c)
 		reply(c.ctl.get(), EMSGSIZE, {});
 		return true;
 	}
-	int err = handle(c, std::span(buf_).first(static_cast<std::size_t>(n)), passed);
+	auto whole = std::span(buf_).first(static_cast<std::size_t>(n));
+	app::MsgHeader h;
+	if (whole.size() >= sizeof(h)) {
+		std::memcpy(&h, whole.data(), sizeof(h));
+		if (h.version == app::protocol_version && h.type == app::MsgType::Control) {
+			int err = 0;
+			if (start_control(cp, h, whole.subspan(sizeof(h)), err))
+				return true; // answered later
+			reply(c.ctl.get(), err, h.addr);
+			return true;
+		}
+	}
+	int err = handle(c, whole, passed);
 	sockaddr_ilp bound{};
 	if (c.bound) {
 		bound.silp_service = c.key.first;
@@ -370,6 +411,9 @@ int AppServer::handle(Client &c, std::span<const std::byte> msg, udp::Fd &passed
 	std::memcpy(&h, msg.data(), sizeof(h));
 	if (h.version != app::protocol_version || h.md_len > msg.size() - sizeof(h))
 		return EPROTO;
+	if (!send_ && (h.type == app::MsgType::Hello || h.type == app::MsgType::Bind ||
+		       h.type == app::MsgType::Connect || h.type == app::MsgType::Send))
+		return EOPNOTSUPP; // a kernel node: apps have AF_ILP
 	if (h.type == app::MsgType::Hello) {
 		if (c.data || !passed)
 			return EPROTO;
@@ -436,6 +480,55 @@ int AppServer::handle(Client &c, std::span<const std::byte> msg, udp::Fd &passed
 			log_(std::string("an app's send: ") + e.what());
 		return EIO;
 	}
+}
+
+bool AppServer::start_control(const std::shared_ptr<Client> &c, const app::MsgHeader &h,
+			      std::span<const std::byte> payload, int &err)
+{
+	const sockaddr_ilp &a = h.addr;
+	err = 0;
+	if (!control_)
+		err = EOPNOTSUPP;
+	else if (h.md_len || (h.flags & ~app::control_local))
+		err = EINVAL;
+	else if (!valid_service(a.silp_service))
+		err = EINVAL;
+	else if (!valid_family(a.silp_sn.family, true))
+		err = EAFNOSUPPORT;
+	else if (payload.size() > app::max_control_request)
+		err = EMSGSIZE;
+	if (err)
+		return false;
+	AppControl req;
+	req.service = a.silp_service;
+	req.local = h.flags & app::control_local;
+	if (a.silp_sn.family) {
+		sockaddr_ilp only_sn{};
+		only_sn.silp_sn = a.silp_sn;
+		req.sn = ilp::Address::from_sockaddr(only_sn).sn;
+	}
+	auto p = reinterpret_cast<const std::uint8_t *>(payload.data());
+	req.request.assign(p, p + payload.size());
+
+	c->waiting.store(true, std::memory_order_release);
+	std::weak_ptr<Client> weak = c;
+	std::weak_ptr<Answered> wake = answered_;
+	sockaddr_ilp to{};
+	to.silp_service = a.silp_service;
+	to.silp_sn = a.silp_sn;
+	control_(std::move(req),
+		 [weak, wake, to](int error, int status, std::vector<std::uint8_t> body) {
+			 auto w = wake.lock();
+			 auto client = weak.lock();
+			 if (!w || !client)
+				 return; // the server or the app went first
+			 reply(client->ctl.get(), error, to, status, body);
+			 w->count++;
+			 client->waiting.store(false, std::memory_order_release);
+			 std::uint64_t one = 1;
+			 (void)::write(w->wake.get(), &one, sizeof(one));
+		 });
+	return true;
 }
 
 int AppServer::bind(Client &c, std::uint32_t service, std::uint64_t conn)

@@ -130,6 +130,22 @@ double seconds_since(Clock::time_point t, Clock::time_point now)
 
 } // namespace
 
+// A control request this node sent, until its answer, its timeout or
+// its channel's end, whichever comes first, calls @done.
+struct PendingControl {
+	explicit PendingControl(asio::io_context &io, ControlDone d) : done(std::move(d)), timer(io)
+	{
+	}
+	void finish(ControlOutcome o)
+	{
+		timer.cancel();
+		if (auto d = std::exchange(done, nullptr))
+			d(std::move(o));
+	}
+	ControlDone done;
+	asio::steady_timer timer;
+};
+
 // One peer: a remote ilpd dials (from the configuration or ilpctl), or
 // one that dialed in.  It outlives its channels: what a broken channel's
 // association gave out is retired by the next one.
@@ -152,7 +168,7 @@ struct Link {
 	bool withdrawn = false;
 	// Service control: requests this node sent on the channel, by ID,
 	// and those the peer sent that a module is answering.
-	std::map<std::uint32_t, std::shared_ptr<std::promise<ControlReply>>> asked;
+	std::map<std::uint32_t, std::shared_ptr<PendingControl>> asked;
 	std::uint32_t next_request = 1;
 	unsigned answering = 0;
 };
@@ -411,16 +427,27 @@ struct AssociationManager::Impl {
 				answer(*l, c, std::move(*r));
 			} else if (auto *rep = std::get_if<ctl::SvcReply>(&m)) {
 				auto it = l->asked.find(rep->request_id);
+				// One that timed out: its answer has nobody to go to.
+				if (it == l->asked.end() && rep->request_id &&
+				    rep->request_id < l->next_request) {
+					log::debug("control channel ", name_of(*l),
+						   ": a late SVC_REPLY to request ",
+						   rep->request_id, " dropped");
+					return;
+				}
 				if (it == l->asked.end())
 					throw ctl::ProtocolError(
 					    ctl::ErrorCode::Unexpected,
 					    "SVC_REPLY to request " +
 						std::to_string(rep->request_id) +
 						", not one in flight");
-				it->second->set_value(
-				    {rep->status, std::vector<std::uint8_t>(rep->payload.begin(),
-									    rep->payload.end())});
+				auto pending = std::move(it->second);
 				l->asked.erase(it);
+				pending->finish(
+				    {0,
+				     {},
+				     {rep->status, std::vector<std::uint8_t>(rep->payload.begin(),
+									     rep->payload.end())}});
 			} else {
 				bool was_up = l->assoc->up();
 				out = l->assoc->on_message(m, now);
@@ -475,10 +502,11 @@ struct AssociationManager::Impl {
 			 });
 	}
 
-	// Sends @request to the module of @service on @sn's node: the future
-	// of its answer.
-	std::future<ControlReply> ask(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
-				      std::vector<std::uint8_t> request)
+	// Sends @request to the module of @service on @sn's node; @done gets
+	// its answer, or the reason there is none.
+	void ask(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
+		 std::vector<std::uint8_t> request, ControlDone done,
+		 std::chrono::milliseconds timeout)
 	{
 		Link *l = nullptr;
 		if (sn) {
@@ -491,22 +519,42 @@ struct AssociationManager::Impl {
 				}
 		}
 		if (!l || !l->assoc || !l->assoc->up() || !l->channel)
-			throw ilp::Error(ENOTCONN,
-					 sn ? "no association up with " + sn->to_string()
-					    : std::string("no first-hop SN is associated"));
+			return done({ENOTCONN,
+				     sn ? "no association up with " + sn->to_string()
+					: std::string("no first-hop SN is associated"),
+				     {}});
 		if (request.size() > ctl::kMaxServicePayload)
-			throw ilp::Error(EMSGSIZE, "a control request carries at most " +
-						       std::to_string(ctl::kMaxServicePayload) +
-						       " bytes");
-		auto p = std::make_shared<std::promise<ControlReply>>();
+			return done({EMSGSIZE,
+				     "a control request carries at most " +
+					 std::to_string(ctl::kMaxServicePayload) + " bytes",
+				     {}});
 		auto rid = l->next_request++;
+		auto p = std::make_shared<PendingControl>(io, std::move(done));
 		l->asked[rid] = p;
+		// A late answer finds no request in flight: the timer removes it.
+		p->timer.expires_after(timeout);
+		p->timer.async_wait([this, id = l->id, rid,
+				     service](const boost::system::error_code &ec) {
+			if (ec)
+				return;
+			auto *link = resolve(id);
+			if (!link)
+				return;
+			auto it = link->asked.find(rid);
+			if (it == link->asked.end())
+				return;
+			auto pending = std::move(it->second);
+			link->asked.erase(it);
+			pending->finish({ETIMEDOUT,
+					 "no answer from the SN's service " +
+					     std::to_string(service) + " within the time allowed",
+					 {}});
+		});
 		ctl::SvcRequest r;
 		r.service = service;
 		r.request_id = rid;
 		r.payload.assign(request.begin(), request.end());
 		l->channel->send(r);
-		return p->get_future();
 	}
 
 	// Checks who the peer says it is; merges the link with the one of the
@@ -677,10 +725,8 @@ struct AssociationManager::Impl {
 		l->assoc.reset();
 		l->channel.reset();
 		// Requests in flight on it get no answer now.
-		for (auto &[rid, p] : l->asked)
-			p->set_exception(std::make_exception_ptr(
-			    ilp::Error(ECONNRESET, "the channel closed before the answer came")));
-		l->asked.clear();
+		for (auto &[rid, p] : std::exchange(l->asked, {}))
+			p->finish({ECONNRESET, "the channel closed before the answer came", {}});
 		l->answering = 0;
 		l->closed_at = Clock::now();
 		std::string name = name_of(*l);
@@ -921,6 +967,8 @@ struct AssociationManager::Impl {
 			exhaustion->cancel();
 		listener.reset();
 		for (auto &[id, l] : links) {
+			for (auto &[rid, p] : std::exchange(l->asked, {}))
+				p->finish({ECANCELED, "ilpd is stopping", {}});
 			l->redial->cancel();
 			if (l->channel)
 				l->channel->close();
@@ -1013,12 +1061,28 @@ json AssociationManager::rotate()
 ControlReply AssociationManager::control(const std::optional<ilp::Endpoint> &sn,
 					 std::uint32_t service, std::vector<std::uint8_t> request)
 {
-	auto answer =
-	    on_thread(impl_->io, [&] { return impl_->ask(sn, service, std::move(request)); });
-	if (answer.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-		throw ilp::Error(ETIMEDOUT, "no answer from the SN's service " +
-						std::to_string(service) + " within 10 s");
-	return answer.get();
+	auto p = std::make_shared<std::promise<ControlOutcome>>();
+	auto answer = p->get_future();
+	control_async(sn, service, std::move(request),
+		      [p](ControlOutcome o) { p->set_value(std::move(o)); });
+	// The thread answers every request by its timeout (10 s), unless it
+	// is gone.
+	if (answer.wait_for(std::chrono::seconds(15)) != std::future_status::ready)
+		throw ilp::Error(ETIMEDOUT, "the association thread did not answer");
+	auto o = answer.get();
+	if (o.error)
+		throw ilp::Error(o.error, o.what);
+	return std::move(o.reply);
+}
+
+void AssociationManager::control_async(const std::optional<ilp::Endpoint> &sn,
+				       std::uint32_t service, std::vector<std::uint8_t> request,
+				       ControlDone done, std::chrono::milliseconds timeout)
+{
+	asio::post(impl_->io, [this, sn, service, request = std::move(request),
+			       done = std::move(done), timeout]() mutable {
+		impl_->ask(sn, service, std::move(request), std::move(done), timeout);
+	});
 }
 
 std::optional<ilp::Endpoint> AssociationManager::listening() const

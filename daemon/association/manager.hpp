@@ -43,6 +43,15 @@ struct ControlReply {
 	std::vector<std::uint8_t> body;
 };
 
+// A control request's end: the module's answer (error 0), or why none
+// came (a positive errno, and @what in words).
+struct ControlOutcome {
+	int error = 0;
+	std::string what;
+	ControlReply reply;
+};
+using ControlDone = std::function<void(ControlOutcome)>;
+
 class AssociationManager
 {
 public:
@@ -80,6 +89,13 @@ public:
 	// ETIMEDOUT when no answer comes within 10 s.
 	ControlReply control(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
 			     std::vector<std::uint8_t> request);
+	// The same without waiting: @done runs once, on the association
+	// thread, with the answer or the error control() would throw (no
+	// association: ENOTCONN; too big: EMSGSIZE; no answer within
+	// @timeout: ETIMEDOUT; the channel closed first: ECONNRESET).
+	void control_async(const std::optional<ilp::Endpoint> &sn, std::uint32_t service,
+			   std::vector<std::uint8_t> request, ControlDone done,
+			   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 	// Where the control channel listens (port 0 resolved); none when it
 	// does not.

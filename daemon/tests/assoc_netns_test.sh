@@ -16,7 +16,7 @@
 # the master key rotates every 2 s on sn1 and 150 packets sent across
 # rotations all come back; kill -9 of sn1 and a restart: h1 and h2
 # re-associate by themselves and traffic resumes; h1 asks sn1's relay
-# for its status out of band; a malformed frame closes its channel only;
+# for its status out of band (ilpctl, and an app through libilp); a malformed frame closes its channel only;
 # an SN with an expired
 # certificate, one signed by another edomain's CA, and one whose
 # certificate names another address are each refused by h1 with a line
@@ -24,10 +24,10 @@
 # withdraws h1's association on both sides; restarted with a domain only,
 # h1 finds sn1 in the SVCB records a dnsmasq started here serves.
 #
-# usage: assoc_netns_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO MAKE_CERTS
+# usage: assoc_netns_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO MAKE_CERTS SERVICE_ASK
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
 set -u
-ilpd=$1 ilpctl=$2 tool=$3 relay=$4 certs=$5
+ilpd=$1 ilpctl=$2 tool=$3 relay=$4 certs=$5 ask=$6
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1 ||
 	! command -v openssl >/dev/null; then
@@ -213,6 +213,20 @@ grep -q "Invalid argument" "$dir/control.err" || fail "the refusal: $(cat "$dir/
 ctl h1 service control 9 status 2>"$dir/control.err" && fail "service 9 answered"
 grep -q "No such file" "$dir/control.err" || fail "no module: $(cat "$dir/control.err")"
 ok "... a bad request and a service no module serves are refused with their errno"
+# The same from an app, through h1's app socket and libilp
+# (ilp::control_service(), the service_ask example), unprivileged.
+ask() { # ARGS...
+	ip netns exec "$h1" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env ILP_APP_SOCKET="$dir/h1/run/app.sock" "$ask" "$@"
+}
+got=$(ask 8 status) || fail "service_ask 8 status: $got"
+[[ $got == $'status 0\nconnections 1 '* ]] || fail "the relay's answer to the app: '$got'"
+got=$(ask 8 status --sn 10.0.1.2) || fail "service_ask 8 status --sn 10.0.1.2: $got"
+ask 8 bogus >"$dir/ask.err" 2>&1
+[ $? = 3 ] && grep -q "status -22" "$dir/ask.err" || fail "the relay's refusal: $(cat "$dir/ask.err")"
+ask 8 status --sn 10.0.9.9 2>"$dir/ask.err" && fail "an SN h1 has no association with answered"
+grep -q "Transport endpoint is not connected" "$dir/ask.err" || fail "no association: $(cat "$dir/ask.err")"
+ok "an app on h1 asks sn1's relay out of band (and is told when it cannot)"
 
 # A malformed frame closes that channel only: an anonymous TLS client
 # sends a frame of an unknown type; sn1 refuses it, and h2 goes on.

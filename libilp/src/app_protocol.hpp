@@ -11,7 +11,9 @@
 //   - the data channel: a socketpair whose one end HELLO hands to ilpd
 //     (SCM_RIGHTS); ilpd writes DATA to it, the app reads and polls it.
 // Keeping replies off the data channel is what lets fd() be polled for
-// packets alone.
+// packets alone.  A connection may also carry out-of-band service control
+// (CONTROL, answered by a REPLY with the module's status and answer),
+// without HELLO: ilp::control_service() opens one for each request.
 #pragma once
 
 #include <cstddef>
@@ -31,17 +33,25 @@ enum class MsgType : std::uint8_t {
 	Send = 4,    // app -> ilpd; addr: destination; metadata, payload
 	Reply = 5,   // ilpd -> app; error; addr: the socket's bound address
 	Data = 6,    // ilpd -> app, data channel; addr: sender; TLVs, payload
+	Control = 7, // app -> ilpd; addr: service, optional SN; the request
 };
+
+// CONTROL's flags: the request is for this node's own module, not an SN's.
+constexpr std::uint16_t control_local = 1;
+// The most a CONTROL request carries (the control channel's SVC_REQ).
+constexpr std::size_t max_control_request = 1000;
 
 // Every message starts with this header; md_len bytes of TLVs follow, and
 // the rest of the message is the payload.
 struct MsgHeader {
 	std::uint8_t version = protocol_version;
 	MsgType type = MsgType::Reply;
-	std::uint16_t flags = 0; // none defined; 0
+	std::uint16_t flags = 0; // CONTROL: control_local; else 0
 	std::int32_t error = 0;  // Reply: 0 or a positive errno
 	std::uint32_t md_len = 0;
-	std::uint32_t reserved = 0;
+	// The REPLY to a CONTROL that the module answered: its status (0 or
+	// a negative errno); else 0.
+	std::int32_t status = 0;
 	// silp_family is not used (0): the fields are those of AF_ILP.
 	sockaddr_ilp addr{};
 };

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -16,6 +17,7 @@
 #include <system_error>
 
 #include "ilp/family.hpp"
+#include "ilp/service_control.hpp"
 #include "ilp/socket.hpp"
 
 namespace
@@ -331,3 +333,29 @@ ssize_t ilp_sock_recvfrom(struct ilp_sock *s, void *buf, size_t len, int flags,
 }
 
 } // extern "C"
+
+int ilp_service_control(uint32_t service, const struct ilp_inaddr *sn, int flags, const void *req,
+			size_t req_len, void *reply, size_t *reply_len, int *status, int timeout_ms)
+{
+	if ((flags & ~ILP_CONTROL_LOCAL) || (req_len && !req) || !status || !reply_len ||
+	    (*reply_len && !reply) || timeout_ms < 0)
+		return fail(EINVAL);
+	return guard([&] {
+		ilp::ControlTarget to;
+		to.local = flags & ILP_CONTROL_LOCAL;
+		if (timeout_ms)
+			to.timeout = std::chrono::milliseconds(timeout_ms);
+		if (sn && sn->family) {
+			sockaddr_ilp sa{};
+			sa.silp_sn = *sn;
+			to.sn = ilp::Address::from_sockaddr(sa).sn;
+		}
+		auto a = ilp::control_service(
+		    service, {static_cast<const std::uint8_t *>(req), req_len}, to);
+		if (*reply_len && !a.body.empty())
+			std::memcpy(reply, a.body.data(), std::min(*reply_len, a.body.size()));
+		*reply_len = a.body.size();
+		*status = a.status;
+		return 0;
+	});
+}

@@ -8,7 +8,8 @@
 #   exchanged are in ilp.ko: the peer's transmit SA is the association's
 #   spi_out, its spi_in a receive SA bound to the peer, on every node; h1's
 #   instance has sn1 as its default SN with no admin step;
-# - AF_ILP sockets on h1 and h2 talk through sn1's relay, both ways;
+# - AF_ILP sockets on h1 and h2 talk through sn1's relay, both ways; an
+#   app on h1 asks sn1's relay out of band (libilp, h1's ilpd, the channel);
 # - kill -9 of sn1's ilpd: ilp.ko keeps forwarding what its cache knows,
 #   only a new connection (an upcall) is lost; ilpd started again (now
 #   rotating its master key every 2 s), h1 and h2 re-associate by
@@ -151,6 +152,17 @@ recv_on "$h1" 42 1 "$tmp/h1a.out"
 check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 1
 wait $rx_h1a
 check_match "h1 gets the answer" "^received 1 bytes [0-9]+ conn 42$" cat "$tmp/h1a.out"
+# Out-of-band service control from an unprivileged app on a kernel node:
+# ilpd's app socket serves it there (and only it: apps have AF_ILP).
+ask() { # ARGS...: service_ask on h1, as nobody
+	ip netns exec "$h1" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env ILP_APP_SOCKET="$tmp/h1/run/app.sock" "$ILP_BUILD_DIR/examples/service_ask" "$@"
+}
+check_match "an app on h1 asks sn1's relay out of band, through h1's ilpd" \
+	'^connections [0-9]+ takeovers' eval 'ask 8 status | tail -n 1'
+check_match "... and an app socket there refuses a socket (apps have AF_ILP)" \
+	"Operation not supported" eval 'ip netns exec "$h1" env ILP_TRANSPORT=unix \
+	ILP_APP_SOCKET="$tmp/h1/run/app.sock" "$tool" chat --bind 8/99 </dev/null 2>&1'
 
 # 3. kill -9 of sn1's ilpd.  On the kernel datapath the instance, its
 #    master keys, peers, SAs and decision cache live in ilp.ko, not in

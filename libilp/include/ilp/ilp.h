@@ -155,6 +155,22 @@ ssize_t ilp_sock_sendto(struct ilp_sock *s, const void *buf, size_t len,
 ssize_t ilp_sock_recvfrom(struct ilp_sock *s, void *buf, size_t len, int flags,
 			  struct sockaddr_ilp *from, void *md, size_t *md_len);
 
+/*
+ * Out-of-band service control (ilp/service_control.hpp): sends the
+ * @req_len bytes at @req (at most 1000) to @service's module on the SN at
+ * @sn (NULL: the host's first-hop SN), or with ILP_CONTROL_LOCAL in @flags
+ * to this node's own module, through the local ilpd, and waits up to
+ * @timeout_ms (0: 15 s).  On success returns 0, sets *@status to the
+ * module's status (0 or a negative errno) and copies its answer into
+ * @reply: *@reply_len is the room there on entry and the answer's length
+ * on return (copied only up to the room).  Else -1 and errno, as the
+ * C++ call's ilp::Error.
+ */
+#define ILP_CONTROL_LOCAL 1
+int ilp_service_control(uint32_t service, const struct ilp_inaddr *sn, int flags, const void *req,
+			size_t req_len, void *reply, size_t *reply_len, int *status,
+			int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif
