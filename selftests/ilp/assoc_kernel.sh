@@ -17,6 +17,9 @@
 # - a steady stream each way across several rotations arrives whole, the
 #   active slot changes, and the receive SAs the new ones supersede are
 #   withdrawn after the grace;
+# - a transmit SA near the end of its IVs (test_iv_left): h2's ilpd hears
+#   it from ilp.ko and asks sn1 for a new SA; a stream across several
+#   such SAs arrives whole, none dropped as tx_iv_spent;
 # - a mixed pair: h1's ilpd on the userspace datapath, sn1 still on the
 #   kernel's: the association comes up, and h1's app and h2's AF_ILP
 #   socket talk both ways through sn1.
@@ -240,6 +243,36 @@ check "the receive SAs sn1 had before the stream are withdrawn" eval \
 check "... and sn1's SA table holds at most two per host" busywait 10000 sa_count_at_most "$sn1" 4
 check "h1's transmit SA is one sn1 gave in this rotation" busywait 5000 keyed h1 "$h1" 10.0.1.2
 [ $tap_failed = 0 ] || { dump sn1 "$sn1"; "$ILPCTL" -n "$sn1" -j stats; }
+
+# 4b. A transmit SA near the end of its IVs asks for its own replacement.
+#    With the module's test_iv_left, each SA installed from now on has
+#    $left IVs per CPU; h2's ilp.ko tells h2's ilpd (the "events" group)
+#    at the first packet, ilpd sends sn1 a REKEY on the channel, sn1 offers
+#    a new SA, and h2 moves to it before the IVs run out: a stream of
+#    several SAs' worth of packets arrives whole, none dropped as
+#    tx_iv_spent.  (sn1 also rotates meanwhile; the log lines and the
+#    drop counter are what tell the two apart.)
+left=40
+n=$(scaled 300)
+gap=$(scaled_time 10)
+echo "$left" >/sys/module/ilp/parameters/test_iv_left
+defer 'echo 0 >/sys/module/ilp/parameters/test_iv_left'
+spent0=$("$ILPCTL" -n "$h2" -j stats | jq .drops.tx_iv_spent)
+asked0=$(grep -c "nears the end of its IVs: asking for a new one" "$tmp/h2.log")
+check "a rotation on sn1 gives h2 a transmit SA with $left IVs per CPU" ctl sn1 key rotate
+check "... which h2's ilp.ko holds" busywait 5000 keyed h2 "$h2" 10.0.2.2
+recv_on "$h1" 43 "$n" "$tmp/h1iv.out" 30000
+check "h2 sends $n packets on connection 43, one each $gap ms" \
+	send_from "$h2" 43 10.0.1.1 "$n" gap "$gap"
+wait $rx_h1iv
+echo 0 >/sys/module/ilp/parameters/test_iv_left
+check_match "h1 received all $n" "^received $n bytes [0-9]+ conn 43$" cat "$tmp/h1iv.out"
+check_eq "h2 dropped none as tx_iv_spent" "$spent0" \
+	"$("$ILPCTL" -n "$h2" -j stats | jq .drops.tx_iv_spent)"
+asked=$(grep -c "nears the end of its IVs: asking for a new one" "$tmp/h2.log")
+check "h2's ilpd asked sn1 for a new SA each time ($asked0 before, $asked after)" \
+	test "$asked" -ge $((asked0 + 2))
+[ $tap_failed = 0 ] || { dump h2 "$h2"; "$ILPCTL" -n "$h2" -j stats; }
 
 # 5. A mixed pair: h1's ilpd moves to the userspace datapath (the module
 #    stays loaded; --datapath user does not use it), sn1 stays on the
