@@ -8,6 +8,7 @@
 //       control 10.0.0.2:1001 out, edomain a
 //       spi in 0x80000002 out 0x00000003, rekeys 2, up 1m2s, last rekey 4s ago
 //       channel 1 bytes in 1234 out 2345
+//       data rx 10 packets 1200 bytes, tx 12 packets 1500 bytes
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -62,7 +63,10 @@ void print_links(Context &ctx, const nlohmann::json &list)
 		auto last = a.value("last_rekey_s", nlohmann::json());
 		ctx.out << (last.is_number() ? ago(last) + " ago" : std::string("never")) << '\n'
 			<< "    channel " << field(a, "channels") << " bytes in "
-			<< field(a, "bytes_in") << " out " << field(a, "bytes_out") << '\n';
+			<< field(a, "bytes_in") << " out " << field(a, "bytes_out") << '\n'
+			<< "    data rx " << field(a, "rx_packets") << " packets "
+			<< field(a, "rx_bytes") << " bytes, tx " << field(a, "tx_packets")
+			<< " packets " << field(a, "tx_bytes") << " bytes\n";
 		if (a.contains("last_error") && a["last_error"].is_string())
 			ctx.out << "    last error: " << a["last_error"].get<std::string>() << '\n';
 	}

@@ -131,7 +131,9 @@ int cmd_peer_show(Context &ctx, Args)
 			arr.push_back({{"address", p.endpoint.addr_string()},
 				       {"port", p.endpoint.port},
 				       {"tx", tx},
-				       {"direct", p.direct}});
+				       {"direct", p.direct},
+				       {"tx_packets", p.tx_packets},
+				       {"tx_bytes", p.tx_bytes}});
 		}
 		ctx.emit(arr);
 		return 0;
@@ -145,7 +147,7 @@ int cmd_peer_show(Context &ctx, Args)
 			ctx.out << " tx none";
 		if (p.direct)
 			ctx.out << " direct";
-		ctx.out << '\n';
+		ctx.out << "\n    tx: " << p.tx_packets << " packets, " << p.tx_bytes << " bytes\n";
 	}
 	return 0;
 }

@@ -121,7 +121,9 @@ int cmd_sa_show(Context &ctx, Args)
 			arr.push_back(
 			    {{"spi", s.spi},
 			     {"version", version_number(s.version)},
-			     {"peer", s.peer ? nlohmann::json(s.peer->addr_string()) : nullptr}});
+			     {"peer", s.peer ? nlohmann::json(s.peer->addr_string()) : nullptr},
+			     {"packets", s.packets},
+			     {"bytes", s.bytes}});
 		ctx.emit(arr);
 		return 0;
 	}
@@ -129,7 +131,7 @@ int cmd_sa_show(Context &ctx, Args)
 		ctx.out << "spi " << spi_string(s.spi) << " version " << version_number(s.version);
 		if (s.peer)
 			ctx.out << " peer " << s.peer->addr_string();
-		ctx.out << '\n';
+		ctx.out << "\n    rx: " << s.packets << " packets, " << s.bytes << " bytes\n";
 	}
 	return 0;
 }

@@ -276,7 +276,9 @@ public:
 			const auto &p = r.member(s, "peer");
 			out.push_back({r.num<std::uint32_t>(s, "spi"), r.version(s),
 				       p.is_null() ? std::nullopt
-						   : std::optional(r.address(r.str(s, "peer")))});
+						   : std::optional(r.address(r.str(s, "peer"))),
+				       r.num<std::uint64_t>(s, "packets"),
+				       r.num<std::uint64_t>(s, "bytes")});
 		}
 		return out;
 	}
@@ -314,6 +316,8 @@ public:
 				m.tx = model::Peer::TxSa{r.num<std::uint32_t>(tx, "spi"),
 							 r.version(tx)};
 			m.direct = r.flag(p, "direct");
+			m.tx_packets = r.num<std::uint64_t>(p, "tx_packets");
+			m.tx_bytes = r.num<std::uint64_t>(p, "tx_bytes");
 			out.push_back(m);
 		}
 		return out;

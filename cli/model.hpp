@@ -60,6 +60,9 @@ struct Sa {
 	std::uint32_t spi = 0;
 	ilp::psp::Version version = ilp::psp::Version::AesGcm128;
 	std::optional<ilp::Endpoint> peer; // null when the plane does not say
+	// What was opened under it: ILP header and payload.
+	std::uint64_t packets = 0;
+	std::uint64_t bytes = 0;
 };
 
 // "version": who answered.

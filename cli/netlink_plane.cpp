@@ -84,7 +84,7 @@ public:
 	{
 		std::vector<model::Sa> out;
 		for (const auto &s : ctl_.sas())
-			out.push_back({s.spi, s.version, s.peer});
+			out.push_back({s.spi, s.version, s.peer, s.packets, s.bytes});
 		return out;
 	}
 

@@ -127,6 +127,7 @@ struct ilp_peer_key {
  * @auth_tokens: authentication failures it may still cost (sa.c); read
  *	by every packet, written only by failures and refills
  * @auth_stamp: jiffies of the last refill of @auth_tokens
+ * @traffic: the packets it opened, per CPU
  */
 struct ilp_rx_sa {
 	struct rhash_head node;
@@ -137,6 +138,7 @@ struct ilp_rx_sa {
 	struct list_head list;
 	atomic_t auth_tokens;
 	unsigned long auth_stamp;
+	struct ilp_traffic __percpu *traffic;
 };
 
 /**
@@ -270,6 +272,7 @@ static inline void ilp_gen_bump(u32 *gen)
  * @list: for removal in bulk, under cfg_lock
  * @dst_cache: the route to the peer, per CPU (tx.c), so that a packet
  *	does not cost a route lookup
+ * @tx_traffic: the packets sealed for it under any of its SAs, per CPU
  */
 struct ilp_peer {
 	struct rhash_head node;
@@ -278,6 +281,7 @@ struct ilp_peer {
 	struct ilp_tx_sa __rcu *tx;
 	struct list_head list;
 	struct dst_cache dst_cache;
+	struct ilp_traffic __percpu *tx_traffic;
 };
 
 /**

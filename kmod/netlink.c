@@ -803,6 +803,7 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct ilp_instance *inst;
 	struct ilp_rx_sa *sa;
 	struct nlattr *nest;
+	u64 packets, bytes;
 	void *hdr;
 
 	mutex_lock(&in->cfg_lock);
@@ -821,11 +822,14 @@ static int ilp_nl_sa_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
+		ilp_traffic_read(sa->traffic, &packets, &bytes);
 		nest = nla_nest_start(skb, ILP_A_SA);
 		if (!nest || nla_put_u32(skb, ILP_SA_A_SPI, sa->spi) ||
 		    nla_put_u8(skb, ILP_SA_A_VERSION, sa->version) ||
 		    nla_put(skb, ILP_SA_A_PEER_ADDR,
-			    sa->peer.family == AF_INET ? 4 : 16, &sa->peer.addr)) {
+			    sa->peer.family == AF_INET ? 4 : 16, &sa->peer.addr) ||
+		    nla_put_u64_64bit(skb, ILP_SA_A_PACKETS, packets, ILP_SA_A_PAD) ||
+		    nla_put_u64_64bit(skb, ILP_SA_A_BYTES, bytes, ILP_SA_A_PAD)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -991,6 +995,7 @@ static int ilp_nl_fill_peer(struct sk_buff *skb, struct netlink_callback *cb,
 {
 	const struct ilp_tx_sa *tx;
 	struct nlattr *nest;
+	u64 packets, bytes;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
@@ -1010,6 +1015,10 @@ static int ilp_nl_fill_peer(struct sk_buff *skb, struct netlink_callback *cb,
 	tx = rcu_dereference_protected(p->tx, lockdep_is_held(&in->cfg_lock));
 	if (tx && (nla_put_u32(skb, ILP_PEER_A_TX_SPI, tx->spi) ||
 		   nla_put_u8(skb, ILP_PEER_A_TX_VERSION, tx->version)))
+		goto cancel;
+	ilp_traffic_read(p->tx_traffic, &packets, &bytes);
+	if (nla_put_u64_64bit(skb, ILP_PEER_A_TX_PACKETS, packets, ILP_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, ILP_PEER_A_TX_BYTES, bytes, ILP_PEER_A_PAD))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);

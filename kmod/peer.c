@@ -113,6 +113,7 @@ static void ilp_peers_free(struct ilp_instance *inst, struct list_head *gone)
 	list_for_each_entry_safe(p, tmp, gone, list) {
 		ilp_tx_sa_free(rcu_dereference_protected(p->tx, 1));
 		dst_cache_destroy(&p->dst_cache);
+		free_percpu(p->tx_traffic);
 		kfree(p);
 	}
 }
@@ -151,14 +152,21 @@ int ilp_peer_add(struct ilp_instance *inst, const struct ilp_peer_key *key,
 	if (!p)
 		return -ENOMEM;
 	p->key = *key;
+	p->tx_traffic = ilp_traffic_new();
+	if (!p->tx_traffic) {
+		kfree(p);
+		return -ENOMEM;
+	}
 	err = dst_cache_init(&p->dst_cache, GFP_KERNEL_ACCOUNT);
 	if (err) {
+		free_percpu(p->tx_traffic);
 		kfree(p);
 		return err;
 	}
 	err = rhashtable_insert_fast(&inst->peers, &p->node, ilp_peer_params);
 	if (err) {
 		dst_cache_destroy(&p->dst_cache);
+		free_percpu(p->tx_traffic);
 		kfree(p);
 		return err;
 	}

@@ -177,6 +177,8 @@ int ilp_udp_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	ilp_stats_inc(&in->stats, ILP_CNT_RX_PACKETS);
 	ilp_stats_add(&in->stats, ILP_CNT_RX_BYTES, len);
+	/* Per SA, what was sealed: the ILP header and payload. */
+	ilp_traffic_add(sa->traffic, len - layout.hdr_len);
 
 	key.service = hdr.service;
 	key.conn = hdr.conn;

@@ -90,6 +90,13 @@ void ilp_rx_sa_auth_failed(struct ilp_rx_sa *sa)
 		WRITE_ONCE(sa->auth_stamp, jiffies);
 }
 
+static void ilp_rx_sa_free(struct ilp_rx_sa *sa)
+{
+	ilp_psp_aead_free(sa->aead);
+	free_percpu(sa->traffic);
+	kfree(sa);
+}
+
 /* Removes the SAs of key @slot, or all of them when @slot is negative. */
 static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 {
@@ -110,10 +117,8 @@ static void ilp_rx_sas_remove(struct ilp_instance *inst, int slot)
 	/* Packets being decrypted with them finish first (none if @gone). */
 	if (!inst->gone)
 		synchronize_net();
-	list_for_each_entry_safe(sa, tmp, &gone, list) {
-		ilp_psp_aead_free(sa->aead);
-		kfree(sa);
-	}
+	list_for_each_entry_safe(sa, tmp, &gone, list)
+		ilp_rx_sa_free(sa);
 }
 
 void ilp_sa_destroy(struct ilp_instance *inst)
@@ -232,6 +237,11 @@ int ilp_sa_alloc(struct ilp_instance *inst, u8 version,
 	sa->peer.port = 0;
 	atomic_set(&sa->auth_tokens, ILP_AUTH_FAIL_BURST);
 	sa->auth_stamp = jiffies;
+	sa->traffic = ilp_traffic_new();
+	if (!sa->traffic) {
+		err = -ENOMEM;
+		goto err_free;
+	}
 	err = ilp_psp_derive(inst->master[slot], sa->spi, version, key);
 	if (err)
 		goto err_free;
@@ -255,6 +265,7 @@ err_aead:
 	ilp_psp_aead_free(sa->aead);
 err_free:
 	memzero_explicit(key, ILP_PSP_MAX_KEY_LEN);
+	free_percpu(sa->traffic);
 	kfree(sa);
 	return err;
 }
@@ -290,7 +301,6 @@ int ilp_sa_del(struct ilp_instance *inst, u32 spi,
 	inst->nr_rx_sas--;
 	ilp_gen_bump(&inst->gen);
 	synchronize_net();
-	ilp_psp_aead_free(sa->aead);
-	kfree(sa);
+	ilp_rx_sa_free(sa);
 	return 0;
 }

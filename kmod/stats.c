@@ -64,6 +64,36 @@ void ilp_stats_read(struct ilp_stats *st, u64 out[ILP_CNT_MAX])
 }
 
 /**
+ * ilp_traffic_read - the sums of an SA's or a peer's traffic counters
+ * @t: the per-CPU counters
+ * @packets: the packets, out
+ * @bytes: their bytes, out
+ *
+ * Any context.  Not reset by ilp_stats_reset(): they live and go with
+ * their SA or peer.
+ */
+void ilp_traffic_read(struct ilp_traffic __percpu *t, u64 *packets, u64 *bytes)
+{
+	int cpu;
+
+	*packets = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct ilp_traffic *s = per_cpu_ptr(t, cpu);
+		unsigned int start;
+		u64 p, b;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			p = u64_stats_read(&s->packets);
+			b = u64_stats_read(&s->bytes);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		*packets += p;
+		*bytes += b;
+	}
+}
+
+/**
  * ilp_stats_reset - make the counters read zero from now on
  * @st: the namespace's counters
  *

@@ -79,4 +79,41 @@ static inline void ilp_stats_drop(struct ilp_stats *st,
 	ilp_stats_add(st, ILP_CNT_DROP_FIRST + reason, 1);
 }
 
+/*
+ * Traffic through one SA or peer: per-CPU packets and bytes, allocated
+ * with it (slow path) and added to on the packet path.
+ */
+struct ilp_traffic {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+static inline struct ilp_traffic __percpu *ilp_traffic_new(void)
+{
+	struct ilp_traffic __percpu *t;
+	int cpu;
+
+	t = alloc_percpu_gfp(struct ilp_traffic, GFP_KERNEL_ACCOUNT);
+	if (t)
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(t, cpu)->syncp);
+	return t;
+}
+
+/* Any context; the caller need not disable preemption. */
+static inline void ilp_traffic_add(struct ilp_traffic __percpu *t, unsigned int len)
+{
+	struct ilp_traffic *s = get_cpu_ptr(t);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc(&s->packets);
+	u64_stats_add(&s->bytes, len);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(t);
+}
+
+void ilp_traffic_read(struct ilp_traffic __percpu *t, u64 *packets, u64 *bytes);
+
 #endif /* _ILP_STATS_H */

@@ -240,6 +240,7 @@ static int ilp_tx_one(struct ilp_instance *inst, struct ilp_peer *peer,
 		goto drop_dst;
 	}
 
+	ilp_traffic_add(peer->tx_traffic, len);
 	skb_dst_drop(skb);
 	skb->ip_summed = CHECKSUM_NONE;
 	return ilp_tx_xmit(inst, peer, skb, &r,

@@ -168,14 +168,26 @@ void Association::adopt_retiring(std::vector<std::uint32_t> spis, Clock::time_po
 			retiring_.push_back({spi, now});
 }
 
-void Association::retire_due(Clock::time_point now, Clock::duration grace)
+bool Association::retire_pending(Clock::time_point now, Clock::duration grace) const
 {
+	return std::any_of(retiring_.begin(), retiring_.end(), [&](const Retiring &r) {
+		return r.since != kNotYet && now - r.since >= grace;
+	});
+}
+
+Counted Association::retire_due(Clock::time_point now, Clock::duration grace,
+				const TrafficSnapshot &counts)
+{
+	Counted gone;
 	std::erase_if(retiring_, [&](const Retiring &r) {
 		if (r.since == kNotYet || now - r.since < grace)
 			return false;
+		if (auto it = counts.rx.find(r.spi); it != counts.rx.end())
+			gone += it->second;
 		plane_.retire_rx(r.spi);
 		return true;
 	});
+	return gone;
 }
 
 std::vector<std::uint32_t> Association::rx_spis() const

@@ -71,8 +71,14 @@ public:
 	// superseded by this one's (which is up): retired after the grace.
 	void adopt_retiring(std::vector<std::uint32_t> spis, Clock::time_point now);
 
-	// Retires the superseded receive SAs whose grace period has passed.
-	void retire_due(Clock::time_point now, Clock::duration grace);
+	// Whether retire_due() would retire any now.
+	bool retire_pending(Clock::time_point now, Clock::duration grace) const;
+
+	// Retires the superseded receive SAs whose grace period has passed:
+	// what they had opened, by @counts (the datapath forgets an SA's
+	// counts with it), taken before.
+	Counted retire_due(Clock::time_point now, Clock::duration grace,
+			   const TrafficSnapshot &counts = {});
 
 	// The receive SAs given out on this association, current first: the
 	// next association with the peer retires them (a channel that broke

@@ -87,6 +87,16 @@ public:
 
 	void rotate_master_key() override { ctl_.key_rotate(); }
 
+	TrafficSnapshot traffic() override
+	{
+		TrafficSnapshot t;
+		for (const auto &sa : ctl_.sas())
+			t.rx[sa.spi] = {sa.packets, sa.bytes};
+		for (const auto &p : ctl_.peers())
+			t.tx[p.endpoint.to_string()] = {p.tx_packets, p.tx_bytes};
+		return t;
+	}
+
 	// The events group needs CAP_NET_ADMIN, as every other call here.
 	int exhaustion_fd() override { return events_.fd(); }
 

@@ -160,6 +160,7 @@ struct Link {
 	std::optional<ctl::Hello> peer;
 	std::string identity;
 	std::vector<std::uint32_t> leftover_rx; // a previous association's
+	Counted rx_retired;                     // what its retired receive SAs had opened
 	std::unique_ptr<Backoff> backoff;
 	std::unique_ptr<asio::steady_timer> redial;
 	Clock::time_point created = Clock::now(), closed_at{};
@@ -418,6 +419,8 @@ struct AssociationManager::Impl {
 					  " withdrawn by the peer");
 				l->assoc->withdraw();
 				l->leftover_rx.clear();
+				// The peer went from the datapath, its counts with it.
+				l->rx_retired = {};
 				c.close();
 				return;
 			} else if (auto *r = std::get_if<ctl::SvcRequest>(&m)) {
@@ -828,10 +831,16 @@ struct AssociationManager::Impl {
 		auto grace = std::max<Clock::duration>(opts.dead_peer, std::chrono::seconds(2));
 		grace = std::min<Clock::duration>(grace, opts.rekey_interval / 2);
 		std::vector<std::uint64_t> forget;
+		// The counts are read once per tick that retires any SA, not
+		// per SA: after a rotation every link retires at once.
+		std::optional<TrafficSnapshot> counts;
 		for (auto &[id, l] : links) {
-			if (l->assoc)
-				l->assoc->retire_due(now, grace);
-			else if (!l->dial && l->peer && now - l->closed_at > opts.rekey_interval)
+			if (l->assoc) {
+				if (!counts && l->assoc->retire_pending(now, grace))
+					counts = traffic();
+				if (counts)
+					l->rx_retired += l->assoc->retire_due(now, grace, *counts);
+			} else if (!l->dial && l->peer && now - l->closed_at > opts.rekey_interval)
 				forget.push_back(id);
 		}
 		for (auto id : forget) {
@@ -867,8 +876,37 @@ struct AssociationManager::Impl {
 			  " offered");
 	}
 
-	json link_json(const Link &l, Clock::time_point now) const
+	// The datapath's counts, or none when it cannot say (they are for
+	// show, not worth failing a tick or a command over).
+	TrafficSnapshot traffic()
 	{
+		try {
+			return plane.traffic();
+		} catch (const std::exception &e) {
+			log::debug("reading the datapath's SA counts: ", e.what());
+			return {};
+		}
+	}
+
+	// Data through the link: sealed for the peer since it became a peer
+	// of the datapath, and opened under the SAs this node gave it,
+	// retired ones included.
+	static std::pair<Counted, Counted> data_of(const Link &l, const TrafficSnapshot &counts)
+	{
+		Counted tx, rx = l.rx_retired;
+		if (l.peer)
+			if (auto it = counts.tx.find(l.peer->endpoint.to_string());
+			    it != counts.tx.end())
+				tx = it->second;
+		for (auto spi : l.assoc ? l.assoc->rx_spis() : l.leftover_rx)
+			if (auto it = counts.rx.find(spi); it != counts.rx.end())
+				rx += it->second;
+		return {tx, rx};
+	}
+
+	json link_json(const Link &l, Clock::time_point now, const TrafficSnapshot &counts) const
+	{
+		auto [tx, rx] = data_of(l, counts);
 		const Association::Info *i = l.assoc ? &l.assoc->info() : nullptr;
 		std::string state = i ? to_string(i->state) : l.channel ? "connecting" : "down";
 		// What the peer is to this node: its first-hop SN, a peer SN
@@ -899,6 +937,10 @@ struct AssociationManager::Impl {
 		       {"channels", l.channels},
 		       {"bytes_in", l.channel ? l.channel->bytes_in() : 0},
 		       {"bytes_out", l.channel ? l.channel->bytes_out() : 0},
+		       {"tx_packets", tx.packets},
+		       {"tx_bytes", tx.bytes},
+		       {"rx_packets", rx.packets},
+		       {"rx_bytes", rx.bytes},
 		       {"last_error", l.last_error.empty() ? json(nullptr) : json(l.last_error)}};
 
 		return j;
@@ -907,9 +949,10 @@ struct AssociationManager::Impl {
 	json show(bool pipes_only)
 	{
 		auto now = Clock::now();
+		auto counts = traffic();
 		json list = json::array();
 		for (const auto &[id, l] : links) {
-			auto j = link_json(*l, now);
+			auto j = link_json(*l, now, counts);
 			if (!pipes_only || j["kind"] == "pipe")
 				list.push_back(std::move(j));
 		}
@@ -1041,7 +1084,7 @@ json AssociationManager::add(const RemoteConfig &remote, bool pipe)
 			throw ilp::Error(EINVAL, "edomain '" + remote.edomain +
 						     "' is not trusted (no 'trust' line)");
 		auto &l = impl_->add_remote(remote, pipe);
-		return impl_->link_json(l, Clock::now());
+		return impl_->link_json(l, Clock::now(), {});
 	});
 }
 

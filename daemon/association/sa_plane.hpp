@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <ilp/control.hpp>
@@ -26,6 +27,26 @@ namespace ilpd
 {
 
 class UserDatapath;
+
+// Packets and bytes (ILP header and payload) that a datapath counted.
+struct Counted {
+	std::uint64_t packets = 0;
+	std::uint64_t bytes = 0;
+	Counted &operator+=(const Counted &o) noexcept
+	{
+		packets += o.packets;
+		bytes += o.bytes;
+		return *this;
+	}
+};
+
+// The datapath's counts at one moment: what was opened under each
+// receive SA, by SPI, and what was sealed for each peer, by its
+// endpoint's to_string().
+struct TrafficSnapshot {
+	std::unordered_map<std::uint32_t, Counted> rx;
+	std::unordered_map<std::string, Counted> tx;
+};
 
 class SaPlane
 {
@@ -76,6 +97,10 @@ public:
 	// active one: SAs allocated from now on come from it, and those of
 	// the key it replaced stop working.
 	virtual void rotate_master_key() = 0;
+
+	// Every receive SA's and every peer's counts: one dump of each
+	// table, so that a caller reads them once for all its links.
+	virtual TrafficSnapshot traffic() = 0;
 };
 
 // Over ilp.ko's instance in this network namespace.  Throws

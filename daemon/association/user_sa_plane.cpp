@@ -89,6 +89,19 @@ public:
 
 	void rotate_master_key() override { dp_.rx_sas().rotate_generated(); }
 
+	TrafficSnapshot traffic() override
+	{
+		TrafficSnapshot t;
+		for (const auto &sa : dp_.rx_sas().list())
+			t.rx[sa.spi] = {sa.traffic->packets.load(std::memory_order_relaxed),
+					sa.traffic->bytes.load(std::memory_order_relaxed)};
+		for (const auto &p : dp_.peers())
+			t.tx[p->endpoint().to_string()] = {
+			    p->traffic().packets.load(std::memory_order_relaxed),
+			    p->traffic().bytes.load(std::memory_order_relaxed)};
+		return t;
+	}
+
 private:
 	UserDatapath &dp_;
 };

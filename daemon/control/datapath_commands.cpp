@@ -314,7 +314,9 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 		for (const auto &s : d->rx_sas().list())
 			list.push_back({{"spi", s.spi},
 					{"version", version_number(s.version)},
-					{"peer", s.peer.addr_string()}});
+					{"peer", s.peer.addr_string()},
+					{"packets", s.traffic->packets.load()},
+					{"bytes", s.traffic->bytes.load()}});
 		return list;
 	};
 
@@ -369,7 +371,9 @@ void add_datapath_commands(ControlHandlers &h, UserDatapath &dp, SocketCounter s
 			list.push_back({{"address", p->endpoint().addr_string()},
 					{"port", p->endpoint().port},
 					{"tx", tx},
-					{"direct", p->direct()}});
+					{"direct", p->direct()},
+					{"tx_packets", p->traffic().packets.load()},
+					{"tx_bytes", p->traffic().bytes.load()}});
 		}
 		return list;
 	};

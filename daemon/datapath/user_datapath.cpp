@@ -326,8 +326,10 @@ void UserDatapath::refresh_keys(Worker &w)
 }
 
 std::optional<ilp_drop_reason> UserDatapath::check_spi(const RxKeys &keys, std::uint32_t spi,
-						       const ilp::Endpoint &from)
+						       const ilp::Endpoint &from,
+						       const RxSaBinding *&sa)
 {
+	sa = nullptr;
 	auto it = keys.sas.find(spi);
 	if (it == keys.sas.end())
 		return keys.tracked[spi >> 31] || keys.withdrawn.contains(spi)
@@ -335,9 +337,10 @@ std::optional<ilp_drop_reason> UserDatapath::check_spi(const RxKeys &keys, std::
 			   : std::nullopt;
 	const auto &peer = it->second.peer;
 	auto a = peer.addr_bytes(), b = from.addr_bytes();
-	if (peer.family == from.family && std::equal(a.begin(), a.end(), b.begin(), b.end()))
-		return std::nullopt;
-	return ILP_DROP_SA_PEER;
+	if (peer.family != from.family || !std::equal(a.begin(), a.end(), b.begin(), b.end()))
+		return ILP_DROP_SA_PEER;
+	sa = &it->second;
+	return std::nullopt;
 }
 
 // One datagram, in kmod/rx.c's order.
@@ -359,7 +362,8 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 			c.drop(wire_drop(err));
 			return;
 		}
-		if (auto why = check_spi(*w.keys, psp.spi, from)) {
+		const RxSaBinding *sa;
+		if (auto why = check_spi(*w.keys, psp.spi, from, sa)) {
 			c.drop(*why);
 			return;
 		}
@@ -377,6 +381,8 @@ void UserDatapath::receive(Worker &w, std::size_t i, DecisionCache::Clock::time_
 		}
 		count(c.rx_packets);
 		count(c.rx_bytes, data.size());
+		if (sa)
+			sa->traffic->add(data.size());
 
 		Flow flow{from, hdr.service, hdr.conn};
 		// A hit shares the entry's decision, which is never changed in

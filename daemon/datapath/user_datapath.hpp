@@ -177,9 +177,11 @@ private:
 	void receive(Worker &w, std::size_t i, DecisionCache::Clock::time_point now,
 		     LocalDelivery *local);
 	// Whether @spi's packet from @from may be opened: the drop reason
-	// when not.
+	// when not.  @sa is set to its binding when it has one (its traffic
+	// is counted once the packet opens).
 	static std::optional<ilp_drop_reason> check_spi(const RxKeys &keys, std::uint32_t spi,
-							const ilp::Endpoint &from);
+							const ilp::Endpoint &from,
+							const RxSaBinding *&sa);
 	void refresh_keys(Worker &w);
 	void act(Worker &w, const Actions &actions, const Flow &flow,
 		 std::span<const std::uint8_t> data, LocalDelivery *local);

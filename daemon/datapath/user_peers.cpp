@@ -46,6 +46,7 @@ std::shared_ptr<const TxPeer> TxPeer::with_sa(std::shared_ptr<TxSaState> sa) con
 {
 	auto p = std::make_shared<TxPeer>(endpoint_, direct_, where_, std::move(sa));
 	p->route_ = route_;
+	p->traffic_ = traffic_;
 	return p;
 }
 
@@ -53,6 +54,7 @@ std::shared_ptr<const TxPeer> TxPeer::with_direct(bool direct) const
 {
 	auto p = std::make_shared<TxPeer>(endpoint_, direct, where_, sa_);
 	p->route_ = route_;
+	p->traffic_ = traffic_;
 	return p;
 }
 
@@ -188,6 +190,7 @@ std::optional<ilp_drop_reason> Sealer::seal(const TxPeer &peer, std::span<const 
 			     plain.data()))
 		return ILP_DROP_NOMEM;
 	out_len = layout.icv_off + ILPW_PSP_ICV_LEN;
+	peer.traffic().add(plain.size());
 	return std::nullopt;
 }
 

@@ -34,6 +34,7 @@
 #include <ilp/psp.hpp>
 
 #include "datapath/peer_ports.hpp"
+#include "datapath/traffic.hpp"
 #include "datapath/udp_io.hpp"
 #include "datapath/user_config.hpp"
 
@@ -66,6 +67,8 @@ public:
 	const std::string &where() const noexcept { return where_; }
 	// nullptr without one.
 	const std::shared_ptr<TxSaState> &sa() const noexcept { return sa_; }
+	// What was sealed for it, under any of its SAs.
+	Traffic &traffic() const noexcept { return *traffic_; }
 
 	// This node's source address toward the peer and the path MTU,
 	// looked up again when a second old (addresses and routes change).
@@ -89,6 +92,7 @@ private:
 	std::string where_;
 	std::shared_ptr<TxSaState> sa_;
 	std::shared_ptr<RouteCache> route_ = std::make_shared<RouteCache>();
+	std::shared_ptr<Traffic> traffic_ = std::make_shared<Traffic>();
 };
 
 class PeerTable

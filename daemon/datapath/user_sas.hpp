@@ -37,6 +37,8 @@
 #include <ilp/key_files.hpp>
 #include <ilp/psp_kdf.hpp>
 
+#include "datapath/traffic.hpp"
+
 namespace ilpd
 {
 
@@ -46,6 +48,8 @@ struct RxSaBinding {
 	std::uint32_t spi = 0;
 	ilp::psp::Version version = ilp::psp::Version::AesGcm128;
 	ilp::Endpoint peer;
+	// The packets opened under it (not kept across restarts).
+	std::shared_ptr<Traffic> traffic = std::make_shared<Traffic>();
 };
 
 // What the receive threads need, immutable.

@@ -193,6 +193,16 @@ eventually test "$(grep -c 'payload echo:steady' "$dir/client.out")" = 150 ||
 ok "150 packets across master-key rotations: 150 echoes"
 check sn1 "sum(x['rekeys'] for x in a) > $rekeys_before + 2" "... and sn1 rekeyed its peers meanwhile"
 wait_for "$dir/sn1.log" "master key rotated; 3 new SAs offered" || fail "no rotation logged"
+# The data both ways, counted by the datapath per SA and peer, retired
+# SAs included: at least the 150 packets and their echoes.
+counted() { # PEER
+	echo "[x['tx_packets'] >= 150 and x['rx_packets'] >= 150 and x['rx_bytes'] >= 150 * 16 for x in a if x['peer'] == '$1'] == [True]"
+}
+check h1 "$(counted 10.0.1.2:1000)" "h1's association counts the data both ways, across rotations"
+check sn1 "$(counted 10.0.1.1:1000)" "... and so does sn1's"
+data=$(ctl h1 assoc show | grep -A4 "^peer 10.0.1.2:1000 " | grep "^    data rx [1-9][0-9]* packets") ||
+	fail "assoc show's text has no data counts"
+ok "... shown as: ${data#"    "}"
 
 # kill -9 and a restart: the hosts come back by themselves.
 run kill -9 "$sn1_pid"

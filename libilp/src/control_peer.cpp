@@ -114,6 +114,8 @@ std::vector<PeerInfo> Control::peers()
 			    p.tx = tx;
 		    }
 		    p.direct = a.u8(ILP_PEER_A_DIRECT).value_or(0) != 0;
+		    p.tx_packets = a.u64(ILP_PEER_A_TX_PACKETS).value_or(0);
+		    p.tx_bytes = a.u64(ILP_PEER_A_TX_BYTES).value_or(0);
 		    out.push_back(p);
 	    },
 	    "listing the peers");

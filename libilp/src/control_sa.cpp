@@ -90,6 +90,8 @@ std::vector<RxSaInfo> Control::sas()
 								       e.what());
 			    }
 		    }
+		    s.packets = a.u64(ILP_SA_A_PACKETS).value_or(0);
+		    s.bytes = a.u64(ILP_SA_A_BYTES).value_or(0);
 		    out.push_back(s);
 	    },
 	    "listing the receive SAs");

@@ -155,6 +155,24 @@ recv_on "$h1" 42 1 "$tmp/h1a.out"
 check "h2 answers on connection 42" send_from "$h2" 42 10.0.1.1 1
 wait $rx_h1a
 check_match "h1 gets the answer" "^received 1 bytes [0-9]+ conn 42$" cat "$tmp/h1a.out"
+# What each ilp.ko counted: h1's packet and h2's answer, once per hop,
+# the same bytes where sealed and where opened; and h1's ilpd shows them.
+sealed() { # NS ADDR: "packets bytes" sealed for the peer at ADDR
+	"$ILPCTL" -n "$1" -j peer show |
+		jq -r --arg a "$2" '.[] | select(.address == $a) | "\(.tx_packets) \(.tx_bytes)"'
+}
+opened() { # NS ADDR: "packets bytes" opened under the SAs bound to ADDR
+	"$ILPCTL" -n "$1" -j sa show |
+		jq -r --arg a "$2" '[.[] | select(.peer == $a)] | "\(map(.packets) | add) \(map(.bytes) | add)"'
+}
+up=$(sealed "$h1" 10.0.1.2)
+check_match "h1's ilp.ko sealed one packet for sn1" "^1 [0-9]+$" echo "$up"
+check_eq "... which sn1's ilp.ko opened, the same bytes" "$up" "$(opened "$sn1" 10.0.1.1)"
+check_eq "... and sealed for h2, which h2's opened" "$(sealed "$sn1" 10.0.2.1)" "$(opened "$h2" 10.0.2.2)"
+down=$(opened "$h1" 10.0.1.2)
+check_match "h1's ilp.ko opened the answer" "^1 [0-9]+$" echo "$down"
+check_eq "h1's ilpd shows both in assoc show" "${up% *} ${up#* } ${down% *} ${down#* }" \
+	"$(assoc h1 10.0.1.2:1000 "tx_packets tx_bytes rx_packets rx_bytes")"
 # Out-of-band service control from an unprivileged app on a kernel node:
 # ilpd's app socket serves it there (and only it: apps have AF_ILP).
 ask() { # ARGS...: service_ask on h1, as nobody

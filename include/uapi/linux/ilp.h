@@ -436,6 +436,9 @@ enum ilp_sa_attr {
 	 * decision cache and the upcalls name.
 	 */
 	ILP_SA_A_PEER_ADDR,
+	ILP_SA_A_PAD,		/* alignment of the u64s below; ignore */
+	ILP_SA_A_PACKETS,	/* u64, in dumps: packets opened under the SA */
+	ILP_SA_A_BYTES,		/* u64, in dumps: their bytes (ILP header and payload) */
 	__ILP_SA_A_MAX,
 };
 #define ILP_SA_A_MAX (__ILP_SA_A_MAX - 1)
@@ -449,6 +452,15 @@ enum ilp_peer_attr {
 	ILP_PEER_A_TX_VERSION,	/* u8: 0 or 1 */
 	ILP_PEER_A_TX_KEY,	/* binary: 16 (version 0) or 32 (version 1) bytes; write-only */
 	ILP_PEER_A_DIRECT,	/* u8: 1 = a host that AF_ILP sockets may reach directly */
+	ILP_PEER_A_PAD,		/* alignment of the u64s below; ignore */
+	/*
+	 * u64, in dumps: packets sealed for the peer since it was added,
+	 * under every transmit SA it had, and their bytes (ILP header and
+	 * payload).  What came from it is counted per receive SA
+	 * (ILP_SA_A_PACKETS), since an SA binds an address, not a port.
+	 */
+	ILP_PEER_A_TX_PACKETS,
+	ILP_PEER_A_TX_BYTES,
 	__ILP_PEER_A_MAX,
 };
 #define ILP_PEER_A_MAX (__ILP_PEER_A_MAX - 1)

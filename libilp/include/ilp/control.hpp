@@ -113,6 +113,10 @@ struct RxSaInfo {
 	// The address it is bound to (port 0); none from a module too old
 	// to bind SAs.
 	std::optional<Endpoint> peer;
+	// What was opened under it (ILP header and payload); zero from a
+	// module too old to count.
+	std::uint64_t packets = 0;
+	std::uint64_t bytes = 0;
 };
 
 // A transmit SA for a peer: what the peer's sa_alloc() returned.
@@ -131,6 +135,10 @@ struct PeerInfo {
 	Endpoint endpoint;
 	std::optional<TxSa> tx;
 	bool direct = false; // a host local sockets reach without an SN
+	// What was sealed for it since it was added, under every transmit SA
+	// it had (ILP header and payload).
+	std::uint64_t tx_packets = 0;
+	std::uint64_t tx_bytes = 0;
 };
 
 // A flow of the decision cache: the packets of one connection of one
