@@ -4,6 +4,7 @@
 // (Boost.Beast over Boost.Asio, with a deadline); a Watch is one POST to
 // /v3/watch whose chunked response streams one JSON message per line.
 #include <algorithm>
+#include <atomic>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -132,17 +133,18 @@ public:
 	const EtcdOptions &options() const noexcept { return opts_; }
 
 	// The member to try first: the one that last answered.
-	std::size_t preferred() const noexcept { return current_; }
+	std::size_t preferred() const noexcept { return current_.load(std::memory_order_relaxed); }
 
 	// POSTs @body to @path on the members in turn.
 	json call(const std::string &path, const json &body)
 	{
 		std::string why;
+		auto first = preferred();
 		for (std::size_t i = 0; i < opts_.endpoints.size(); i++) {
-			auto at = (current_ + i) % opts_.endpoints.size();
+			auto at = (first + i) % opts_.endpoints.size();
 			try {
 				auto reply = post(opts_.endpoints[at], path, body.dump());
-				current_ = at;
+				current_.store(at, std::memory_order_relaxed);
 				return reply;
 			} catch (const Unreachable &e) {
 				why += (why.empty() ? "" : "; ") + opts_.endpoints[at] + ": " +
@@ -217,7 +219,8 @@ public:
 
 private:
 	EtcdOptions opts_;
-	std::size_t current_ = 0;
+	// Calls may come from several threads (a mirror's and the caller's).
+	std::atomic<std::size_t> current_{0};
 };
 
 class EtcdWatch : public Watch

@@ -86,6 +86,7 @@ public:
 constexpr std::size_t kMaxKey = 1024;
 constexpr std::size_t kMaxValue = 1 << 20;
 
+// Safe to call from several threads; each Watch from one.
 class Store
 {
 public:

@@ -7,10 +7,12 @@
 // three-member etcd cluster that loses a member (kill -9) and loses
 // nothing: writes go on, and a watch made again from the revision after
 // its last event sees every change.
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +27,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "store/etcd_store.hpp"
+#include "store/mirror.hpp"
 #include "store/sqlite_store.hpp"
 
 using namespace ilpd::store;
@@ -78,6 +81,7 @@ public:
 			cluster += (i ? "," : "") + m.name + "=http://" + m.peer;
 			members_.push_back(m);
 		}
+		cluster_ = cluster;
 		for (auto &m : members_)
 			start(m, cluster);
 		// Ready when a store over all of them answers.
@@ -117,6 +121,8 @@ public:
 		return open_etcd_store(o);
 	}
 	void kill(unsigned i) { kill(members_.at(i)); }
+	// Again, on its data directory.
+	void restart(unsigned i) { start(members_.at(i), cluster_); }
 
 private:
 	struct Member {
@@ -164,8 +170,19 @@ private:
 	}
 
 	TempDir dir_;
+	std::string cluster_;
 	std::vector<Member> members_;
 };
+
+// Until @cond holds (true) or 20 s passed (false).
+bool eventually(const std::function<bool()> &cond)
+{
+	for (auto deadline = std::chrono::steady_clock::now() + 20s;
+	     std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(20ms))
+		if (cond())
+			return true;
+	return false;
+}
 
 // Events until @n came (or 10 s passed).
 std::vector<Event> collect(Watch &w, std::size_t n)
@@ -544,3 +561,66 @@ public:
 	}
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(EtcdOnlyTest);
+
+// The mirror of a prefix (store/mirror.hpp): what an SN keeps of its
+// core, and catches up with after the core was out of reach.
+class MirrorTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(MirrorTest);
+	CPPUNIT_TEST(follows_a_prefix);
+	CPPUNIT_TEST(catches_up_after_an_outage);
+	CPPUNIT_TEST_SUITE_END();
+
+	TempDir dir;
+
+public:
+	void follows_a_prefix()
+	{
+		auto s = open_sqlite_store(dir.path / "core.db");
+		s->put("gw/b", "10.0.3.1:1000");
+		s->put("other", "x");
+		std::atomic<int> calls{0};
+		Mirror m(*s, "gw/", [&](const Mirror::Map &) { calls++; });
+		CPPUNIT_ASSERT(eventually([&] { return m.status().synced; }));
+		CPPUNIT_ASSERT(m.snapshot() == Mirror::Map({{"b", "10.0.3.1:1000"}}));
+		auto r = s->put("gw/c", "10.0.4.1:1000");
+		CPPUNIT_ASSERT(m.wait_for(r, 5s));
+		s->del("gw/b");
+		s->put("outside", "y");
+		CPPUNIT_ASSERT(eventually([&] {
+			return m.snapshot() == Mirror::Map({{"c", "10.0.4.1:1000"}});
+		}));
+		CPPUNIT_ASSERT(calls >= 3);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.status().reconnects);
+	}
+
+	// The member the mirror is on goes (kill -9); the others take writes
+	// meanwhile; the mirror keeps its copy, and when its member is back
+	// it has every change, without listing again.
+	void catches_up_after_an_outage()
+	{
+		EtcdCluster c(3);
+		auto eps = c.endpoints();
+		auto writer = c.store("/mirror/", {eps[1], eps[2]});
+		writer->put("gw/a", "1");
+		auto reader = c.store("/mirror/", {eps[0]});
+		Mirror m(*reader, "gw/", {}, 500ms);
+		CPPUNIT_ASSERT(eventually([&] { return m.status().synced; }));
+		CPPUNIT_ASSERT(m.snapshot() == Mirror::Map({{"a", "1"}}));
+
+		c.kill(0);
+		writer->put("gw/b", "2");
+		writer->del("gw/a");
+		auto last = writer->put("gw/c", "3");
+		CPPUNIT_ASSERT(eventually([&] { return !m.status().synced; }));
+		CPPUNIT_ASSERT(m.snapshot() == Mirror::Map({{"a", "1"}})); // kept meanwhile
+		CPPUNIT_ASSERT(!m.status().last_error.empty());
+
+		c.restart(0);
+		CPPUNIT_ASSERT(m.wait_for(last, 30s));
+		CPPUNIT_ASSERT(m.snapshot() == Mirror::Map({{"b", "2"}, {"c", "3"}}));
+		CPPUNIT_ASSERT(m.status().reconnects >= 1);
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.status().resyncs);
+	}
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(MirrorTest);
