@@ -93,6 +93,8 @@ const Command table[] = {
     {"assoc", "del", "ADDR", "withdraw the association with ADDR: its SAs and cache entries", 1, 1,
      false, cmd_assoc_del},
     {"pipe", "show", "", "list ilpd's pipes with other SNs", 0, 0, false, cmd_pipe_show},
+    {"edomain", "show", "", "show ilpd's edomain core and the gateway map learned from it", 0, 0,
+     false, cmd_edomain_show},
 };
 
 } // namespace

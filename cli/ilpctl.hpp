@@ -83,5 +83,6 @@ int cmd_assoc_show(Context &, Args);
 int cmd_assoc_add(Context &, Args);
 int cmd_assoc_del(Context &, Args);
 int cmd_pipe_show(Context &, Args);
+int cmd_edomain_show(Context &, Args);
 
 } // namespace ilpctl

@@ -5,9 +5,11 @@
 
 #include <ilp/control.hpp>
 
+#include "association/tls.hpp"
 #include "control/datapath_commands.hpp"
 #include "datapath/kernel_datapath.hpp"
 #include "datapath/user_datapath.hpp"
+#include "edomain/edomain_core.hpp"
 #include "log.hpp"
 
 using nlohmann::json;
@@ -118,12 +120,14 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		    [this](const Flow &flow) { return services_->idle_timeout(flow); },
 		    [this](const Flow &flow) { services_->forget(flow); });
 		start_associations();
+		start_core();
 		control_ = std::make_unique<ControlServer>(
 		    control_socket_path(opts_.run_dir), handlers(),
 		    [](const std::string &msg) { log::warn("control socket: ", msg); });
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
+		core_.reset();
 		stop_associations();
 		revalidator_.reset();
 		dp_->stop();
@@ -134,6 +138,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
+	core_.reset();
 	stop_associations();
 	revalidator_.reset();
 	if (dp_)
@@ -203,6 +208,25 @@ void Daemon::start_associations()
 	    });
 	std::lock_guard lock(associations_mu_);
 	associations_ = std::move(m);
+}
+
+void Daemon::start_core()
+{
+	if (opts_.core.kind == CoreConfig::Kind::None)
+		return;
+	// Where this SN's edomain reaches it: as configured, or its
+	// certificate's first IP; on the datapath's port.
+	std::optional<ilp::Endpoint> self = opts_.core.address;
+	if (!self && !opts_.control.certificate.empty()) {
+		auto id = ctl::identity_of_certificate(opts_.control.certificate);
+		if (!id.addresses.empty())
+			self = id.addresses.front();
+	}
+	if (self) {
+		auto *user = dynamic_cast<UserDatapath *>(dp_.get());
+		self->port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
+	}
+	core_ = std::make_unique<EdomainCore>(opts_.core, opts_.control.edomain, self);
 }
 
 void Daemon::stop_associations()
@@ -293,6 +317,13 @@ ControlHandlers Daemon::handlers()
 					   "control-listen in its configuration)",
 					   EOPNOTSUPP);
 		return *associations_;
+	};
+	h["edomain.show"] = [this](const json &) {
+		if (!core_)
+			throw ControlError(
+			    "ilpd has no edomain core (no 'core' in its configuration)",
+			    EOPNOTSUPP);
+		return core_->show();
 	};
 	h["assoc.show"] = [assoc](const json &) { return assoc().show(); };
 	h["pipe.show"] = [assoc](const json &) { return assoc().pipes(); };

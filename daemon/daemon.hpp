@@ -25,6 +25,8 @@
 namespace ilpd
 {
 
+class EdomainCore;
+
 class Daemon
 {
 public:
@@ -42,6 +44,7 @@ private:
 	nlohmann::json cache_json() const;
 	ControlHandlers handlers();
 	void start_associations();
+	void start_core();
 	void stop_associations();
 	// An app's CONTROL (AppServer::Controller).
 	void app_control(AppControl request, AppServer::ControlDone done);
@@ -64,6 +67,8 @@ private:
 	// Held by apps' service control while it reads associations_, and
 	// by the daemon while it sets or resets it.
 	std::mutex associations_mu_;
+	// The edomain's core and its gateway map (an SN with 'core').
+	std::unique_ptr<EdomainCore> core_;
 	std::unique_ptr<ControlServer> control_;
 };
 

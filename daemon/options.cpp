@@ -8,6 +8,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <ilp/error.hpp>
 #include <ilp/version.hpp>
 
 namespace po = boost::program_options;
@@ -97,6 +98,14 @@ po::options_description config_keys()
 	    "longest wait between redials of a broken channel")(
 	    "max-handshakes", po::value<unsigned>()->default_value(64),
 	    "connections in their handshake at once; more are refused");
+	// The edomain core (docs/edomains.md).
+	d.add_options()("core", po::value<std::string>(),
+			"sqlite [FILE] or etcd HOST:PORT[,...] [prefix P]: the edomain's core "
+			"store (an SN)")(
+	    "gateway", po::value<std::vector<std::string>>()->composing(),
+	    "EDOMAIN: this SN is its edomain's gateway to EDOMAIN (repeatable; needs core)")(
+	    "edomain-address", po::value<std::string>(),
+	    "ADDR: where this SN's edomain reaches it (default: its certificate's first IP)");
 	return d;
 }
 
@@ -552,6 +561,40 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 		}
 	}
 	read_control_options(vm, file_keys, resolve, opts);
+	if (vm.count("core")) {
+		auto at = file_keys.where("core");
+		if (!opts.role_sn)
+			throw ConfigError(at + ": 'core' is for an SN (role sn)");
+		if (opts.control.edomain.empty())
+			throw ConfigError(at + ": 'core' needs this SN's 'edomain'");
+		opts.core = parse_core(vm["core"].as<std::string>(), at, opts.state_dir);
+	}
+	if (vm.count("gateway")) {
+		const auto &values = vm["gateway"].as<std::vector<std::string>>();
+		for (std::size_t i = 0; i < values.size(); i++) {
+			auto at = file_keys.where("gateway", i, values.size());
+			if (opts.core.kind == CoreConfig::Kind::None)
+				throw ConfigError(at +
+						  ": 'gateway' needs a 'core' to publish it in");
+			if (!valid_edomain(values[i]))
+				throw ConfigError(at + ": bad edomain name '" + values[i] + "'");
+			if (values[i] == opts.control.edomain)
+				throw ConfigError(at + ": 'gateway " + values[i] +
+						  "' names this SN's own edomain");
+			opts.core.gateway_for.push_back(values[i]);
+		}
+	}
+	if (vm.count("edomain-address")) {
+		auto at = file_keys.where("edomain-address");
+		if (opts.core.kind == CoreConfig::Kind::None)
+			throw ConfigError(at + ": 'edomain-address' needs a 'core'");
+		try {
+			opts.core.address =
+			    ilp::Endpoint::parse(vm["edomain-address"].as<std::string>());
+		} catch (const ilp::Error &e) {
+			throw ConfigError(at + ": 'edomain-address': " + e.what());
+		}
+	}
 	if (vm.count("service"))
 		opts.services = vm["service"].as<std::vector<std::string>>();
 	if (vm.count("service-config")) {

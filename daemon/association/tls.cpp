@@ -8,6 +8,7 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -274,6 +275,21 @@ ssl::context &TlsContexts::client(const std::string &edomain)
 std::string edomain_uri(const std::string &edomain)
 {
 	return "ilp:edomain:" + edomain;
+}
+
+PeerIdentity identity_of_certificate(const std::filesystem::path &file)
+{
+	std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(file.c_str(), "r"), BIO_free);
+	if (!bio)
+		fail("cannot read the certificate", file);
+	std::unique_ptr<X509, decltype(&X509_free)> cert(
+	    PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+	if (!cert)
+		fail("cannot read the certificate", file);
+	PeerIdentity id;
+	id.subject = rfc2253(X509_get_subject_name(cert.get()));
+	read_san(cert.get(), id);
+	return id;
 }
 
 PeerIdentity identity_of(SSL *ssl, const TlsContexts &contexts)

@@ -106,6 +106,11 @@ private:
 // edomain's, then host_ca, each tried alone).
 PeerIdentity identity_of(SSL *ssl, const TlsContexts &contexts);
 
+// What this node's own certificate (PEM, the first in @file) binds: its
+// subject, SAN IPs and edomain, unverified.  Throws ilp::Error naming the
+// file.
+PeerIdentity identity_of_certificate(const std::filesystem::path &file);
+
 // The binding rules.  An SN peer: authenticated, trusted_by == its
 // certificate's edomain == hello.edomain, and hello.endpoint's address
 // among the certificate's SAN IPs.  A host peer: an anonymous one is

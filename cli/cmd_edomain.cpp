@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// ilpctl edomain show: ilpd's edomain core and the gateway map it learned
+// there (docs/edomains.md), asked of it over its control socket.
+//
+//   edomain a, core etcd 127.0.0.1:2379: synced at revision 12
+//   gateway to b: 10.0.3.2:1000 (this SN)
+//   gateway to c: 10.0.3.1:1000, 1 more
+#include <string>
+
+#include "daemon.hpp"
+#include "ilpctl.hpp"
+
+namespace ilpctl
+{
+
+int cmd_edomain_show(Context &ctx, Args)
+{
+	auto j = connect_daemon(ctx).call("edomain.show");
+	expect(j, nlohmann::json::value_t::object, "an object");
+	if (ctx.json) {
+		ctx.emit(j);
+		return 0;
+	}
+	const auto &core = j.at("core");
+	ctx.out << "edomain " << j.value("edomain", "?") << ", core " << core.value("store", "?")
+		<< ": " << (core.value("synced", false) ? "synced" : "out of reach, last synced")
+		<< " at revision " << core.value("revision", 0) << '\n';
+	if (core.contains("last_error") && core["last_error"].is_string() &&
+	    !core.value("synced", false))
+		ctx.out << "    " << core["last_error"].get<std::string>() << '\n';
+	for (const auto &g : j.at("gateways")) {
+		ctx.out << "gateway to " << g.value("edomain", "?") << ": " << g.value("sn", "?");
+		if (g.value("self", false))
+			ctx.out << " (this SN)";
+		if (auto more = g.value("others", 0))
+			ctx.out << ", " << more << " more";
+		ctx.out << '\n';
+	}
+	if (j.contains("publish_error") && j["publish_error"].is_string())
+		ctx.out << "cannot publish this SN's gateways: "
+			<< j["publish_error"].get<std::string>() << '\n';
+	return 0;
+}
+
+} // namespace ilpctl
