@@ -89,6 +89,15 @@ std::string bytes_of(const json &obj, const char *key)
 	return unbase64(it->get<std::string>());
 }
 
+// A key etcd sent, without the store's prefix (@strip bytes).
+std::string key_of(const json &kv, std::size_t strip)
+{
+	auto key = bytes_of(kv, "key");
+	if (key.size() < strip)
+		throw StoreError(StoreError::Kind::Corrupt, "etcd sent a key outside the prefix");
+	return key.substr(strip);
+}
+
 Revision revision_of(const json &reply)
 {
 	auto it = reply.find("header");
@@ -389,11 +398,7 @@ private:
 			ev.kind = e.value("type", std::string("PUT")) == "DELETE"
 				      ? Event::Kind::Delete
 				      : Event::Kind::Put;
-			ev.key = bytes_of(kv, "key");
-			if (ev.key.size() < strip_)
-				throw StoreError(StoreError::Kind::Corrupt,
-						 "etcd watch sent a key outside the prefix");
-			ev.key.erase(0, strip_);
+			ev.key = key_of(kv, strip_);
 			ev.value = bytes_of(kv, "value");
 			ev.revision = int_of(kv, "mod_revision");
 			events.push_back(std::move(ev));
@@ -545,11 +550,7 @@ private:
 		auto strip = gw_.options().prefix.size();
 		for (const auto &kv : *kvs) {
 			Record r;
-			r.key = bytes_of(kv, "key");
-			if (r.key.size() < strip)
-				throw StoreError(StoreError::Kind::Corrupt,
-						 "etcd sent a key outside the prefix");
-			r.key.erase(0, strip);
+			r.key = key_of(kv, strip);
 			r.value = bytes_of(kv, "value");
 			r.created = int_of(kv, "create_revision");
 			r.modified = int_of(kv, "mod_revision");

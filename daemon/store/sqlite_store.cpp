@@ -252,12 +252,7 @@ public:
 	{
 		check_key(key);
 		std::lock_guard lock(s_->mu);
-		Stmt q(s_->db.get(), s_->where,
-		       "SELECT key, value, created, modified FROM kv WHERE key = ?");
-		q.bind(1, key);
-		if (!q.step())
-			return std::nullopt;
-		return record(q);
+		return current(key);
 	}
 
 	std::optional<Revision> del(const std::string &key) override
