@@ -522,8 +522,10 @@ bool AppServer::start_control(const std::shared_ptr<Client> &c, const app::MsgHe
 			 auto client = weak.lock();
 			 if (!w || !client)
 				 return; // the server or the app went first
-			 reply(client->ctl.get(), error, to, status, body);
+			 // Counted before the reply goes, so an app that reads
+			 // the counter after its answer sees its own request.
 			 w->count++;
+			 reply(client->ctl.get(), error, to, status, body);
 			 client->waiting.store(false, std::memory_order_release);
 			 std::uint64_t one = 1;
 			 (void)::write(w->wake.get(), &one, sizeof(one));
