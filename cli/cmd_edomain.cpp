@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// ilpctl edomain show: ilpd's edomain core and the gateway map it learned
-// there (docs/edomains.md), asked of it over its control socket.
+// ilpctl edomain show|resolve: ilpd's edomain core, the gateway map and
+// the host records it learned there (docs/edomains.md), asked of it over
+// its control socket.
 //
 //   edomain a, core etcd 127.0.0.1:2379: synced at revision 12
 //   gateway to b: 10.0.3.2:1000 (this SN)
 //   gateway to c: 10.0.3.1:1000, 1 more
+//   hosts: 3 in the edomain, 1 on this SN
+//
+//   $ ilpctl edomain resolve 10.0.1.1
+//   10.0.1.1:1000 at 10.0.0.1:1000
+#include <cerrno>
 #include <string>
+
+#include <ilp/error.hpp>
 
 #include "daemon.hpp"
 #include "ilpctl.hpp"
@@ -37,9 +45,26 @@ int cmd_edomain_show(Context &ctx, Args)
 			ctx.out << ", " << more << " more";
 		ctx.out << '\n';
 	}
+	ctx.out << "hosts: " << j.value("hosts", 0) << " in the edomain, "
+		<< j.value("hosts_here", 0) << " on this SN\n";
 	if (j.contains("publish_error") && j["publish_error"].is_string())
-		ctx.out << "cannot publish this SN's gateways: "
+		ctx.out << "cannot publish this SN's records: "
 			<< j["publish_error"].get<std::string>() << '\n';
+	return 0;
+}
+
+int cmd_edomain_resolve(Context &ctx, Args args)
+{
+	auto j = connect_daemon(ctx).call("edomain.resolve", {{"host", args[0]}});
+	expect(j, nlohmann::json::value_t::array, "an array");
+	if (ctx.json) {
+		ctx.emit(j);
+		return 0;
+	}
+	if (j.empty())
+		throw ilp::Error(ENOENT, args[0] + ": no host record in the edomain's core");
+	for (const auto &r : j)
+		ctx.out << r.value("host", "?") << " at " << r.value("sn", "?") << '\n';
 	return 0;
 }
 

@@ -95,6 +95,9 @@ const Command table[] = {
     {"pipe", "show", "", "list ilpd's pipes with other SNs", 0, 0, false, cmd_pipe_show},
     {"edomain", "show", "", "show ilpd's edomain core and the gateway map learned from it", 0, 0,
      false, cmd_edomain_show},
+    {"edomain", "resolve", "HOST[:PORT]",
+     "list the SNs of this edomain that the host is associated with, by the core", 1, 1, false,
+     cmd_edomain_resolve},
 };
 
 } // namespace

@@ -84,5 +84,6 @@ int cmd_assoc_add(Context &, Args);
 int cmd_assoc_del(Context &, Args);
 int cmd_pipe_show(Context &, Args);
 int cmd_edomain_show(Context &, Args);
+int cmd_edomain_resolve(Context &, Args);
 
 } // namespace ilpctl

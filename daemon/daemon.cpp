@@ -226,7 +226,21 @@ void Daemon::start_core()
 		auto *user = dynamic_cast<UserDatapath *>(dp_.get());
 		self->port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
 	}
-	core_ = std::make_unique<EdomainCore>(opts_.core, opts_.control.edomain, self);
+	// The hosts associated with this SN now, for the core's host
+	// records.
+	auto hosts = [this] {
+		std::vector<ilp::Endpoint> out;
+		std::lock_guard lock(associations_mu_);
+		if (!associations_)
+			return out;
+		for (const auto &a : associations_->show())
+			if (a["kind"] == "host" && a["state"] == "up" && a["peer"].is_string())
+				out.push_back(ilp::Endpoint::parse(a["peer"].get<std::string>()));
+		return out;
+	};
+	core_ = std::make_unique<EdomainCore>(opts_.core, opts_.control.edomain, self,
+					      opts_.role_sn ? EdomainCore::HostsNow(hosts)
+							    : EdomainCore::HostsNow());
 }
 
 void Daemon::stop_associations()
@@ -318,12 +332,27 @@ ControlHandlers Daemon::handlers()
 					   EOPNOTSUPP);
 		return *associations_;
 	};
-	h["edomain.show"] = [this](const json &) {
+	auto core = [this]() -> EdomainCore & {
 		if (!core_)
 			throw ControlError(
 			    "ilpd has no edomain core (no 'core' in its configuration)",
 			    EOPNOTSUPP);
-		return core_->show();
+		return *core_;
+	};
+	h["edomain.show"] = [core](const json &) { return core().show(); };
+	h["edomain.resolve"] = [core, need](const json &args) {
+		auto text = need(args, "host");
+		ilp::Endpoint host;
+		try {
+			host = ilp::Endpoint::parse(text);
+		} catch (const ilp::Error &e) {
+			throw ControlError(e.what());
+		}
+		// "ADDR" asks for the host on any port, "ADDR:PORT" for one.
+		json out = json::array();
+		for (const auto &at : core().resolve(host, names_port(text)))
+			out.push_back({{"host", at.host.to_string()}, {"sn", at.sn.to_string()}});
+		return out;
 	};
 	h["assoc.show"] = [assoc](const json &) { return assoc().show(); };
 	h["pipe.show"] = [assoc](const json &) { return assoc().pipes(); };

@@ -4,6 +4,8 @@
 // that keeps this SN's own gateway records in the store (put again when
 // they are missing: a core that lost them, or that was not there when
 // ilpd started), and removes them when ilpd stops.
+#include <algorithm>
+
 #include <ilp/error.hpp>
 
 #include "edomain/edomain_core.hpp"
@@ -19,6 +21,7 @@ namespace
 
 using json = nlohmann::json;
 constexpr const char *kGateways = "gateway/";
+constexpr const char *kHosts = "host/";
 
 std::unique_ptr<store::Store> open_store(const CoreConfig &c)
 {
@@ -43,17 +46,23 @@ std::string describe(const CoreConfig &c)
 } // namespace
 
 EdomainCore::EdomainCore(const CoreConfig &config, std::string edomain,
-			 std::optional<ilp::Endpoint> self)
-    : config_(config), edomain_(std::move(edomain)), self_(self), store_(open_store(config))
+			 std::optional<ilp::Endpoint> self, HostsNow hosts)
+    : config_(config), edomain_(std::move(edomain)), self_(self), store_(open_store(config)),
+      hosts_now_(std::move(hosts))
 {
 	if (!config_.gateway_for.empty() && !self_)
 		throw ilp::Error(EINVAL, config_.where +
 					     ": a gateway needs 'edomain-address' or a certificate "
 					     "with an IP");
 	mirror_ = std::make_unique<store::Mirror>(*store_, kGateways);
+	hosts_mirror_ = std::make_unique<store::Mirror>(*store_, kHosts);
 	log::info("edomain ", edomain_, ": core ", describe(config_));
-	if (!config_.gateway_for.empty())
+	if (self_)
 		publisher_ = std::thread([this] { publish_loop(); });
+	else if (hosts_now_)
+		log::warn("edomain ", edomain_,
+			  ": this SN's hosts are not published (no 'edomain-address' and no IP "
+			  "in the certificate)");
 }
 
 EdomainCore::~EdomainCore()
@@ -65,6 +74,7 @@ EdomainCore::~EdomainCore()
 	cv_.notify_all();
 	if (publisher_.joinable())
 		publisher_.join();
+	hosts_mirror_.reset();
 	mirror_.reset();
 }
 
@@ -78,69 +88,146 @@ std::string EdomainCore::own_value() const
 	return json{{"sn", self_->to_string()}}.dump();
 }
 
+std::string EdomainCore::host_value(const ilp::Endpoint &host) const
+{
+	return json{{"sn", self_->to_string()}, {"host", host.to_string()}}.dump();
+}
+
+// Puts what is missing or different, and removes this SN's records that
+// are not wanted any more (a gateway role or a host gone, or left by a
+// run that was killed): @want is full keys to values.
+void EdomainCore::reconcile(const store::Mirror &mirror, const std::string &prefix,
+			    const std::map<std::string, std::string> &want,
+			    std::set<std::string> &published)
+{
+	auto have = mirror.snapshot();
+	bool synced = mirror.status().synced;
+	for (const auto &[key, value] : want) {
+		auto it = have.find(key.substr(prefix.size()));
+		// Ours, whichever run of ours put it.
+		if (!synced || it == have.end() || it->second != value)
+			store_->put(key, value);
+		published.insert(key);
+	}
+	std::set<std::string> stale;
+	for (const auto &key : published)
+		if (!want.contains(key))
+			stale.insert(key);
+	if (synced)
+		for (const auto &[key, value] : have) {
+			auto r = parse_record(key, value, prefix == kHosts);
+			if (r && r->sn == *self_ && !want.contains(prefix + key))
+				stale.insert(prefix + key);
+		}
+	for (const auto &key : stale) {
+		store_->del(key);
+		published.erase(key);
+	}
+}
+
+void EdomainCore::publish_once()
+{
+	std::map<std::string, std::string> gws;
+	for (const auto &e : config_.gateway_for)
+		gws[own_key(e)] = own_value();
+	auto before = gateways_published_;
+	reconcile(*mirror_, kGateways, gws, gateways_published_);
+	for (const auto &k : gateways_published_)
+		if (!before.contains(k))
+			log::info("edomain ", edomain_, ": published this SN as the gateway to ",
+				  k.substr(std::string(kGateways).size(),
+					   k.rfind('/') - std::string(kGateways).size()));
+	if (!hosts_now_)
+		return;
+	std::map<std::string, std::string> hosts;
+	for (const auto &h : hosts_now_())
+		hosts[kHosts + h.to_string() + "/" + self_->to_string()] = host_value(h);
+	reconcile(*hosts_mirror_, kHosts, hosts, hosts_published_);
+	std::lock_guard lock(mu_);
+	hosts_here_ = hosts_published_.size();
+}
+
 void EdomainCore::publish_loop()
 {
 	for (;;) {
 		try {
-			auto have = mirror_->snapshot();
-			bool synced = mirror_->status().synced;
-			for (const auto &e : config_.gateway_for) {
-				auto key = own_key(e);
-				auto it = have.find(key.substr(std::string(kGateways).size()));
-				if (synced && it != have.end() && it->second == own_value())
-					continue;
-				store_->put(key, own_value());
-				log::info("edomain ", edomain_,
-					  ": published this SN as the gateway to ", e);
-			}
+			publish_once();
 			std::lock_guard lock(mu_);
 			publish_error_.clear();
 		} catch (const store::StoreError &e) {
 			std::lock_guard lock(mu_);
 			if (publish_error_ != e.what())
 				log::warn("edomain ", edomain_,
-					  ": cannot publish the gateways: ", e.what());
+					  ": cannot publish this SN's records: ", e.what());
 			publish_error_ = e.what();
 		}
 		std::unique_lock lock(mu_);
 		if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; }))
 			break;
 	}
-	// Stopping: the gateways are this SN's no more.
+	// Stopping: the gateways and the hosts are this SN's no more.
 	try {
 		for (const auto &e : config_.gateway_for)
 			store_->del(own_key(e));
+		for (const auto &key : hosts_published_)
+			store_->del(key);
 	} catch (const store::StoreError &e) {
-		log::warn("edomain ", edomain_, ": cannot withdraw the gateways: ", e.what());
+		log::warn("edomain ", edomain_, ": cannot withdraw this SN's records: ", e.what());
 	}
+}
+
+std::optional<EdomainCore::Record> EdomainCore::parse_record(const std::string &key,
+							     const std::string &value, bool host,
+							     std::string *why)
+{
+	std::string reason;
+	auto slash = key.find('/');
+	json v = json::parse(value, nullptr, false);
+	Record r;
+	if (slash == std::string::npos || slash == 0)
+		reason = host ? "no host in the key" : "no edomain in the key";
+	else if (!v.is_object() || !v.contains("sn") || !v["sn"].is_string() ||
+		 (host && (!v.contains("host") || !v["host"].is_string())))
+		reason = host ? "not {\"sn\": \"ADDR:PORT\", \"host\": \"ADDR:PORT\"}"
+			      : "not {\"sn\": \"ADDR:PORT\"}";
+	else
+		try {
+			r.sn = ilp::Endpoint::parse(v["sn"].get<std::string>());
+			if (host) {
+				r.host = ilp::Endpoint::parse(v["host"].get<std::string>());
+				if (r.host.to_string() != key.substr(0, slash))
+					reason = "the host is not the one the key names";
+			}
+			r.name = key.substr(0, slash);
+		} catch (const ilp::Error &e) {
+			reason = e.what();
+		}
+	if (reason.empty())
+		return r;
+	if (why)
+		*why = reason;
+	return std::nullopt;
+}
+
+// Logged once per key, counted in show()'s "refused".
+void EdomainCore::refuse(const std::string &key, const std::string &why) const
+{
+	std::lock_guard lock(mu_);
+	if (refused_.insert(key).second)
+		log::warn("edomain ", edomain_, ": core record '", key, "' refused: ", why);
 }
 
 std::map<std::string, std::vector<EdomainCore::Gateway>> EdomainCore::gateways() const
 {
 	std::map<std::string, std::vector<Gateway>> out;
 	for (const auto &[key, value] : mirror_->snapshot()) {
-		auto slash = key.find('/');
 		std::string why;
-		json v = json::parse(value, nullptr, false);
-		std::optional<ilp::Endpoint> sn;
-		if (slash == std::string::npos || slash == 0)
-			why = "no edomain in the key";
-		else if (!v.is_object() || !v.contains("sn") || !v["sn"].is_string())
-			why = "not {\"sn\": \"ADDR:PORT\"}";
-		else
-			try {
-				sn = ilp::Endpoint::parse(v["sn"].get<std::string>());
-			} catch (const ilp::Error &e) {
-				why = e.what();
-			}
-		if (!why.empty()) {
-			std::lock_guard lock(mu_);
-			if (refused_.insert(key).second)
-				log::warn("edomain ", edomain_, ": core record '", kGateways, key,
-					  "' refused: ", why);
+		auto r = parse_record(key, value, false, &why);
+		if (!r) {
+			refuse(kGateways + key, why);
 			continue;
 		}
-		out[key.substr(0, slash)].push_back({key, *sn});
+		out[r->name].push_back({key, r->sn});
 	}
 	return out;
 }
@@ -152,6 +239,33 @@ std::optional<ilp::Endpoint> EdomainCore::gateway_to(const std::string &edomain)
 	if (it == all.end() || it->second.empty())
 		return std::nullopt;
 	return it->second.front().sn;
+}
+
+std::vector<EdomainCore::HostAt> EdomainCore::hosts() const
+{
+	std::vector<HostAt> out;
+	for (const auto &[key, value] : hosts_mirror_->snapshot()) {
+		std::string why;
+		auto r = parse_record(key, value, true, &why);
+		if (!r) {
+			refuse(kHosts + key, why);
+			continue;
+		}
+		out.push_back({r->sn, r->host});
+	}
+	return out;
+}
+
+std::vector<EdomainCore::HostAt> EdomainCore::resolve(const ilp::Endpoint &host,
+						      bool with_port) const
+{
+	std::vector<HostAt> out;
+	for (const auto &h : hosts())
+		if (h.host.family == host.family &&
+		    std::ranges::equal(h.host.addr_bytes(), host.addr_bytes()) &&
+		    (!with_port || h.host.port == host.port))
+			out.push_back(h);
+	return out;
 }
 
 json EdomainCore::show() const
@@ -173,6 +287,7 @@ json EdomainCore::show() const
 			       {"self", self_ && g.sn == *self_},
 			       {"others", list.size() - 1}});
 	}
+	auto n_hosts = hosts().size();
 	std::lock_guard lock(mu_);
 	json published = json::array();
 	for (const auto &e : config_.gateway_for)
@@ -181,6 +296,8 @@ json EdomainCore::show() const
 		{"core", core},
 		{"gateways", gws},
 		{"gateway_for", published},
+		{"hosts", n_hosts},
+		{"hosts_here", hosts_here_},
 		{"publish_error", publish_error_.empty() ? json(nullptr) : json(publish_error_)},
 		{"refused", refused_.size()}};
 }

@@ -10,9 +10,15 @@
 // Records, each under "gateway/EDOMAIN/SN" with SN the gateway's
 // ADDR:PORT, hold {"sn": "ADDR:PORT"}.  Several gateways to one edomain
 // may be published; every SN picks the first by key, so that all agree.
+// Each SN also publishes the hosts associated with it now, under
+// "host/HOST/SN" (both ADDR:PORT) as {"sn": "ADDR:PORT", "host":
+// "ADDR:PORT"}: where a packet for a host of this edomain goes.  An SN
+// removes its records that are not true any more, those a killed run
+// left too, and all of its own when it stops.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,14 +45,27 @@ public:
 	// when it cannot be opened; an etcd that does not answer yet is no
 	// error: the map fills when it does).  @self: where this SN's
 	// edomain reaches it, required when it is a gateway.
+	// @hosts: the hosts associated with this SN now (called on the
+	// core's thread, about once a second).
+	using HostsNow = std::function<std::vector<ilp::Endpoint>()>;
 	EdomainCore(const CoreConfig &config, std::string edomain,
-		    std::optional<ilp::Endpoint> self);
+		    std::optional<ilp::Endpoint> self, HostsNow hosts = {});
 	~EdomainCore();
 	EdomainCore(const EdomainCore &) = delete;
 	EdomainCore &operator=(const EdomainCore &) = delete;
 
 	// The SN of this edomain that holds the pipe to @edomain.
 	std::optional<ilp::Endpoint> gateway_to(const std::string &edomain) const;
+	// Where a host of this edomain is: the SN it is associated with
+	// (several: one per IESP it uses) and the host's endpoint.
+	struct HostAt {
+		ilp::Endpoint sn, host;
+	};
+	// The SNs the host at @host is associated with, by the core's
+	// records (on its port too with @with_port).
+	std::vector<HostAt> resolve(const ilp::Endpoint &host, bool with_port) const;
+	// Every host record of the edomain.
+	std::vector<HostAt> hosts() const;
 	// "ilpctl edomain show": the core's state and the map.
 	nlohmann::json show() const;
 
@@ -58,6 +77,20 @@ private:
 	// The map out of the mirror's copy: edomain -> its gateways, by key.
 	std::map<std::string, std::vector<Gateway>> gateways() const;
 	void publish_loop();
+	void publish_once();
+	void reconcile(const store::Mirror &mirror, const std::string &prefix,
+		       const std::map<std::string, std::string> &want,
+		       std::set<std::string> &published);
+	// A record, gateway/NAME/SN or host/NAME/SN: NAME, the SN, and for a
+	// host record the host; or why it is not one.
+	struct Record {
+		std::string name;
+		ilp::Endpoint sn, host;
+	};
+	static std::optional<Record> parse_record(const std::string &key, const std::string &value,
+						  bool host, std::string *why = nullptr);
+	void refuse(const std::string &key, const std::string &why) const;
+	std::string host_value(const ilp::Endpoint &host) const;
 	std::string own_key(const std::string &edomain) const;
 	std::string own_value() const;
 
@@ -66,12 +99,17 @@ private:
 	std::optional<ilp::Endpoint> self_;
 	std::unique_ptr<store::Store> store_;
 	std::unique_ptr<store::Mirror> mirror_;
+	std::unique_ptr<store::Mirror> hosts_mirror_;
+	HostsNow hosts_now_;
+	// Keys this SN put, on the publisher's thread (read by show()).
+	std::set<std::string> gateways_published_, hosts_published_;
 
 	mutable std::mutex mu_;
 	std::condition_variable cv_;
 	bool stop_ = false;
 	mutable std::set<std::string> refused_; // malformed records, logged once each
 	std::string publish_error_;
+	std::size_t hosts_here_ = 0; // host records this SN keeps
 	std::thread publisher_;
 };
 

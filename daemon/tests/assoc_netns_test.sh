@@ -21,7 +21,10 @@
 # certificate, one signed by another edomain's CA, and one whose
 # certificate names another address are each refused by h1 with a line
 # saying why, as is a TLS 1.2-only client by sn1; ilpctl assoc del
-# withdraws h1's association on both sides; restarted with a domain only,
+# withdraws h1's association on both sides; sn1 and sn2 share an SQLite
+# core, where sn1 keeps a record per host of its own (sn2 resolves h1 and
+# h2 there, the same two after sn1's kill -9, h1's gone once its
+# association is withdrawn); restarted with a domain only,
 # h1 finds sn1 in the SVCB records a dnsmasq started here serves.
 #
 # usage: assoc_netns_test.sh ILPD ILPCTL ILP_APP_TOOL RELAY_SO MAKE_CERTS SERVICE_ASK
@@ -146,10 +149,12 @@ echo "send early" >&"$client_fd"
 wait_for "$dir/client.out" "^error" || fail "h1's app sent with no association"
 ok "before the association, h1's app has no SN to send through"
 
+# sn1 and sn2 share edomain a's core, an SQLite file.
+core="sqlite $dir/core.db"
 start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
-	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1"
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core"
 start sn2 "$sn2" --role sn --edomain a --certificate "$c/sn2.pem" --private-key "$c/sn2.key" \
-	--pipe "10.0.3.2 edomain a"
+	--pipe "10.0.3.2 edomain a" --core "$core"
 check h1 "$(up_with 10.0.1.2:1000)" "h1 associates with sn1 by itself"
 check h2 "$(up_with 10.0.2.2:1000)" "h2 associates with sn1 by itself"
 check sn1 "$(up_with 10.0.1.1:1000) and $(up_with 10.0.2.1:1000)" "sn1 has both hosts"
@@ -157,6 +162,18 @@ check sn2 "$(up_with 10.0.3.2:1000) and a[0]['kind'] == 'pipe'" "sn2 keeps a pip
 check sn1 "[x['kind'] for x in a if x['peer'] == '10.0.3.1:1000'] == ['pipe']" "... and sn1 with sn2"
 ctl h1 instance show | grep -q "sn 10.0.1.2:1000" || fail "h1's default SN is not sn1"
 ok "h1's default SN is set with no admin step"
+# The edomain's core knows where its hosts are: sn2 finds h1 at sn1.
+resolves() { # NODE HOST ANSWER: "edomain resolve HOST" on NODE prints ANSWER
+	[ "$(ctl "$1" edomain resolve "$2" 2>&1)" = "$3" ]
+}
+eventually resolves sn2 10.0.1.1 "10.0.1.1:1000 at 10.0.1.2:1000" ||
+	fail "sn2 does not find h1 in the core: $(ctl sn2 edomain resolve 10.0.1.1 2>&1)"
+eventually resolves sn2 10.0.2.1:1000 "10.0.2.1:1000 at 10.0.1.2:1000" ||
+	fail "sn2 does not find h2 in the core: $(ctl sn2 edomain resolve 10.0.2.1:1000 2>&1)"
+ok "sn1 publishes its hosts in the edomain's core, and sn2 resolves them there"
+resolves sn2 10.0.2.1:1001 "ilpctl: 10.0.2.1:1001: no host record in the edomain's core" ||
+	fail "a host on another port: $(ctl sn2 edomain resolve 10.0.2.1:1001 2>&1)"
+ok "... by address and port when a port is given"
 # Never a key: not in ilpctl's output nor in any log.
 ctl h1 -j assoc show | grep -qi '"key' && fail "assoc show prints a key"
 ctl sn1 -j peer show | grep -qi '"key"' && fail "peer show prints a key"
@@ -208,11 +225,14 @@ ok "... shown as: ${data#"    "}"
 run kill -9 "$sn1_pid"
 wait "$sn1_pid" 2>/dev/null
 start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
-	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1"
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core"
 check h1 "$(up_with 10.0.1.2:1000) and a[0]['channels'] == 2" "h1 re-associates after kill -9"
 check h2 "$(up_with 10.0.2.2:1000) and a[0]['channels'] == 2" "h2 re-associates after kill -9"
 ping after-restart
 ok "traffic resumes"
+eventually eval '[ "$(ctl sn1 edomain show | grep "^hosts:")" = "hosts: 2 in the edomain, 2 on this SN" ]' ||
+	fail "sn1's host records after its restart: $(ctl sn1 edomain show)"
+ok "... and sn1 keeps its two host records in the core, no more"
 
 # Out-of-band service control: h1 asks its SN's relay over the channel.
 got=$(ctl h1 service control 8 status) || fail "service control 8 status"
@@ -294,6 +314,10 @@ ctl h1 -j peer show | grep -q 10.0.1.2 && fail "h1 still has sn1 as a peer"
 check sn1 "all(x['peer'] != '10.0.1.1:1000' for x in a)" "assoc del withdraws h1 from sn1 too"
 ctl sn1 -j peer show | grep -q '10.0.1.1' && fail "sn1 still has h1 as a peer"
 ok "... and its SAs"
+eventually resolves sn2 10.0.1.1 "ilpctl: 10.0.1.1: no host record in the edomain's core" ||
+	fail "h1's record outlived its association: $(ctl sn2 edomain resolve 10.0.1.1 2>&1)"
+resolves sn2 10.0.2.1 "10.0.2.1:1000 at 10.0.1.2:1000" || fail "h2's record went too"
+ok "... and its record in the core, h2's staying"
 
 # First hops from DNS (docs/control.md, "Discovering first-hop SNs"): h1
 # restarted with a domain only, whose SVCB records dnsmasq serves from

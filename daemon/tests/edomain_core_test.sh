@@ -6,8 +6,9 @@
 # starts; sn1 is a's gateway to b, and sn2 learns it from the core, not
 # from its config.  With etcd killed (kill -9) sn2 keeps its map; when
 # etcd is back it catches up (sn3's gateway to c, published meanwhile
-# once etcd answers).  A gateway that stops withdraws itself.  A malformed
-# record is refused and logged, and ilpd goes on.  Then the embedded
+# once etcd answers).  A gateway that stops withdraws itself.  Malformed
+# records (a gateway one, a host one naming another host) are refused and
+# logged, and ilpd goes on.  Then the embedded
 # SQLite core: durable across a kill -9 of its ilpd.  Bad 'core' and
 # 'gateway' lines are refused with the line named.
 #
@@ -101,7 +102,7 @@ ok "edomain show: $(head -n 1 <<<"$text")"
 check sn2 "not e['core']['synced'] and $(gw b) == ['127.0.0.1:$sn1_port']" \
 	"with etcd killed, sn2 keeps its map"
 start sn3 --core "$core" --gateway c --edomain-address 127.0.0.1
-eventually grep -q "cannot publish the gateways" "$dir/sn3.log" || fail "sn3 did not say it cannot publish"
+eventually grep -q "cannot publish this SN.s records" "$dir/sn3.log" || fail "sn3 did not say it cannot publish"
 ok "sn3 cannot publish while etcd is down, and says so"
 start_etcd
 sn3_port=$(ctl sn3 -j instance show | python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])')
@@ -123,6 +124,19 @@ END
 check sn2 "e['refused'] == 1 and $(gw d) == [] and $(gw c) != []" "a malformed record is refused"
 grep -q "core record 'gateway/d/x' refused" "$dir/sn2.log" || fail "no log line for the bad record"
 ok "... and logged: $(grep -m1 "core record" "$dir/sn2.log")"
+# A host record whose host is not the one its key names.
+python3 - "$client" <<'END' || fail "writing a bad host record"
+import base64, json, sys, urllib.request
+b = lambda s: base64.b64encode(s.encode()).decode()
+v = json.dumps({"sn": "127.0.0.1:1000", "host": "10.0.0.8:1000"})
+body = json.dumps({"key": b("/ilp/host/10.0.0.9:1000/127.0.0.1:1000"), "value": b(v)}).encode()
+urllib.request.urlopen(urllib.request.Request("http://%s/v3/kv/put" % sys.argv[1], body))
+END
+check sn2 "e['refused'] == 2 and e['hosts'] == 0" "a host record naming another host is refused"
+ctl sn2 edomain resolve 10.0.0.9 2>/dev/null && fail "the bad host record resolves"
+grep -q "core record 'host/10.0.0.9:1000/127.0.0.1:1000' refused: the host is not the one the key names" \
+	"$dir/sn2.log" || fail "no log line for the bad host record"
+ok "... and not resolved, and logged"
 
 # The embedded core: SQLite in the state directory, durable across a
 # kill -9 (no withdrawal then: the record stays).
