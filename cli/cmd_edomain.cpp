@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// ilpctl edomain show|resolve: ilpd's edomain core, the gateway map and
-// the host records it learned there (docs/edomains.md), asked of it over
-// its control socket.
+// ilpctl edomain show|resolve, lookup show: ilpd's edomain core, the
+// gateway map and the host records it learned there, and the lookup
+// service's records (docs/edomains.md), asked of it over its control
+// socket.
 //
 //   edomain a, core etcd 127.0.0.1:2379: synced at revision 12
 //   gateway to b: 10.0.3.2:1000 (this SN)
@@ -47,9 +48,40 @@ int cmd_edomain_show(Context &ctx, Args)
 	}
 	ctx.out << "hosts: " << j.value("hosts", 0) << " in the edomain, "
 		<< j.value("hosts_here", 0) << " on this SN\n";
+	if (j.contains("routes") && j["routes"].is_object()) {
+		const auto &r = j["routes"];
+		ctx.out << "routes: " << r.value("host", 0) << " to hosts here, "
+			<< r.value("sn", 0) << " to SNs of the edomain, " << r.value("gateway", 0)
+			<< " to gateways, " << r.value("pipe", 0)
+			<< " over pipes; refused: " << r.value("unknown", 0) << " unknown, "
+			<< r.value("out_of_reach", 0) << " core out of reach, "
+			<< r.value("unreachable", 0) << " unreachable\n";
+	}
 	if (j.contains("publish_error") && j["publish_error"].is_string())
 		ctx.out << "cannot publish this SN's records: "
 			<< j["publish_error"].get<std::string>() << '\n';
+	return 0;
+}
+
+int cmd_lookup_show(Context &ctx, Args)
+{
+	auto j = connect_daemon(ctx).call("lookup.show");
+	expect(j, nlohmann::json::value_t::object, "an object");
+	if (ctx.json) {
+		ctx.emit(j);
+		return 0;
+	}
+	ctx.out << "lookup service " << j.value("store", "?") << ": "
+		<< (j.value("synced", false) ? "synced" : "out of reach, last synced")
+		<< " at revision " << j.value("revision", 0) << '\n';
+	if (j.contains("last_error") && j["last_error"].is_string() && !j.value("synced", false))
+		ctx.out << "    " << j["last_error"].get<std::string>() << '\n';
+	for (const auto &e : j.at("edomains"))
+		ctx.out << "edomain " << e.value("edomain", "?") << ": " << e.value("hosts", 0)
+			<< " hosts\n";
+	ctx.out << "registered by this SN: " << j.value("registered_here", 0) << " hosts\n";
+	if (j.contains("register_error") && j["register_error"].is_string())
+		ctx.out << "cannot register: " << j["register_error"].get<std::string>() << '\n';
 	return 0;
 }
 

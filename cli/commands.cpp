@@ -98,6 +98,8 @@ const Command table[] = {
     {"edomain", "resolve", "HOST[:PORT]",
      "list the SNs of this edomain that the host is associated with, by the core", 1, 1, false,
      cmd_edomain_resolve},
+    {"lookup", "show", "", "show the lookup service's store and its hosts per edomain", 0, 0, false,
+     cmd_lookup_show},
 };
 
 } // namespace

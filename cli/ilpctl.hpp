@@ -85,5 +85,6 @@ int cmd_assoc_del(Context &, Args);
 int cmd_pipe_show(Context &, Args);
 int cmd_edomain_show(Context &, Args);
 int cmd_edomain_resolve(Context &, Args);
+int cmd_lookup_show(Context &, Args);
 
 } // namespace ilpctl

@@ -80,6 +80,9 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 
 	HostOptions host;
 	host.default_idle_timeout = std::chrono::milliseconds(opts_.idle_timeout_ms);
+	host.route_host = [this](const ilp::Endpoint &to, HostRoute &out) {
+		return router_.route(to, out);
+	};
 	ServiceRegistry::Config config;
 	for (const auto &s : opts_.service_config)
 		config[s.service][s.key] = s.value;
@@ -127,6 +130,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
+		router_.detach();
 		core_.reset();
 		stop_associations();
 		revalidator_.reset();
@@ -138,6 +142,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
+	router_.detach();
 	core_.reset();
 	stop_associations();
 	revalidator_.reset();
@@ -229,18 +234,19 @@ void Daemon::start_core()
 	// The hosts associated with this SN now, for the core's host
 	// records.
 	auto hosts = [this] {
-		std::vector<ilp::Endpoint> out;
-		std::lock_guard lock(associations_mu_);
-		if (!associations_)
-			return out;
-		for (const auto &a : associations_->show())
-			if (a["kind"] == "host" && a["state"] == "up" && a["peer"].is_string())
-				out.push_back(ilp::Endpoint::parse(a["peer"].get<std::string>()));
-		return out;
+		auto up = peers_up();
+		return up ? up->hosts : std::vector<ilp::Endpoint>{};
 	};
 	core_ = std::make_unique<EdomainCore>(opts_.core, opts_.control.edomain, self,
 					      opts_.role_sn ? EdomainCore::HostsNow(hosts)
 							    : EdomainCore::HostsNow());
+	router_.attach(*core_, [this] { return peers_up(); });
+}
+
+std::shared_ptr<const AssociationManager::PeersUp> Daemon::peers_up()
+{
+	std::lock_guard lock(associations_mu_);
+	return associations_ ? associations_->peers_up() : nullptr;
 }
 
 void Daemon::stop_associations()
@@ -339,7 +345,19 @@ ControlHandlers Daemon::handlers()
 			    EOPNOTSUPP);
 		return *core_;
 	};
-	h["edomain.show"] = [core](const json &) { return core().show(); };
+	h["edomain.show"] = [this, core](const json &) {
+		auto j = core().show();
+		j["routes"] = router_.stats();
+		return j;
+	};
+	h["lookup.show"] = [core](const json &) {
+		auto j = core().lookup_show();
+		if (j.is_null())
+			throw ControlError("ilpd has no lookup service (no 'lookup' in its "
+					   "configuration)",
+					   EOPNOTSUPP);
+		return j;
+	};
 	h["edomain.resolve"] = [core, need](const json &args) {
 		auto text = need(args, "host");
 		ilp::Endpoint host;

@@ -19,6 +19,7 @@
 #include "control/control_server.hpp"
 #include "datapath/datapath.hpp"
 #include "datapath/revalidator.hpp"
+#include "edomain/router.hpp"
 #include "environment/service_registry.hpp"
 #include "options.hpp"
 
@@ -53,6 +54,10 @@ private:
 	std::string kind_;
 	std::chrono::steady_clock::time_point started_;
 	std::atomic<std::uint64_t> upcalls_{0};
+	// Where packets for hosts go (the modules' route_host()): made
+	// first, since the modules hold on to it; routes once the core and
+	// the associations are up.
+	Router router_;
 	std::unique_ptr<Datapath> dp_;
 	// The app socket: on the userspace datapath, apps' sockets and their
 	// service control; on the kernel's, where apps have AF_ILP, service
@@ -70,6 +75,8 @@ private:
 	// The edomain's core and its gateway map (an SN with 'core').
 	std::unique_ptr<EdomainCore> core_;
 	std::unique_ptr<ControlServer> control_;
+	// The associations up now, for the core's host records and routing.
+	std::shared_ptr<const AssociationManager::PeersUp> peers_up();
 };
 
 } // namespace ilpd

@@ -105,7 +105,10 @@ po::options_description config_keys()
 	    "gateway", po::value<std::vector<std::string>>()->composing(),
 	    "EDOMAIN: this SN is its edomain's gateway to EDOMAIN (repeatable; needs core)")(
 	    "edomain-address", po::value<std::string>(),
-	    "ADDR: where this SN's edomain reaches it (default: its certificate's first IP)");
+	    "ADDR: where this SN's edomain reaches it (default: its certificate's first IP)")(
+	    "lookup", po::value<std::string>(),
+	    "sqlite [FILE] or etcd HOST:PORT[,...] [prefix P]: the lookup service's store, "
+	    "where hosts of other edomains are found (needs core)");
 	return d;
 }
 
@@ -567,7 +570,15 @@ Parsed parse_options(const std::vector<std::string> &args, Options &opts)
 			throw ConfigError(at + ": 'core' is for an SN (role sn)");
 		if (opts.control.edomain.empty())
 			throw ConfigError(at + ": 'core' needs this SN's 'edomain'");
-		opts.core = parse_core(vm["core"].as<std::string>(), at, opts.state_dir);
+		static_cast<StoreConfig &>(opts.core) =
+		    parse_store("core", vm["core"].as<std::string>(), at, opts.state_dir);
+	}
+	if (vm.count("lookup")) {
+		auto at = file_keys.where("lookup");
+		if (opts.core.kind == CoreConfig::Kind::None)
+			throw ConfigError(at + ": 'lookup' needs a 'core'");
+		opts.core.lookup =
+		    parse_store("lookup", vm["lookup"].as<std::string>(), at, opts.state_dir);
 	}
 	if (vm.count("gateway")) {
 		const auto &values = vm["gateway"].as<std::vector<std::string>>();

@@ -104,20 +104,27 @@ struct ControlOptions {
 	}
 };
 
-// The edomain core (docs/store.md, docs/edomains.md): the store its SNs
-// share, and what this SN publishes there.
-struct CoreConfig {
+// A store (docs/store.md): SQLite in a file, or an etcd cluster.
+struct StoreConfig {
 	enum class Kind { None, Sqlite, Etcd };
 	Kind kind = Kind::None;
 	std::filesystem::path file;         // sqlite: the store's file
 	std::vector<std::string> endpoints; // etcd: its members' HOST:PORT
 	std::string prefix = "/ilp/";       // etcd: the keys' prefix
-	std::string where;                  // the "core" line, for errors
+	std::string where;                  // the line, for errors
+};
+
+// The edomain core (docs/store.md, docs/edomains.md): the store its SNs
+// share, and what this SN publishes there.
+struct CoreConfig : StoreConfig {
 	// The edomains this SN is its edomain's gateway to (it holds the
 	// pipe to each), and the address its edomain's SNs reach it at
 	// (unset: its certificate's first IP).
 	std::vector<std::string> gateway_for;
 	std::optional<ilp::Endpoint> address;
+	// The lookup service's store (docs/edomains.md, "The lookup
+	// service"): where hosts are found across edomains.
+	StoreConfig lookup;
 };
 
 struct Options {
@@ -175,10 +182,11 @@ ilp::Endpoint parse_dns_server(const std::string &text, const std::string &where
 // Whether "ADDR[:PORT]" text names a port ("a.b.c.d:P" or "[v6]:P").
 bool names_port(const std::string &text);
 TrustConfig parse_trust(const std::string &text, const std::string &where);
-// A "core" value: "sqlite [FILE]" (FILE relative to @state_dir, core.db
-// by default) or "etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX]".
-CoreConfig parse_core(const std::string &text, const std::string &where,
-		      const std::filesystem::path &state_dir);
+// A "core" or "lookup" (@key) value: "sqlite [FILE]" (FILE relative to
+// @state_dir, KEY.db by default) or "etcd HOST:PORT[,HOST:PORT...]
+// [prefix PREFIX]".
+StoreConfig parse_store(const std::string &key, const std::string &text, const std::string &where,
+			const std::filesystem::path &state_dir);
 std::chrono::milliseconds parse_duration(const std::string &text, const std::string &where,
 					 const std::string &key);
 

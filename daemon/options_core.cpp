@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// The "core" key's value (options.hpp): which store holds the edomain's
-// core.
+// The "core" and "lookup" keys' values (options.hpp): which store holds
+// the edomain's core, and the lookup service's.
 #include <sstream>
 #include <vector>
 
@@ -10,25 +10,25 @@
 namespace ilpd
 {
 
-CoreConfig parse_core(const std::string &text, const std::string &where,
-		      const std::filesystem::path &state_dir)
+StoreConfig parse_store(const std::string &key, const std::string &text, const std::string &where,
+			const std::filesystem::path &state_dir)
 {
 	std::istringstream in(text);
 	std::vector<std::string> w;
 	for (std::string word; in >> word;)
 		w.push_back(word);
-	CoreConfig c;
+	StoreConfig c;
 	c.where = where;
 	auto bad = [&](const std::string &why) {
-		throw ConfigError(where + ": 'core " + text + "': " + why);
+		throw ConfigError(where + ": '" + key + " " + text + "': " + why);
 	};
 	if (w.empty())
 		bad("sqlite [FILE] or etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX]");
 	if (w[0] == "sqlite") {
 		if (w.size() > 2)
 			bad("sqlite takes one file");
-		c.kind = CoreConfig::Kind::Sqlite;
-		std::filesystem::path f = w.size() == 2 ? w[1] : "core.db";
+		c.kind = StoreConfig::Kind::Sqlite;
+		std::filesystem::path f = w.size() == 2 ? w[1] : key + ".db";
 		c.file = f.is_absolute() ? f : state_dir / f;
 		return c;
 	}
@@ -36,7 +36,7 @@ CoreConfig parse_core(const std::string &text, const std::string &where,
 		bad("'" + w[0] + "' is no store (sqlite or etcd)");
 	if (w.size() != 2 && w.size() != 4)
 		bad("etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX]");
-	c.kind = CoreConfig::Kind::Etcd;
+	c.kind = StoreConfig::Kind::Etcd;
 	std::istringstream eps(w[1]);
 	for (std::string ep; std::getline(eps, ep, ',');) {
 		if (!names_port(ep))

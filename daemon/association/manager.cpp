@@ -198,6 +198,24 @@ struct AssociationManager::Impl {
 	RotationSchedule rotation;
 	asio::steady_timer tick;
 	std::map<std::uint64_t, std::unique_ptr<Link>> links;
+	// peers_up()'s copy, made again on the thread at every change.
+	mutable std::mutex view_mu;
+	std::shared_ptr<const PeersUp> view = std::make_shared<PeersUp>();
+
+	void publish_view()
+	{
+		auto v = std::make_shared<PeersUp>();
+		for (const auto &[id, l] : links) {
+			if (!l->assoc || !l->assoc->up() || !l->peer || l->direct)
+				continue;
+			if (l->peer->role == ctl::Role::Sn)
+				v->sns.push_back({l->peer->endpoint, l->peer->edomain});
+			else if (!l->dial)
+				v->hosts.push_back(l->peer->endpoint);
+		}
+		std::lock_guard lock(view_mu);
+		view = std::move(v);
+	}
 	std::vector<std::uint64_t> first_hop_order; // a host's SNs, by preference
 	std::uint64_t next_id = 1;
 	std::uint64_t rotations = 0;
@@ -421,6 +439,7 @@ struct AssociationManager::Impl {
 				l->leftover_rx.clear();
 				// The peer went from the datapath, its counts with it.
 				l->rx_retired = {};
+				publish_view();
 				c.close();
 				return;
 			} else if (auto *r = std::get_if<ctl::SvcRequest>(&m)) {
@@ -692,6 +711,7 @@ struct AssociationManager::Impl {
 			  name_of(l), " up: SPI in ", spi_hex(i.spi_in), ", out ",
 			  spi_hex(i.spi_out));
 		choose_sn();
+		publish_view();
 	}
 
 	// A host sends through the first of its SNs, in configuration order,
@@ -727,6 +747,8 @@ struct AssociationManager::Impl {
 		bool was_up = l->assoc && l->assoc->up();
 		l->assoc.reset();
 		l->channel.reset();
+		if (was_up)
+			publish_view();
 		// Requests in flight on it get no answer now.
 		for (auto &[rid, p] : std::exchange(l->asked, {}))
 			p->finish({ECONNRESET, "the channel closed before the answer came", {}});
@@ -995,6 +1017,7 @@ struct AssociationManager::Impl {
 		links.erase(l->id);
 		if (channel)
 			channel->close();
+		publish_view();
 		log::info("association with ", who.addr_string(), " withdrawn");
 		if (was_sn) {
 			plane.set_sn(std::nullopt);
@@ -1061,6 +1084,12 @@ auto on_thread(asio::io_context &io, F f) -> decltype(f())
 json AssociationManager::show()
 {
 	return on_thread(impl_->io, [this] { return impl_->show(false); });
+}
+
+std::shared_ptr<const AssociationManager::PeersUp> AssociationManager::peers_up() const
+{
+	std::lock_guard lock(impl_->view_mu);
+	return impl_->view;
 }
 
 json AssociationManager::pipes()

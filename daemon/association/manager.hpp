@@ -73,6 +73,18 @@ public:
 	nlohmann::json show();
 	// "ilpctl pipe show": those with SNs only.
 	nlohmann::json pipes();
+	// The peers whose association is up now: what an SN can forward to
+	// (docs/edomains.md, "Routing").  From any thread, never waiting for
+	// the association thread: a copy made there at each change.
+	struct PeersUp {
+		std::vector<ilp::Endpoint> hosts; // hosts associated with this SN
+		struct Sn {
+			ilp::Endpoint endpoint;
+			std::string edomain;
+		};
+		std::vector<Sn> sns; // SNs it holds a pipe with
+	};
+	std::shared_ptr<const PeersUp> peers_up() const;
 	// "ilpctl assoc add": dial @remote from now on, as a first hop
 	// (a host) or a pipe (an SN).  Throws ilp::Error (EEXIST, EINVAL).
 	nlohmann::json add(const RemoteConfig &remote, bool pipe);

@@ -23,7 +23,7 @@ using json = nlohmann::json;
 constexpr const char *kGateways = "gateway/";
 constexpr const char *kHosts = "host/";
 
-std::unique_ptr<store::Store> open_store(const CoreConfig &c)
+std::unique_ptr<store::Store> open_store(const StoreConfig &c)
 {
 	if (c.kind == CoreConfig::Kind::Sqlite)
 		return store::open_sqlite_store(c.file);
@@ -33,7 +33,7 @@ std::unique_ptr<store::Store> open_store(const CoreConfig &c)
 	return store::open_etcd_store(o);
 }
 
-std::string describe(const CoreConfig &c)
+std::string describe(const StoreConfig &c)
 {
 	if (c.kind == CoreConfig::Kind::Sqlite)
 		return "sqlite " + c.file.string();
@@ -57,6 +57,11 @@ EdomainCore::EdomainCore(const CoreConfig &config, std::string edomain,
 	mirror_ = std::make_unique<store::Mirror>(*store_, kGateways);
 	hosts_mirror_ = std::make_unique<store::Mirror>(*store_, kHosts);
 	log::info("edomain ", edomain_, ": core ", describe(config_));
+	if (config_.lookup.kind != StoreConfig::Kind::None) {
+		lookup_store_ = open_store(config_.lookup);
+		lookup_mirror_ = std::make_unique<store::Mirror>(*lookup_store_, kHosts);
+		log::info("edomain ", edomain_, ": lookup service ", describe(config_.lookup));
+	}
 	if (self_)
 		publisher_ = std::thread([this] { publish_loop(); });
 	else if (hosts_now_)
@@ -74,6 +79,7 @@ EdomainCore::~EdomainCore()
 	cv_.notify_all();
 	if (publisher_.joinable())
 		publisher_.join();
+	lookup_mirror_.reset();
 	hosts_mirror_.reset();
 	mirror_.reset();
 }
@@ -93,10 +99,17 @@ std::string EdomainCore::host_value(const ilp::Endpoint &host) const
 	return json{{"sn", self_->to_string()}, {"host", host.to_string()}}.dump();
 }
 
+std::string EdomainCore::lookup_value(const ilp::Endpoint &host) const
+{
+	return json{{"sn", self_->to_string()}, {"host", host.to_string()}, {"edomain", edomain_}}
+	    .dump();
+}
+
 // Puts what is missing or different, and removes this SN's records that
 // are not wanted any more (a gateway role or a host gone, or left by a
 // run that was killed): @want is full keys to values.
-void EdomainCore::reconcile(const store::Mirror &mirror, const std::string &prefix,
+void EdomainCore::reconcile(store::Store &st, const store::Mirror &mirror,
+			    const std::string &prefix,
 			    const std::map<std::string, std::string> &want,
 			    std::set<std::string> &published)
 {
@@ -106,7 +119,7 @@ void EdomainCore::reconcile(const store::Mirror &mirror, const std::string &pref
 		auto it = have.find(key.substr(prefix.size()));
 		// Ours, whichever run of ours put it.
 		if (!synced || it == have.end() || it->second != value)
-			store_->put(key, value);
+			st.put(key, value);
 		published.insert(key);
 	}
 	std::set<std::string> stale;
@@ -116,11 +129,12 @@ void EdomainCore::reconcile(const store::Mirror &mirror, const std::string &pref
 	if (synced)
 		for (const auto &[key, value] : have) {
 			auto r = parse_record(key, value, prefix == kHosts);
+			// (A lookup record parses as a host record too.)
 			if (r && r->sn == *self_ && !want.contains(prefix + key))
 				stale.insert(prefix + key);
 		}
 	for (const auto &key : stale) {
-		store_->del(key);
+		st.del(key);
 		published.erase(key);
 	}
 }
@@ -131,7 +145,7 @@ void EdomainCore::publish_once()
 	for (const auto &e : config_.gateway_for)
 		gws[own_key(e)] = own_value();
 	auto before = gateways_published_;
-	reconcile(*mirror_, kGateways, gws, gateways_published_);
+	reconcile(*store_, *mirror_, kGateways, gws, gateways_published_);
 	for (const auto &k : gateways_published_)
 		if (!before.contains(k))
 			log::info("edomain ", edomain_, ": published this SN as the gateway to ",
@@ -139,12 +153,35 @@ void EdomainCore::publish_once()
 					   k.rfind('/') - std::string(kGateways).size()));
 	if (!hosts_now_)
 		return;
-	std::map<std::string, std::string> hosts;
-	for (const auto &h : hosts_now_())
-		hosts[kHosts + h.to_string() + "/" + self_->to_string()] = host_value(h);
-	reconcile(*hosts_mirror_, kHosts, hosts, hosts_published_);
-	std::lock_guard lock(mu_);
-	hosts_here_ = hosts_published_.size();
+	std::map<std::string, std::string> hosts, registered;
+	for (const auto &h : hosts_now_()) {
+		auto key = kHosts + h.to_string() + "/" + self_->to_string();
+		hosts[key] = host_value(h);
+		registered[key] = lookup_value(h);
+	}
+	reconcile(*store_, *hosts_mirror_, kHosts, hosts, hosts_published_);
+	{
+		std::lock_guard lock(mu_);
+		hosts_here_ = hosts_published_.size();
+	}
+	// The lookup service's copy of the same, with the edomain: failing
+	// there does not keep the core's from being kept.
+	if (lookup_store_)
+		try {
+			reconcile(*lookup_store_, *lookup_mirror_, kHosts, registered,
+				  lookup_published_);
+			std::lock_guard lock(mu_);
+			lookup_here_ = lookup_published_.size();
+			lookup_error_.clear();
+		} catch (const store::StoreError &e) {
+			std::lock_guard lock(mu_);
+			if (lookup_error_ != e.what())
+				log::warn(
+				    "edomain ", edomain_,
+				    ": cannot register this SN's hosts at the lookup service: ",
+				    e.what());
+			lookup_error_ = e.what();
+		}
 }
 
 void EdomainCore::publish_loop()
@@ -174,6 +211,13 @@ void EdomainCore::publish_loop()
 	} catch (const store::StoreError &e) {
 		log::warn("edomain ", edomain_, ": cannot withdraw this SN's records: ", e.what());
 	}
+	try {
+		for (const auto &key : lookup_published_)
+			lookup_store_->del(key);
+	} catch (const store::StoreError &e) {
+		log::warn("edomain ", edomain_,
+			  ": cannot withdraw this SN's hosts from the lookup service: ", e.what());
+	}
 }
 
 std::optional<EdomainCore::Record> EdomainCore::parse_record(const std::string &key,
@@ -197,6 +241,13 @@ std::optional<EdomainCore::Record> EdomainCore::parse_record(const std::string &
 				r.host = ilp::Endpoint::parse(v["host"].get<std::string>());
 				if (r.host.to_string() != key.substr(0, slash))
 					reason = "the host is not the one the key names";
+				if (v.contains("edomain")) {
+					if (!v["edomain"].is_string() ||
+					    v["edomain"].get<std::string>().empty())
+						reason = "an edomain that is not a name";
+					else
+						r.edomain = v["edomain"].get<std::string>();
+				}
 			}
 			r.name = key.substr(0, slash);
 		} catch (const ilp::Error &e) {
@@ -266,6 +317,64 @@ std::vector<EdomainCore::HostAt> EdomainCore::resolve(const ilp::Endpoint &host,
 		    (!with_port || h.host.port == host.port))
 			out.push_back(h);
 	return out;
+}
+
+std::vector<EdomainCore::Elsewhere> EdomainCore::find_elsewhere(const ilp::Endpoint &host) const
+{
+	std::vector<Elsewhere> out;
+	if (!lookup_mirror_)
+		return out;
+	auto from = host.to_string() + "/";
+	for (const auto &[key, value] : lookup_mirror_->snapshot()) {
+		if (!key.starts_with(from))
+			continue;
+		std::string why;
+		auto r = parse_record(key, value, true, &why);
+		if (!r || r->edomain.empty()) {
+			refuse("lookup: " + std::string(kHosts) + key,
+			       r ? "no edomain in the lookup record" : why);
+			continue;
+		}
+		if (r->edomain != edomain_)
+			out.push_back({r->sn, r->host, r->edomain});
+	}
+	return out;
+}
+
+EdomainCore::Reach EdomainCore::reach() const
+{
+	return {mirror_->status().synced && hosts_mirror_->status().synced,
+		!lookup_mirror_ || lookup_mirror_->status().synced};
+}
+
+json EdomainCore::lookup_show() const
+{
+	if (!lookup_mirror_)
+		return nullptr;
+	auto st = lookup_mirror_->status();
+	std::map<std::string, std::size_t> per;
+	std::size_t bad = 0;
+	for (const auto &[key, value] : lookup_mirror_->snapshot()) {
+		auto r = parse_record(key, value, true);
+		if (r && !r->edomain.empty())
+			per[r->edomain]++;
+		else
+			bad++;
+	}
+	json edomains = json::array();
+	for (const auto &[e, n] : per)
+		edomains.push_back({{"edomain", e}, {"hosts", n}});
+	std::lock_guard lock(mu_);
+	return {{"store", describe(config_.lookup)},
+		{"kind", lookup_store_->kind()},
+		{"synced", st.synced},
+		{"revision", st.revision},
+		{"reconnects", st.reconnects},
+		{"last_error", st.last_error.empty() ? json(nullptr) : json(st.last_error)},
+		{"edomains", edomains},
+		{"registered_here", lookup_here_},
+		{"register_error", lookup_error_.empty() ? json(nullptr) : json(lookup_error_)},
+		{"malformed", bad}};
 }
 
 json EdomainCore::show() const

@@ -66,6 +66,26 @@ public:
 	std::vector<HostAt> resolve(const ilp::Endpoint &host, bool with_port) const;
 	// Every host record of the edomain.
 	std::vector<HostAt> hosts() const;
+	// The host at @host (ADDR:PORT) in other edomains, by the lookup
+	// service's records (none without a lookup service).
+	struct Elsewhere {
+		ilp::Endpoint sn, host;
+		std::string edomain;
+	};
+	std::vector<Elsewhere> find_elsewhere(const ilp::Endpoint &host) const;
+	// Whether the core and the lookup service (true without one) are
+	// followed now: a host not found while one is out of reach is not
+	// known to be nowhere.
+	struct Reach {
+		bool core = false, lookup = false;
+	};
+	Reach reach() const;
+	// "ilpctl lookup show": the lookup service's store and what it
+	// holds per edomain; null without one.
+	nlohmann::json lookup_show() const;
+	// Where this SN's edomain reaches it (none: it publishes nothing).
+	const std::optional<ilp::Endpoint> &self() const noexcept { return self_; }
+	const std::string &edomain() const noexcept { return edomain_; }
 	// "ilpctl edomain show": the core's state and the map.
 	nlohmann::json show() const;
 
@@ -78,7 +98,7 @@ private:
 	std::map<std::string, std::vector<Gateway>> gateways() const;
 	void publish_loop();
 	void publish_once();
-	void reconcile(const store::Mirror &mirror, const std::string &prefix,
+	void reconcile(store::Store &st, const store::Mirror &mirror, const std::string &prefix,
 		       const std::map<std::string, std::string> &want,
 		       std::set<std::string> &published);
 	// A record, gateway/NAME/SN or host/NAME/SN: NAME, the SN, and for a
@@ -86,11 +106,13 @@ private:
 	struct Record {
 		std::string name;
 		ilp::Endpoint sn, host;
+		std::string edomain; // a lookup record's
 	};
 	static std::optional<Record> parse_record(const std::string &key, const std::string &value,
 						  bool host, std::string *why = nullptr);
 	void refuse(const std::string &key, const std::string &why) const;
 	std::string host_value(const ilp::Endpoint &host) const;
+	std::string lookup_value(const ilp::Endpoint &host) const;
 	std::string own_key(const std::string &edomain) const;
 	std::string own_value() const;
 
@@ -100,9 +122,11 @@ private:
 	std::unique_ptr<store::Store> store_;
 	std::unique_ptr<store::Mirror> mirror_;
 	std::unique_ptr<store::Mirror> hosts_mirror_;
+	std::unique_ptr<store::Store> lookup_store_;   // none without 'lookup'
+	std::unique_ptr<store::Mirror> lookup_mirror_; // its "host/" records
 	HostsNow hosts_now_;
 	// Keys this SN put, on the publisher's thread (read by show()).
-	std::set<std::string> gateways_published_, hosts_published_;
+	std::set<std::string> gateways_published_, hosts_published_, lookup_published_;
 
 	mutable std::mutex mu_;
 	std::condition_variable cv_;
@@ -110,6 +134,8 @@ private:
 	mutable std::set<std::string> refused_; // malformed records, logged once each
 	std::string publish_error_;
 	std::size_t hosts_here_ = 0; // host records this SN keeps
+	std::string lookup_error_;
+	std::size_t lookup_here_ = 0; // host records this SN keeps at the lookup service
 	std::thread publisher_;
 };
 

@@ -564,6 +564,31 @@ __attribute__((format(printf, 3, 4))) void env_log(ilp_env *env, ilp_log_level l
 	}
 }
 
+int env_route_host(ilp_env *env, const ilp_node *host, ilp_route *out)
+{
+	if (!env || !host || !out || out->size < sizeof(std::uint32_t))
+		return -EINVAL;
+	auto &h = *env->host;
+	if (!h.opts.route_host)
+		return -EOPNOTSUPP;
+	return errno_from([&] {
+		HostRoute r;
+		int rc = h.opts.route_host(to_endpoint(*host), r);
+		if (rc)
+			return rc;
+		// Only what the module's struct covers.
+		ilp_route full{};
+		full.size = std::min<std::uint32_t>(out->size, sizeof(ilp_route));
+		full.via = static_cast<std::uint32_t>(r.via);
+		full.next_hop = to_node(r.next_hop);
+		if (r.sn)
+			full.sn = to_node(*r.sn);
+		r.edomain.copy(full.edomain, sizeof(full.edomain) - 1);
+		std::memcpy(out, &full, full.size);
+		return 0;
+	});
+}
+
 const ilp_env_ops env_ops = {
     .abi_version = ILP_SERVICE_ABI_VERSION,
     .size = sizeof(ilp_env_ops),
@@ -577,6 +602,7 @@ const ilp_env_ops env_ops = {
     .timer_add = env_timer_add,
     .timer_cancel = env_timer_cancel,
     .log = env_log,
+    .route_host = env_route_host,
 };
 
 const ilp_env_ops_v1 env_ops_v1 = {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "datapath/datapath.hpp"
+#include "environment/host_route.hpp"
 #include "environment/module_loader.hpp"
 
 namespace ilpd
@@ -42,6 +43,9 @@ struct HostOptions {
 	std::chrono::milliseconds stall_after{1000};
 	// The idle timeout of entries installed without one.
 	std::chrono::milliseconds default_idle_timeout{30000};
+	// Answers the modules' route_host() (unset: -EOPNOTSUPP).  Called
+	// on their workers; must not block.
+	RouteHost route_host;
 };
 
 struct ServiceCounters {

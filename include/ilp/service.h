@@ -187,6 +187,25 @@ struct ilp_env; /* the daemon's side of one loaded module; opaque */
 
 typedef void (*ilp_timer_fn)(void *state, uint64_t cookie);
 
+/* How route_host()'s next hop leads to the host (docs/edomains.md). */
+enum ilp_route_via {
+	ILP_ROUTE_HOST = 1,    /* associated with this SN: next_hop is the host */
+	ILP_ROUTE_SN = 2,      /* at another SN of this edomain: next_hop is it */
+	ILP_ROUTE_GATEWAY = 3, /* in another edomain: this edomain's gateway to it */
+	ILP_ROUTE_PIPE = 4,    /* in another edomain: this SN's own pipe to it */
+};
+
+#define ILP_EDOMAIN_NAME_MAX 64 /* with the NUL */
+
+/* Where a packet for a host goes next from this SN. */
+struct ilp_route {
+	uint32_t size; /* set by the caller: ilpd writes no member it does not cover */
+	uint32_t via;  /* enum ilp_route_via */
+	struct ilp_node next_hop;
+	struct ilp_node sn; /* the host's SN, its first hop; family 0: unknown */
+	char edomain[ILP_EDOMAIN_NAME_MAX]; /* the host's edomain */
+};
+
 /* What a module may ask of the daemon.  Every call is safe from handle(),
  * timers and config_changed(); none blocks.  Entries are appended in
  * later versions: call one only when ILP_HAS_MEMBER(struct ilp_env_ops,
@@ -227,7 +246,17 @@ struct ilp_env_ops {
 	/* Logs a line, prefixed with the module's name. */
 	void (*log)(struct ilp_env *env, enum ilp_log_level level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
-	/* Appended in later versions (on_control's reply, ...). */
+	/* Where a packet for the host at @host (its address and ILP port)
+	 * goes next from this SN, by its edomain's core, the lookup service
+	 * and the associations up now; fills @out (its size set by the
+	 * caller to sizeof(struct ilp_route)).  Never waits: the records are
+	 * local copies.  -ENOENT: found nowhere; -EAGAIN: not found while the
+	 * core or the lookup service is out of reach (ask again later);
+	 * -EHOSTUNREACH: in an edomain no gateway or pipe reaches now;
+	 * -EOPNOTSUPP: this ilpd has no edomain core. */
+	int (*route_host)(struct ilp_env *env, const struct ilp_node *host,
+			  struct ilp_route *out);
+	/* Appended in later versions. */
 };
 
 /* What a module exports.  Start it with ILP_SERVICE_INIT. */

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <cerrno>
+#include <mutex>
+
+#include "edomain/router.hpp"
+
+namespace ilpd
+{
+
+void Router::attach(const EdomainCore &core, Peers peers)
+{
+	std::unique_lock lock(mu_);
+	core_ = &core;
+	peers_ = std::move(peers);
+}
+
+void Router::detach()
+{
+	std::unique_lock lock(mu_);
+	core_ = nullptr;
+	peers_ = {};
+}
+
+int Router::route(const ilp::Endpoint &host, HostRoute &out) const
+{
+	std::shared_lock lock(mu_);
+	if (!core_)
+		return -EOPNOTSUPP;
+	int rc = decide(host, out);
+	switch (rc) {
+	case 0:
+		switch (out.via) {
+		case HostRoute::Via::Host:
+			counts_.host++;
+			break;
+		case HostRoute::Via::Sn:
+			counts_.sn++;
+			break;
+		case HostRoute::Via::Gateway:
+			counts_.gateway++;
+			break;
+		case HostRoute::Via::Pipe:
+			counts_.pipe++;
+			break;
+		}
+		break;
+	case -ENOENT:
+		counts_.unknown++;
+		break;
+	case -EAGAIN:
+		counts_.out_of_reach++;
+		break;
+	default:
+		counts_.unreachable++;
+		break;
+	}
+	return rc;
+}
+
+int Router::decide(const ilp::Endpoint &host, HostRoute &out) const
+{
+	auto peers = peers_ ? peers_() : nullptr;
+	const auto &self = core_->self();
+	out = {};
+	out.edomain = core_->edomain();
+	// 1. Associated with this SN.
+	if (peers)
+		for (const auto &h : peers->hosts)
+			if (h == host) {
+				out.via = HostRoute::Via::Host;
+				out.next_hop = h;
+				out.sn = self;
+				return 0;
+			}
+	// 2. At another SN of this edomain.
+	for (const auto &at : core_->resolve(host, true))
+		if (!self || at.sn != *self) {
+			out.via = HostRoute::Via::Sn;
+			out.next_hop = at.sn;
+			out.sn = at.sn;
+			return 0;
+		}
+	// 3. In another edomain.
+	auto elsewhere = core_->find_elsewhere(host);
+	if (elsewhere.empty()) {
+		auto reach = core_->reach();
+		return reach.core && reach.lookup ? -ENOENT : -EAGAIN;
+	}
+	for (const auto &e : elsewhere) {
+		out.edomain = e.edomain;
+		out.sn = e.sn;
+		auto gw = core_->gateway_to(e.edomain);
+		if (gw && (!self || *gw != *self)) {
+			out.via = HostRoute::Via::Gateway;
+			out.next_hop = *gw;
+			return 0;
+		}
+		// This SN is the gateway (or the map names none): its own pipe
+		// to that edomain, to the host's SN if it holds one.
+		const AssociationManager::PeersUp::Sn *pick = nullptr;
+		if (peers)
+			for (const auto &sn : peers->sns)
+				if (sn.edomain == e.edomain && (!pick || sn.endpoint == e.sn))
+					pick = &sn;
+		if (pick) {
+			out.via = HostRoute::Via::Pipe;
+			out.next_hop = pick->endpoint;
+			return 0;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+nlohmann::json Router::stats() const
+{
+	return {{"host", counts_.host.load()},
+		{"sn", counts_.sn.load()},
+		{"gateway", counts_.gateway.load()},
+		{"pipe", counts_.pipe.load()},
+		{"unknown", counts_.unknown.load()},
+		{"out_of_reach", counts_.out_of_reach.load()},
+		{"unreachable", counts_.unreachable.load()}};
+}
+
+} // namespace ilpd

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Where a packet for a host goes next from this SN: what a module's
+// route_host() gets (edomain/router.hpp decides it).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <ilp/endpoint.hpp>
+
+namespace ilpd
+{
+
+struct HostRoute {
+	// As enum ilp_route_via.
+	enum class Via { Host = 1, Sn, Gateway, Pipe };
+	Via via = Via::Host;
+	ilp::Endpoint next_hop;
+	std::optional<ilp::Endpoint> sn; // the destination host's SN, when known
+	std::string edomain;             // the destination's edomain
+};
+
+// 0 and @out, or a negative errno (as route_host()'s).
+using RouteHost = std::function<int(const ilp::Endpoint &host, HostRoute &out)>;
+
+} // namespace ilpd
