@@ -150,11 +150,11 @@ wait_for "$dir/client.out" "^error" || fail "h1's app sent with no association"
 ok "before the association, h1's app has no SN to send through"
 
 # sn1 and sn2 share edomain a's core, an SQLite file.
-core="sqlite $dir/core.db"
+core="sqlite $dir/core.db" lookup="sqlite $dir/lookup.db"
 start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
-	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core"
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core" --lookup "$lookup"
 start sn2 "$sn2" --role sn --edomain a --certificate "$c/sn2.pem" --private-key "$c/sn2.key" \
-	--pipe "10.0.3.2 edomain a" --core "$core"
+	--pipe "10.0.3.2 edomain a" --core "$core" --lookup "$lookup"
 check h1 "$(up_with 10.0.1.2:1000)" "h1 associates with sn1 by itself"
 check h2 "$(up_with 10.0.2.2:1000)" "h2 associates with sn1 by itself"
 check sn1 "$(up_with 10.0.1.1:1000) and $(up_with 10.0.2.1:1000)" "sn1 has both hosts"
@@ -174,6 +174,9 @@ ok "sn1 publishes its hosts in the edomain's core, and sn2 resolves them there"
 resolves sn2 10.0.2.1:1001 "ilpctl: 10.0.2.1:1001: no host record in the edomain's core" ||
 	fail "a host on another port: $(ctl sn2 edomain resolve 10.0.2.1:1001 2>&1)"
 ok "... by address and port when a port is given"
+eventually eval '[ "$(ctl sn2 lookup show | grep "^edomain a:")" = "edomain a: 2 hosts" ]' ||
+	fail "the lookup service's records: $(ctl sn2 lookup show 2>&1)"
+ok "sn1 registers its hosts at the lookup service with their edomain: $(ctl sn2 lookup show | grep "^edomain a:")"
 # Never a key: not in ilpctl's output nor in any log.
 ctl h1 -j assoc show | grep -qi '"key' && fail "assoc show prints a key"
 ctl sn1 -j peer show | grep -qi '"key"' && fail "peer show prints a key"
@@ -225,7 +228,7 @@ ok "... shown as: ${data#"    "}"
 run kill -9 "$sn1_pid"
 wait "$sn1_pid" 2>/dev/null
 start sn1 "$sn1" --role sn --edomain a --certificate "$c/sn1.pem" --private-key "$c/sn1.key" \
-	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core"
+	--rekey-interval 2s --service-config "relay next-hop=10.0.2.1" --core "$core" --lookup "$lookup"
 check h1 "$(up_with 10.0.1.2:1000) and a[0]['channels'] == 2" "h1 re-associates after kill -9"
 check h2 "$(up_with 10.0.2.2:1000) and a[0]['channels'] == 2" "h2 re-associates after kill -9"
 ping after-restart
