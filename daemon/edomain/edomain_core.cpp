@@ -4,8 +4,6 @@
 // that keeps this SN's own gateway records in the store (put again when
 // they are missing: a core that lost them, or that was not there when
 // ilpd started), and removes them when ilpd stops.
-#include <algorithm>
-
 #include <ilp/error.hpp>
 
 #include "edomain/edomain_core.hpp"
@@ -285,11 +283,14 @@ std::map<std::string, std::vector<EdomainCore::Gateway>> EdomainCore::gateways()
 
 std::optional<ilp::Endpoint> EdomainCore::gateway_to(const std::string &edomain) const
 {
-	auto all = gateways();
-	auto it = all.find(edomain);
-	if (it == all.end() || it->second.empty())
-		return std::nullopt;
-	return it->second.front().sn;
+	// The first well-formed record by key, as gateways() orders them.
+	for (const auto &[key, value] : mirror_->find_prefix(edomain + "/")) {
+		std::string why;
+		if (auto r = parse_record(key, value, false, &why))
+			return r->sn;
+		refuse(kGateways + key, why);
+	}
+	return std::nullopt;
 }
 
 std::vector<EdomainCore::HostAt> EdomainCore::hosts() const
@@ -310,12 +311,20 @@ std::vector<EdomainCore::HostAt> EdomainCore::hosts() const
 std::vector<EdomainCore::HostAt> EdomainCore::resolve(const ilp::Endpoint &host,
 						      bool with_port) const
 {
+	// Keys start with the host's ADDR:PORT ("[V6]:PORT"): the records
+	// of one address are one range of the mirror.
+	auto text = host.to_string();
+	auto prefix = with_port ? text + "/" : text.substr(0, text.rfind(':') + 1);
 	std::vector<HostAt> out;
-	for (const auto &h : hosts())
-		if (h.host.family == host.family &&
-		    std::ranges::equal(h.host.addr_bytes(), host.addr_bytes()) &&
-		    (!with_port || h.host.port == host.port))
-			out.push_back(h);
+	for (const auto &[key, value] : hosts_mirror_->find_prefix(prefix)) {
+		std::string why;
+		auto r = parse_record(key, value, true, &why);
+		if (!r) {
+			refuse(kHosts + key, why);
+			continue;
+		}
+		out.push_back({r->sn, r->host});
+	}
 	return out;
 }
 
@@ -324,10 +333,7 @@ std::vector<EdomainCore::Elsewhere> EdomainCore::find_elsewhere(const ilp::Endpo
 	std::vector<Elsewhere> out;
 	if (!lookup_mirror_)
 		return out;
-	auto from = host.to_string() + "/";
-	for (const auto &[key, value] : lookup_mirror_->snapshot()) {
-		if (!key.starts_with(from))
-			continue;
+	for (const auto &[key, value] : lookup_mirror_->find_prefix(host.to_string() + "/")) {
 		std::string why;
 		auto r = parse_record(key, value, true, &why);
 		if (!r || r->edomain.empty()) {

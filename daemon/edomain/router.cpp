@@ -27,33 +27,11 @@ int Router::route(const ilp::Endpoint &host, HostRoute &out) const
 	if (!core_)
 		return -EOPNOTSUPP;
 	int rc = decide(host, out);
-	switch (rc) {
-	case 0:
-		switch (out.via) {
-		case HostRoute::Via::Host:
-			counts_.host++;
-			break;
-		case HostRoute::Via::Sn:
-			counts_.sn++;
-			break;
-		case HostRoute::Via::Gateway:
-			counts_.gateway++;
-			break;
-		case HostRoute::Via::Pipe:
-			counts_.pipe++;
-			break;
-		}
-		break;
-	case -ENOENT:
-		counts_.unknown++;
-		break;
-	case -EAGAIN:
-		counts_.out_of_reach++;
-		break;
-	default:
-		counts_.unreachable++;
-		break;
-	}
+	auto outcome = rc == 0         ? static_cast<std::size_t>(out.via) - 1
+		       : rc == -ENOENT ? kUnknown
+		       : rc == -EAGAIN ? kOutOfReach
+				       : kUnreachable;
+	counts_[outcome]++;
 	return rc;
 }
 
@@ -113,13 +91,10 @@ int Router::decide(const ilp::Endpoint &host, HostRoute &out) const
 
 nlohmann::json Router::stats() const
 {
-	return {{"host", counts_.host.load()},
-		{"sn", counts_.sn.load()},
-		{"gateway", counts_.gateway.load()},
-		{"pipe", counts_.pipe.load()},
-		{"unknown", counts_.unknown.load()},
-		{"out_of_reach", counts_.out_of_reach.load()},
-		{"unreachable", counts_.unreachable.load()}};
+	nlohmann::json j;
+	for (std::size_t i = 0; i < kOutcomes; i++)
+		j[kOutcomeNames[i]] = counts_[i].load();
+	return j;
 }
 
 } // namespace ilpd

@@ -18,6 +18,7 @@
 // nowhere: that answer is its own (EAGAIN), and counted.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -64,11 +65,12 @@ private:
 	const EdomainCore *core_ = nullptr;
 	Peers peers_;
 
-	struct Counters {
-		std::atomic<std::uint64_t> host{0}, sn{0}, gateway{0}, pipe{0};
-		std::atomic<std::uint64_t> unknown{0}, out_of_reach{0}, unreachable{0};
-	};
-	mutable Counters counts_;
+	// The answers given: a route by HostRoute::Via (1 to 4, at 0 to
+	// 3), then the refusals.
+	static constexpr std::size_t kUnknown = 4, kOutOfReach = 5, kUnreachable = 6, kOutcomes = 7;
+	static constexpr const char *kOutcomeNames[kOutcomes] = {
+	    "host", "sn", "gateway", "pipe", "unknown", "out_of_reach", "unreachable"};
+	mutable std::array<std::atomic<std::uint64_t>, kOutcomes> counts_{};
 };
 
 } // namespace ilpd

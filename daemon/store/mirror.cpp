@@ -33,6 +33,16 @@ Mirror::Map Mirror::snapshot() const
 	return map_;
 }
 
+Mirror::Map Mirror::find_prefix(const std::string &prefix) const
+{
+	std::lock_guard lock(mu_);
+	Map out;
+	for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix);
+	     ++it)
+		out.insert(*it);
+	return out;
+}
+
 Mirror::Status Mirror::status() const
 {
 	std::lock_guard lock(mu_);

@@ -51,6 +51,9 @@ public:
 	Mirror &operator=(const Mirror &) = delete;
 
 	Map snapshot() const;
+	// The entries whose keys start with @prefix (of the keys without the
+	// mirror's own): a range of the copy, not all of it.
+	Map find_prefix(const std::string &prefix) const;
 	Status status() const;
 	// Waits until the copy has applied @revision (true) or @timeout
 	// passed (false): for a writer that wants to read its own write.
