@@ -6,6 +6,7 @@
 //	ilp_app_tool derive MASTER_KEYS SPI      the hex SA key a peer that
 //	                                         allocated SPI gives us
 //	ilp_app_tool chat [--bind SERVICE[/CONN]] [--connect ADDR] [--echo]
+//	ilp_app_tool flows SERVICE/CONN@HOST COUNT ROUNDS [TIMEOUT_MS]
 //
 // chat opens an ilp::Socket (over whichever transport libilp picks) and
 // prints "transport T" and "bound SERVICE/CONN", then each packet as
@@ -15,16 +16,26 @@
 // destination, or else to the last sender; with --echo every packet is
 // answered with "echo:" and its payload, and its metadata.  Errors are
 // printed as "error ERRNO MESSAGE" and do not end it; end of stdin does.
+//
+// flows opens COUNT sockets, on connections CONN to CONN + COUNT - 1 of
+// SERVICE, each connected to the same connection at HOST (an echo server
+// there), and sends ROUNDS rounds of one packet per connection, each
+// round once the last one's echoes are all back or TIMEOUT_MS (2000)
+// passed.  It prints "flows COUNT sent S echoed E" and exits 0 when every
+// packet's echo came back on its own connection, 1 otherwise: the tool
+// for many concurrent flows through one SN's cache.
 #include <poll.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <ilp/error.hpp>
 #include <ilp/key_files.hpp>
@@ -168,6 +179,66 @@ int chat(int argc, char **argv)
 	}
 }
 
+int flows(int argc, char **argv)
+{
+	if (argc < 5 || argc > 6)
+		throw ilp::Error(EINVAL, "flows takes SERVICE/CONN@HOST COUNT ROUNDS [TIMEOUT_MS]");
+	auto first = ilp::Address::parse(argv[2]);
+	auto count = ilp::parse_uint<std::uint32_t>(argv[3]);
+	auto rounds = ilp::parse_uint<std::uint32_t>(argv[4]);
+	auto timeout_ms = argc == 6 ? ilp::parse_uint<std::uint32_t>(argv[5]) : 2000u;
+	if (!count || !*count || *count > 1000 || !rounds || !timeout_ms)
+		throw ilp::Error(EINVAL, "COUNT 1 to 1000, ROUNDS and TIMEOUT_MS numbers");
+	std::vector<ilp::Socket> socks(*count);
+	std::vector<pollfd> fds;
+	for (std::uint32_t i = 0; i < *count; i++) {
+		ilp::Address to = first;
+		to.conn = first.conn + i;
+		socks[i].bind(to.service, to.conn);
+		socks[i].connect(to);
+		fds.push_back({socks[i].fd(), POLLIN, 0});
+	}
+	std::uint64_t sent = 0, echoed = 0;
+	std::array<std::byte, 2048> buf;
+	for (std::uint32_t r = 0; r < *rounds; r++) {
+		std::vector<bool> back(*count);
+		std::uint32_t waiting = *count;
+		for (std::uint32_t i = 0; i < *count; i++) {
+			std::string text = std::to_string(r) + ":" + std::to_string(i);
+			socks[i].send(std::as_bytes(std::span(text)));
+			sent++;
+		}
+		auto deadline =
+		    std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout_ms);
+		while (waiting) {
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			    deadline - std::chrono::steady_clock::now());
+			if (left.count() <= 0)
+				break;
+			if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 &&
+			    errno != EINTR)
+				return 1;
+			for (std::uint32_t i = 0; i < *count; i++) {
+				if (!fds[i].revents)
+					continue;
+				auto got = socks[i].receive(buf);
+				std::string text(reinterpret_cast<const char *>(buf.data()),
+						 got.size);
+				// Its own round's echo on its own connection only.
+				if (text == "echo:" + std::to_string(r) + ":" + std::to_string(i) &&
+				    !back[i]) {
+					back[i] = true;
+					waiting--;
+					echoed++;
+				}
+			}
+		}
+	}
+	std::printf("flows %u sent %llu echoed %llu\n", *count,
+		    static_cast<unsigned long long>(sent), static_cast<unsigned long long>(echoed));
+	return echoed == sent ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -178,12 +249,16 @@ int main(int argc, char **argv)
 			return derive(argv[2], argv[3]);
 		if (cmd == "chat")
 			return chat(argc, argv);
+		if (cmd == "flows")
+			return flows(argc, argv);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "ilp_app_tool: %s\n", e.what());
 		return 1;
 	}
 	std::fprintf(stderr, "usage: ilp_app_tool derive MASTER_KEYS SPI\n"
 			     "       ilp_app_tool chat [--bind SERVICE[/CONN]] [--connect ADDR] "
-			     "[--echo]\n");
+			     "[--echo]\n"
+			     "       ilp_app_tool flows SERVICE/CONN@HOST COUNT ROUNDS "
+			     "[TIMEOUT_MS]\n");
 	return 2;
 }

@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# p2p delivery across two edomains, natively on the userspace datapath, in
+# network namespaces (docs/edomains.md):
+#
+#	h1 10.1.1.1 --- 10.1.1.2 sn1 \             / sn3 10.1.3.2 --- 10.1.3.1 h3
+#	                   10.1.0.1   [backbone]   10.1.0.3
+#	h2 10.1.2.1 --- 10.1.2.2 sn2 /
+#	                   10.1.0.2
+#
+# Edomain a has sn1 (its gateway to b) and sn2, sharing a's core (an
+# SQLite file); edomain b has sn3 (its gateway to a) and its own core; all
+# three register their hosts at one lookup store.  Pipes: sn2 with sn1,
+# sn1 with sn3.  Every SN runs p2p (service 9).  Checks: h1 reaches h3
+# (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2 reaches h3 through
+# a's gateway (sn2, sn1, sn3); after the first packets every SN forwards
+# from its cache and p2p sees no more of them; a host nobody has is
+# refused and counted; with sn1's cache at 4 entries, 50 concurrent flows
+# h1 -> h3 lose nothing (evicted flows decided again).
+#
+# usage: p2p_netns_test.sh ILPD ILPCTL ILP_APP_TOOL P2P_SO MAKE_CERTS
+# Exit status 77 (skipped) without root, "ip netns" or openssl.
+set -u
+ilpd=$1 ilpctl=$2 tool=$3 p2p=$4 certs=$5
+
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1 ||
+	! command -v openssl >/dev/null; then
+	echo "SKIP: needs root, ip netns and openssl"
+	exit 77
+fi
+. "$certs"
+
+dir=$(mktemp -d)
+tag=ilpp$$
+nodes="h1 h2 h3 sn1 sn2 sn3"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in $nodes bb; do ip netns del "$tag-$n" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+chmod 755 "$dir"
+
+EVENTUALLY_TRIES=300 # 15 s: handshakes and the stores' reconciling
+. "$(dirname "$0")/netns_lib.sh"
+ok() { echo "ok: $*"; }
+
+for n in $nodes bb; do
+	ip netns add "$tag-$n" || fail "ip netns add $n"
+	ip -n "$tag-$n" link set lo up
+done
+# The SNs' backbone: a bridge in a namespace of its own.
+ip -n "$tag-bb" link add br0 type bridge && ip -n "$tag-bb" link set br0 up || fail "bridge"
+link() { # NS1 DEV1 ADDR1 NS2 DEV2 [ADDR2]
+	ip link add "$2" netns "$tag-$1" type veth peer name "$5" netns "$tag-$4" || fail "veth $2"
+	ip -n "$tag-$1" addr add "$3" dev "$2"
+	[ -n "${6:-}" ] && ip -n "$tag-$4" addr add "$6" dev "$5"
+	ip -n "$tag-$1" link set "$2" up
+	ip -n "$tag-$4" link set "$5" up
+}
+link h1 eth0 10.1.1.1/24 sn1 eth1 10.1.1.2/24
+link h2 eth0 10.1.2.1/24 sn2 eth1 10.1.2.2/24
+link h3 eth0 10.1.3.1/24 sn3 eth1 10.1.3.2/24
+for i in 1 2 3; do
+	link sn$i eth0 10.1.0.$i/24 bb bb-sn$i
+	ip -n "$tag-bb" link set bb-sn$i master br0
+done
+
+c=$dir/certs
+mkdir "$c"
+make_ca "$c" a && make_ca "$c" b || fail "make the CAs"
+make_cert "$c" a sn1 "IP:10.1.0.1,IP:10.1.1.2,URI:ilp:edomain:a" || fail "sn1's certificate"
+make_cert "$c" a sn2 "IP:10.1.0.2,IP:10.1.2.2,URI:ilp:edomain:a" || fail "sn2's certificate"
+make_cert "$c" b sn3 "IP:10.1.0.3,IP:10.1.3.2,URI:ilp:edomain:b" || fail "sn3's certificate"
+ok "certificates of edomains a and b made with openssl"
+
+for n in $nodes; do
+	mkdir -m 755 "$dir/$n" "$dir/$n/run" "$dir/$n/state" "$dir/$n/plugins"
+done
+for n in sn1 sn2 sn3; do cp "$p2p" "$dir/$n/plugins/"; done
+
+start() { # NODE ARGS...
+	local n=$1
+	shift
+	pretty ilpd "$n" "$@"
+	ip netns exec "$tag-$n" "$ilpd" --config /dev/null --datapath user --log-level debug \
+		--plugin-dir "$dir/$n/plugins" --run-dir "$dir/$n/run" --state-dir "$dir/$n/state" \
+		"$@" 2>>"$dir/$n.log" &
+	pids+=($!)
+	wait_for "$dir/$n.log" "started" || fail "ilpd on $n did not start"
+}
+ctl() { # NODE ARGS...
+	local n=$1
+	shift
+	"$ilpctl" -S "$dir/$n/run/ilpd.sock" "$@"
+}
+# holds NODE COMMAND EXPR: a Python expression on NODE's "-j COMMAND", j.
+holds() {
+	local n=$1 cmd=$2
+	st=$(ctl "$n" -j $cmd) && python3 -c 'import json, sys
+j = json.loads(sys.argv[1])
+sys.exit(not eval(sys.argv[2]))' "$st" "$3"
+}
+check() { # NODE COMMAND EXPR WHAT
+	local st=
+	eventually holds "$1" "$2" "$3" || fail "$4: on $1, $3; got: $st"
+	ok "$4"
+}
+# A value of NODE's "-j daemon status", by a Python expression on it, d.
+status() {
+	ctl "$1" -j daemon status | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(eval(sys.argv[1]))' "$2"
+}
+p2p_packets() { status "$1" "[s['packets'] for s in d['services'] if s['name'] == 'p2p'][0]"; }
+hits() { status "$1" "d['cache']['hit']"; }
+
+trust="--trust a $c/ca-a.pem --trust b $c/ca-b.pem"
+sn() { # NODE EDOMAIN ARGS...: an SN with its certificate, its core and the lookup store
+	local n=$1 e=$2
+	shift 2
+	start "$n" --role sn --edomain "$e" --certificate "$c/$n.pem" --private-key "$c/$n.key" \
+		--trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" --core "sqlite $dir/core-$e.db" \
+		--lookup "sqlite $dir/lookup.db" --edomain-address "10.1.0.${n#sn}" "$@"
+}
+sn sn1 a --gateway b --pipe "10.1.0.3 edomain b"
+sn sn2 a --pipe "10.1.0.1 edomain a"
+sn sn3 b --gateway a
+start h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem"
+start h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem"
+start h3 --role host --first-hop "10.1.3.2 edomain b" --trust "b $c/ca-b.pem"
+
+up() { echo "len([x for x in j if x['peer'] == '$1' and x['state'] == 'up']) == 1"; }
+check sn1 "assoc show" "$(up 10.1.0.2:1000) and $(up 10.1.0.3:1000) and $(up 10.1.1.1:1000)" \
+	"sn1 has its pipes with sn2 and sn3, and h1"
+check sn2 "assoc show" "$(up 10.1.2.1:1000)" "sn2 has h2"
+check sn3 "assoc show" "$(up 10.1.3.1:1000)" "sn3 has h3"
+check sn2 "edomain show" "[g['sn'] for g in j['gateways'] if g['edomain'] == 'b'] == ['10.1.0.1:1000']" \
+	"sn2 learns from a's core that sn1 is its gateway to b"
+check sn1 "lookup show" "sorted(e['edomain'] for e in j['edomains']) == ['a', 'b']" \
+	"the lookup store has hosts of both edomains"
+
+app h3srv h3 "$tag-h3" --bind 9 --echo
+app h2srv h2 "$tag-h2" --bind 9 --echo
+wait_for "$dir/h3srv.out" "^bound 9/0$" || fail "h3's echo server not bound"
+wait_for "$dir/h2srv.out" "^bound 9/0$" || fail "h2's echo server not bound"
+app a13 h1 "$tag-h1" --bind 9/13 --connect 9/13@10.1.3.1
+app a12 h1 "$tag-h1" --bind 9/12 --connect 9/12@10.1.2.1
+app a23 h2 "$tag-h2" --bind 9/23 --connect 9/23@10.1.3.1
+for a in a13 a12 a23; do wait_for "$dir/$a.out" "^bound 9/" || fail "$a not bound"; done
+
+# ping APP TEXT: sends TEXT, and its echo comes back (a store's copy may
+# lag the first time: the first packets are sent again until one passes).
+ping() {
+	local fd_var=${1}_fd tries=${3:-1}
+	for _ in $(seq "$tries"); do
+		echo "send $2" >&"${!fd_var}"
+		EVENTUALLY_TRIES=40 wait_for "$dir/$1.out" "payload echo:$2$" && return 0
+	done
+	fail "the echo of $2 did not come back to $1"
+}
+ping a13 first 10
+ok "h1 reaches h3 in edomain b (sn1, sn3), and h3's echo comes back"
+ping a12 first 10
+ok "h1 reaches h2 in its own edomain (sn1, sn2), and back"
+ping a23 first 10
+ok "h2 reaches h3 through a's gateway (sn2, sn1, sn3), and back"
+for n in sn1 sn2 sn3; do
+	eval "before_$n=$(p2p_packets $n) hits_$n=$(hits $n)"
+done
+for i in $(seq 20); do
+	ping a13 "x$i"
+	ping a12 "y$i"
+	ping a23 "z$i"
+done
+for n in sn1 sn2 sn3; do
+	b=before_$n h=hits_$n
+	now=$(p2p_packets $n) hits_now=$(hits $n)
+	[ "$now" = "${!b}" ] || fail "$n: p2p saw $((now - ${!b})) packets of decided flows"
+	# sn1 is on every path: 6 packets a round; sn2 on a12's and a23's
+	# (4), sn3 on a13's and a23's (4).
+	want=$([ $n = sn1 ] && echo 120 || echo 80)
+	[ $((hits_now - ${!h})) -ge "$want" ] || fail "$n: $((hits_now - ${!h})) cache hits, not $want"
+	ok "$n forwarded $((hits_now - ${!h})) packets from its cache, and p2p saw none of them"
+done
+
+# A host that no edomain has: refused, counted, nothing installed.
+app nobody h1 "$tag-h1" --bind 9/99 --connect 9/99@10.1.9.9
+wait_for "$dir/nobody.out" "^bound 9/99$" || fail "nobody's app not bound"
+echo "send lost" >&"$nobody_fd"
+eventually eval '[[ "$(ctl sn1 service control 9 local status 2>&1)" == *"unknown 1"* ]]' ||
+	fail "p2p on sn1 did not count the unknown host: $(ctl sn1 service control 9 local status 2>&1)"
+ok "a packet for a host nobody has is dropped and counted: $(ctl sn1 service control 9 local status 2>&1)"
+
+# sn1's cache at 4 entries: 50 flows h1 -> h3, each entry evicted before
+# its flow's next packet; every packet is decided again and arrives.
+run ctl sn1 cache set capacity 4 >/dev/null || fail "cache set capacity"
+evicted_before=$(ctl sn1 -j stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["cache"]["evicted"])')
+ip netns exec "$tag-h1" env ILP_TRANSPORT=unix ILP_APP_SOCKET="$dir/h1/run/app.sock" \
+	"$tool" flows 9/1000@10.1.3.1 50 4 5000 >"$dir/flows.out" 2>&1 ||
+	fail "flows through a cache of 4: $(cat "$dir/flows.out")"
+evicted=$(ctl sn1 -j stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["cache"]["evicted"])')
+[ $((evicted - evicted_before)) -ge 100 ] || fail "sn1 evicted only $((evicted - evicted_before)) entries"
+ok "$(cat "$dir/flows.out"): with sn1's cache at 4 entries ($((evicted - evicted_before)) evictions), nothing lost"
+echo "PASS"
