@@ -8,6 +8,7 @@
 //   edomain a, core etcd 127.0.0.1:2379: synced at revision 12
 //   gateway to b: 10.0.3.2:1000 (this SN)
 //   gateway to c: 10.0.3.1:1000, 1 more
+//   direct pipe with 10.0.4.1:1000 of edomain c (opened on demand)
 //   hosts: 3 in the edomain, 1 on this SN
 //
 //   $ ilpctl edomain resolve 10.0.1.1
@@ -46,6 +47,10 @@ int cmd_edomain_show(Context &ctx, Args)
 			ctx.out << ", " << more << " more";
 		ctx.out << '\n';
 	}
+	if (j.contains("direct_pipes") && j["direct_pipes"].is_array())
+		for (const auto &p : j["direct_pipes"])
+			ctx.out << "direct pipe with " << p.value("sn", "?") << " of edomain "
+				<< p.value("edomain", "?") << " (opened on demand)\n";
 	ctx.out << "hosts: " << j.value("hosts", 0) << " in the edomain, "
 		<< j.value("hosts_here", 0) << " on this SN\n";
 	if (j.contains("routes") && j["routes"].is_object()) {

@@ -83,6 +83,10 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	host.route_host = [this](const ilp::Endpoint &to, HostRoute &out) {
 		return router_.route(to, out);
 	};
+	host.open_pipe = [this](const ilp::Endpoint &sn, const std::string &edomain) {
+		std::lock_guard lock(associations_mu_);
+		return associations_ ? associations_->open_pipe(sn, edomain) : -EOPNOTSUPP;
+	};
 	ServiceRegistry::Config config;
 	for (const auto &s : opts_.service_config)
 		config[s.service][s.key] = s.value;
@@ -348,6 +352,15 @@ ControlHandlers Daemon::handlers()
 	h["edomain.show"] = [this, core](const json &) {
 		auto j = core().show();
 		j["routes"] = router_.stats();
+		// The pipes this SN opened on demand with SNs of other
+		// edomains, up now.
+		json direct = json::array();
+		if (auto up = peers_up())
+			for (const auto &sn : up->sns)
+				if (sn.on_demand)
+					direct.push_back({{"sn", sn.endpoint.to_string()},
+							  {"edomain", sn.edomain}});
+		j["direct_pipes"] = direct;
 		return j;
 	};
 	h["lookup.show"] = [core](const json &) {

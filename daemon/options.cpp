@@ -84,6 +84,10 @@ po::options_description config_keys()
 	    "neighbour", po::value<std::vector<std::string>>()->composing(),
 	    "ADDR[:PORT] edomain NAME: a host this host keeps a direct pipe with "
 	    "(repeatable; needs direct = yes)")(
+	    "direct-pipes", po::value<std::string>()->default_value("yes"),
+	    "yes or no: this SN opens pipes with SNs of other edomains when a service asks")(
+	    "direct-pipe-idle", po::value<std::string>()->default_value("30s"),
+	    "time without a packet after which a pipe opened on demand is closed")(
 	    "psp-version", po::value<unsigned>()->default_value(0),
 	    "PSP version of the SAs given out: 0 (AES-GCM-128) or 1 (AES-GCM-256)")(
 	    "rekey-interval", po::value<std::string>()->default_value("1d"),
@@ -317,6 +321,9 @@ void read_control_options(const po::variables_map &vm, const FileKeys &file_keys
 	});
 	c.direct = pick<bool>(vm["direct"].as<std::string>(), {{"yes", true}, {"no", false}},
 			      where("direct"), "direct");
+	c.direct_pipes = pick<bool>(vm["direct-pipes"].as<std::string>(),
+				    {{"yes", true}, {"no", false}}, where("direct-pipes"),
+				    "direct-pipes");
 	list("neighbour", [&](const std::string &v, const std::string &at) {
 		c.neighbours.push_back(parse_remote(v, c.port, at, "neighbour"));
 		trusted(c.neighbours.back(), "neighbour");
@@ -354,6 +361,7 @@ void read_control_options(const po::variables_map &vm, const FileKeys &file_keys
 	c.dead_peer = duration("control-dead-peer");
 	c.handshake = duration("control-handshake");
 	c.reconnect_max = duration("reconnect-max");
+	c.direct_pipe_idle = duration("direct-pipe-idle");
 	if (c.dead_peer <= c.keepalive)
 		throw ConfigError(where("control-dead-peer") +
 				  ": 'control-dead-peer' must be longer than 'control-keepalive'");

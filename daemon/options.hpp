@@ -86,6 +86,11 @@ struct ControlOptions {
 	// allows them, and the neighbours it sets one up with.
 	bool direct = false;
 	std::vector<RemoteConfig> neighbours;
+	// Pipes an SN opens on demand with SNs of other edomains (paper
+	// section 3.2, when a service asks: the ilp_env_ops open_pipe()),
+	// each closed once no packet used it for direct_pipe_idle.
+	bool direct_pipes = true;
+	std::chrono::milliseconds direct_pipe_idle{std::chrono::seconds(30)};
 	std::vector<DomainConfig> first_hop_domains; // after first_hops, in order
 	std::optional<ilp::Endpoint> dns_server;     // unset: /etc/resolv.conf's
 	ilp::psp::Version psp_version = ilp::psp::Version::AesGcm128;

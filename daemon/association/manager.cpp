@@ -2,6 +2,7 @@
 #include "association/manager.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <future>
 #include <map>
@@ -39,6 +40,9 @@ using Clock = std::chrono::steady_clock;
 // How often superseded SAs, forgotten peers and the rotation schedule are
 // looked at.
 constexpr auto kTick = std::chrono::milliseconds(250);
+// Pipes opened on demand at once, at most: each costs a channel and SAs
+// on both sides, and a service asks on behalf of packets.
+constexpr std::size_t kMaxOnDemand = 256;
 // The first redial after a channel broke; it doubles up to reconnect-max.
 constexpr auto kFirstRedial = std::chrono::milliseconds(200);
 
@@ -154,6 +158,12 @@ struct Link {
 	std::optional<RemoteConfig> dial; // set when this node dials it
 	bool pipe = false;                // SN to SN
 	bool direct = false;              // host to host (a direct pipe)
+	// Opened by open_pipe(), closed once no packet used it for
+	// direct_pipe_idle: the packets it had counted when last seen
+	// moving, and when.
+	bool on_demand = false;
+	std::uint64_t last_packets = 0;
+	Clock::time_point last_used = Clock::now();
 	std::shared_ptr<ctl::Channel> channel;
 	std::unique_ptr<Association> assoc;
 	bool outbound = false; // the channel is one this node dialed
@@ -209,7 +219,8 @@ struct AssociationManager::Impl {
 			if (!l->assoc || !l->assoc->up() || !l->peer || l->direct)
 				continue;
 			if (l->peer->role == ctl::Role::Sn)
-				v->sns.push_back({l->peer->endpoint, l->peer->edomain});
+				v->sns.push_back(
+				    {l->peer->endpoint, l->peer->edomain, l->on_demand});
 			else if (!l->dial)
 				v->hosts.push_back(l->peer->endpoint);
 		}
@@ -218,6 +229,7 @@ struct AssociationManager::Impl {
 	}
 	std::vector<std::uint64_t> first_hop_order; // a host's SNs, by preference
 	std::uint64_t next_id = 1;
+	std::atomic<std::size_t> on_demand{0}; // links with on_demand set
 	std::uint64_t rotations = 0;
 	Clock::time_point last_rotation{};
 	bool stopping = false;
@@ -437,6 +449,11 @@ struct AssociationManager::Impl {
 					  " withdrawn by the peer");
 				l->assoc->withdraw();
 				l->leftover_rx.clear();
+				// A peer that dialed in is forgotten when its
+				// channel closes; one this node dials is dialed
+				// again, as before.
+				if (!l->dial)
+					l->withdrawn = true;
 				// The peer went from the datapath, its counts with it.
 				l->rx_retired = {};
 				publish_view();
@@ -642,6 +659,14 @@ struct AssociationManager::Impl {
 	// the new channel, nullptr when the new channel is dropped.
 	Link *merge(Link &fresh, Link &old, ctl::Channel &c, const ctl::Hello &h)
 	{
+		// A pipe this node asked for on demand stays one, closed
+		// when idle, whichever channel is kept.
+		if (fresh.on_demand) {
+			if (old.on_demand)
+				on_demand--;
+			old.on_demand = true;
+			fresh.on_demand = false;
+		}
 		if (fresh.dial && !old.dial) {
 			old.dial = fresh.dial;
 			old.pipe = fresh.pipe;
@@ -769,10 +794,15 @@ struct AssociationManager::Impl {
 			l->last_error = why;
 		if (stopping)
 			return;
-		if (l->dial)
+		if (l->dial) {
 			schedule_redial(*l);
-		else if (!l->peer)
-			links.erase(id); // never said who it was
+		} else if (!l->peer || l->withdrawn) {
+			// Never said who it was, or withdrew (BYE): nothing to
+			// wait for.
+			for (auto spi : l->leftover_rx)
+				plane.retire_rx(spi);
+			links.erase(id);
+		}
 	}
 
 	// Transmit SAs of the kernel near the end of their IVs: their peer
@@ -865,6 +895,7 @@ struct AssociationManager::Impl {
 			} else if (!l->dial && l->peer && now - l->closed_at > opts.rekey_interval)
 				forget.push_back(id);
 		}
+		close_idle(now);
 		for (auto id : forget) {
 			auto &l = *links[id];
 			log::info("forgetting ", name_of(l), ": gone for a rotation interval");
@@ -873,6 +904,59 @@ struct AssociationManager::Impl {
 			plane.remove_peer(l.peer->endpoint);
 			links.erase(id);
 		}
+	}
+
+	// Pipes opened on demand that no packet used for direct_pipe_idle
+	// (or that never came up in that time) are withdrawn: their peer is
+	// told, and its cache entries go with it, so a flow that comes back
+	// is decided again (through the gateways, or a new pipe).
+	Clock::time_point next_idle_check{};
+	void close_idle(Clock::time_point now)
+	{
+		if (!on_demand || now < next_idle_check)
+			return;
+		next_idle_check = now + std::chrono::seconds(1);
+		auto counts = traffic();
+		std::vector<std::uint64_t> idle;
+		for (auto &[id, l] : links) {
+			if (!l->on_demand)
+				continue;
+			auto [tx, rx] = data_of(*l, counts);
+			if (tx.packets + rx.packets != l->last_packets) {
+				l->last_packets = tx.packets + rx.packets;
+				l->last_used = now;
+			} else if (now - l->last_used >= opts.direct_pipe_idle) {
+				idle.push_back(id);
+			}
+		}
+		for (auto id : idle) {
+			auto &l = *links[id];
+			log::info(
+			    "pipe with ", name_of(l), " opened on demand: idle for ",
+			    std::chrono::duration_cast<std::chrono::seconds>(now - l.last_used)
+				.count(),
+			    " s, closed");
+			withdraw(l);
+		}
+	}
+
+	// The on-demand half of open_pipe(), on the thread.
+	void open_on_demand(const ilp::Endpoint &sn, const std::string &edomain)
+	{
+		for (const auto &[id, l] : links)
+			if ((l->peer && same_address(l->peer->endpoint, sn)) ||
+			    (l->dial && same_address(l->dial->control, sn)) ||
+			    (l->channel && same_address(endpoint_of(l->channel->remote()), sn)))
+				return; // up, or on its way (the peer's dial included)
+		if (on_demand >= kMaxOnDemand)
+			return;
+		ilp::Endpoint control = sn;
+		control.port = opts.port;
+		auto &l = add_remote({control, edomain, "a pipe opened on demand"}, true);
+		l.on_demand = true;
+		on_demand++;
+		log::info("opening a pipe on demand with ", sn.to_string(), " of edomain ",
+			  edomain);
 	}
 
 	void rotate_now(Clock::time_point now)
@@ -942,6 +1026,7 @@ struct AssociationManager::Impl {
 				   : l.channel ? json(endpoint_of(l.channel->remote()).to_string())
 					       : json(nullptr)},
 		       {"kind", kind},
+		       {"on_demand", l.on_demand},
 		       {"direction", l.outbound ? "out" : "in"},
 		       {"state", state},
 		       {"identity", l.identity.empty() ? json(nullptr) : json(l.identity)},
@@ -1001,6 +1086,17 @@ struct AssociationManager::Impl {
 		auto *l = find_peer(who);
 		if (!l)
 			throw ilp::Error(ENOENT, "no association with " + who.addr_string());
+		withdraw(*l);
+	}
+
+	// BYE to the peer, its SAs and cache entries removed, no more
+	// redials, and the link gone.
+	void withdraw(Link &link)
+	{
+		auto *l = &link;
+		const std::string who = name_of(*l);
+		if (l->on_demand)
+			on_demand--;
 		l->withdrawn = true;
 		l->redial->cancel();
 		if (l->channel && l->assoc && l->assoc->peer())
@@ -1018,7 +1114,7 @@ struct AssociationManager::Impl {
 		if (channel)
 			channel->close();
 		publish_view();
-		log::info("association with ", who.addr_string(), " withdrawn");
+		log::info("association with ", who, " withdrawn");
 		if (was_sn) {
 			plane.set_sn(std::nullopt);
 			choose_sn();
@@ -1115,6 +1211,25 @@ json AssociationManager::add(const RemoteConfig &remote, bool pipe)
 		auto &l = impl_->add_remote(remote, pipe);
 		return impl_->link_json(l, Clock::now(), {});
 	});
+}
+
+int AssociationManager::open_pipe(const ilp::Endpoint &sn, const std::string &edomain)
+{
+	const auto &opts = impl_->opts;
+	if (!impl_->role_sn || !opts.direct_pipes)
+		return -EPERM;
+	if (edomain.empty() || edomain == opts.edomain)
+		return -EINVAL;
+	for (const auto &s : peers_up()->sns)
+		if (same_address(s.endpoint, sn))
+			return 0;
+	if (std::none_of(opts.trust.begin(), opts.trust.end(),
+			 [&](const TrustConfig &t) { return t.edomain == edomain; }))
+		return -EPERM;
+	if (impl_->on_demand >= kMaxOnDemand)
+		return -ENOSPC;
+	asio::post(impl_->io, [this, sn, edomain] { impl_->open_on_demand(sn, edomain); });
+	return -EINPROGRESS;
 }
 
 void AssociationManager::del(const ilp::Endpoint &address)

@@ -81,6 +81,7 @@ public:
 		struct Sn {
 			ilp::Endpoint endpoint;
 			std::string edomain;
+			bool on_demand = false; // opened by open_pipe()
 		};
 		std::vector<Sn> sns; // SNs it holds a pipe with
 	};
@@ -88,6 +89,15 @@ public:
 	// "ilpctl assoc add": dial @remote from now on, as a first hop
 	// (a host) or a pipe (an SN).  Throws ilp::Error (EEXIST, EINVAL).
 	nlohmann::json add(const RemoteConfig &remote, bool pipe);
+	// A pipe with the SN at @sn (its ILP endpoint) of another edomain,
+	// @edomain, opened on demand (the modules' open_pipe()): 0 when one
+	// is up now; -EINPROGRESS once asked (dialed on the association
+	// thread, at @sn's address on this node's control port, and closed
+	// by it once idle for direct-pipe-idle); -EPERM (direct-pipes = no,
+	// not an SN, or @edomain not trusted), -EINVAL (@edomain this SN's
+	// own) or -ENOSPC (kMaxOnDemand opened already).  Any thread, never
+	// waits.
+	int open_pipe(const ilp::Endpoint &sn, const std::string &edomain);
 	// "ilpctl assoc del": withdraw the association with the peer at
 	// @address (its ILP or control address): BYE, its SAs and cache
 	// entries removed, no more redials.  Throws ilp::Error(ENOENT).

@@ -67,6 +67,16 @@ int Router::decide(const ilp::Endpoint &host, HostRoute &out) const
 	for (const auto &e : elsewhere) {
 		out.edomain = e.edomain;
 		out.sn = e.sn;
+		// A pipe of this SN's own with the host's SN (one opened on
+		// demand, or this SN is the gateway and holds it): straight
+		// there.
+		if (peers)
+			for (const auto &sn : peers->sns)
+				if (sn.endpoint == e.sn) {
+					out.via = HostRoute::Via::Pipe;
+					out.next_hop = sn.endpoint;
+					return 0;
+				}
 		auto gw = core_->gateway_to(e.edomain);
 		if (gw && (!self || *gw != *self)) {
 			out.via = HostRoute::Via::Gateway;

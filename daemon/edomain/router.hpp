@@ -6,10 +6,12 @@
 //  1. a host associated with this SN: to the host;
 //  2. a host of this edomain at another SN (the core's host records): to
 //     that SN;
-//  3. a host of another edomain (the lookup service's records): to this
-//     edomain's gateway to it (the core's gateway map), or, when this SN
-//     is that gateway or the map has none, over this SN's own pipe to an
-//     SN of that edomain.
+//  3. a host of another edomain (the lookup service's records): over a
+//     pipe of this SN's own with the host's SN when it holds one (opened
+//     on demand, the modules' open_pipe()), else to this edomain's
+//     gateway to it (the core's gateway map), or, when this SN is that
+//     gateway or the map has none, over this SN's own pipe to an SN of
+//     that edomain.
 //
 // Nothing here waits on a store or on the association thread: the core's
 // and the lookup service's records are mirrors, the peers a copy the

@@ -25,4 +25,8 @@ struct HostRoute {
 // 0 and @out, or a negative errno (as route_host()'s).
 using RouteHost = std::function<int(const ilp::Endpoint &host, HostRoute &out)>;
 
+// Asks for a pipe with the SN @sn of edomain @edomain: 0 (up now) or a
+// negative errno (as open_pipe()'s).
+using OpenPipe = std::function<int(const ilp::Endpoint &sn, const std::string &edomain)>;
+
 } // namespace ilpd

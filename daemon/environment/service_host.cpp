@@ -589,6 +589,21 @@ int env_route_host(ilp_env *env, const ilp_node *host, ilp_route *out)
 	});
 }
 
+int env_open_pipe(ilp_env *env, const ilp_route *route)
+{
+	if (!env || !route || !ILP_HAS_MEMBER(ilp_route, route, edomain))
+		return -EINVAL;
+	auto &h = *env->host;
+	if (!h.opts.open_pipe)
+		return -EOPNOTSUPP;
+	if (route->sn.family != AF_INET && route->sn.family != AF_INET6)
+		return -EINVAL;
+	return errno_from([&] {
+		std::string edomain(route->edomain, strnlen(route->edomain, sizeof(route->edomain)));
+		return h.opts.open_pipe(to_endpoint(route->sn), edomain);
+	});
+}
+
 const ilp_env_ops env_ops = {
     .abi_version = ILP_SERVICE_ABI_VERSION,
     .size = sizeof(ilp_env_ops),
@@ -603,6 +618,7 @@ const ilp_env_ops env_ops = {
     .timer_cancel = env_timer_cancel,
     .log = env_log,
     .route_host = env_route_host,
+    .open_pipe = env_open_pipe,
 };
 
 const ilp_env_ops_v1 env_ops_v1 = {

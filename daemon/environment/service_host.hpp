@@ -46,6 +46,8 @@ struct HostOptions {
 	// Answers the modules' route_host() (unset: -EOPNOTSUPP).  Called
 	// on their workers; must not block.
 	RouteHost route_host;
+	// Answers the modules' open_pipe() (unset: -EOPNOTSUPP); the same.
+	OpenPipe open_pipe;
 };
 
 struct ServiceCounters {

@@ -302,6 +302,9 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::int64_t(90 * 60 * 1000),
 				     std::int64_t(c.rekey_interval.count()));
 		CPPUNIT_ASSERT_EQUAL(std::int64_t(500), std::int64_t(c.keepalive.count()));
+		// Pipes on demand: allowed, closed after 30 s idle, by default.
+		CPPUNIT_ASSERT(c.direct_pipes);
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(30000), std::int64_t(c.direct_pipe_idle.count()));
 		// An SN with a certificate listens by default; without one it
 		// runs no control channel, its SAs given by an admin.
 		Options bare;
@@ -374,6 +377,12 @@ public:
 		f = conf("rekey-interval = soon\n");
 		CPPUNIT_ASSERT(
 		    error_of({"-c", f}).starts_with(f + ":1: 'rekey-interval': bad duration"));
+		f = conf("role = sn\ndirect-pipe-idle = 0s\n");
+		CPPUNIT_ASSERT(
+		    error_of({"-c", f}).starts_with(f + ":2: 'direct-pipe-idle': bad duration"));
+		f = conf("direct-pipes = maybe\n");
+		CPPUNIT_ASSERT(error_of({"-c", f}).starts_with(
+		    f + ":1: invalid value 'maybe' for 'direct-pipes'"));
 		f = conf("control-keepalive = 30s\ncontrol-dead-peer = 10s\n");
 		CPPUNIT_ASSERT(
 		    error_of({"-c", f}).starts_with(f + ":2: 'control-dead-peer' must be"));

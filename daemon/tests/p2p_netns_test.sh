@@ -16,8 +16,10 @@
 # (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2 reaches h3 through
 # a's gateway (sn2, sn1, sn3); after the first packets every SN forwards
 # from its cache and p2p sees no more of them; a host nobody has is
-# refused and counted; with sn1's cache at 4 entries, 50 concurrent flows
-# h1 -> h3 lose nothing (evicted flows decided again).
+# refused and counted; with p2p's direct-pipe, a pipe sn2 <-> sn3 opened
+# on demand carries h2's flow to h3 both ways and goes once idle; with
+# sn1's cache at 4 entries, 50 concurrent flows h1 -> h3 lose nothing
+# (evicted flows decided again).
 #
 # usage: p2p_netns_test.sh ILPD ILPCTL ILP_APP_TOOL P2P_SO MAKE_CERTS
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
@@ -127,8 +129,8 @@ sn() { # NODE EDOMAIN ARGS...: an SN with its certificate, its core and the look
 		--lookup "sqlite $dir/lookup.db" --edomain-address "10.1.0.${n#sn}" "$@"
 }
 sn sn1 a --gateway b --pipe "10.1.0.3 edomain b"
-sn sn2 a --pipe "10.1.0.1 edomain a"
-sn sn3 b --gateway a
+sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s
+sn sn3 b --gateway a --direct-pipe-idle 3s
 start h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem"
 start h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem"
 start h3 --role host --first-hop "10.1.3.2 edomain b" --trust "b $c/ca-b.pem"
@@ -194,6 +196,37 @@ echo "send lost" >&"$nobody_fd"
 eventually eval '[[ "$(ctl sn1 service control 9 local status 2>&1)" == *"unknown 1"* ]]' ||
 	fail "p2p on sn1 did not count the unknown host: $(ctl sn1 service control 9 local status 2>&1)"
 ok "a packet for a host nobody has is dropped and counted: $(ctl sn1 service control 9 local status 2>&1)"
+
+# On-demand direct pipes: p2p on sn2 and sn3 asks for a pipe with the
+# destination's SN at a flow's first packet; the flow moves onto it once
+# it is up, both ways, and the pipe goes once idle.
+for n in sn2 sn3; do
+	run ctl $n service config p2p direct-pipe=always >/dev/null || fail "p2p direct-pipe on $n"
+done
+app a24 h2 "$tag-h2" --bind 9/24 --connect 9/24@10.1.3.1
+wait_for "$dir/a24.out" "^bound 9/24$" || fail "a24 not bound"
+ping a24 first 10
+check sn2 "edomain show" "[p['sn'] for p in j['direct_pipes']] == ['10.1.0.3:1000']" \
+	"a pipe sn2 -> sn3 opened on demand comes up"
+eventually eval '[[ "$(ctl sn2 service control 9 local status 2>&1)" == *"moved 1"* ]]' ||
+	fail "h2's flow not moved onto the pipe: $(ctl sn2 service control 9 local status 2>&1)"
+# tx_packets NODE PEER: what NODE sealed for PEER.
+tx_packets() { ctl "$1" -j assoc show | python3 -c 'import json, sys
+print(sum(x["tx_packets"] for x in json.load(sys.stdin) if x["peer"] == sys.argv[1]))' "$2"; }
+for i in 1 2 3; do ping a24 "w$i"; done # the reply's move on sn3 may lag
+direct_before=$(tx_packets sn2 10.1.0.3:1000) back_before=$(tx_packets sn3 10.1.0.2:1000)
+sn1_before=$(hits sn1)
+for i in $(seq 10); do ping a24 "d$i"; done
+direct_now=$(tx_packets sn2 10.1.0.3:1000) back_now=$(tx_packets sn3 10.1.0.2:1000)
+[ $((direct_now - direct_before)) -ge 10 ] || fail "sn2 sealed $((direct_now - direct_before)) packets for sn3, not 10"
+[ $((back_now - back_before)) -ge 10 ] || fail "sn3 sealed $((back_now - back_before)) packets for sn2, not 10"
+[ "$(hits sn1)" = "$sn1_before" ] || fail "sn1 still forwarded $(($(hits sn1) - sn1_before)) packets"
+ok "h2's flow and its replies go over the pipe sn2 <-> sn3, sn1 sees none of them"
+check sn2 "assoc show" "[x for x in j if x['peer'] == '10.1.0.3:1000'] == []" \
+	"idle for 3 s, the pipe is closed on sn2"
+check sn3 "assoc show" "[x for x in j if x['peer'] == '10.1.0.2:1000'] == []" "... and on sn3"
+ping a24 after 10
+ok "the flow is decided again after the pipe went, and its packets arrive"
 
 # sn1's cache at 4 entries: 50 flows h1 -> h3, each entry evicted before
 # its flow's next packet; every packet is decided again and arrives.

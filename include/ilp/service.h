@@ -256,6 +256,18 @@ struct ilp_env_ops {
 	 * -EOPNOTSUPP: this ilpd has no edomain core. */
 	int (*route_host)(struct ilp_env *env, const struct ilp_node *host,
 			  struct ilp_route *out);
+	/* Asks for a pipe of this SN's own with @route's SN, a host's SN in
+	 * another edomain (as route_host() gave it), so that packets for
+	 * that host go there directly instead of through the gateways (the
+	 * paper's direct connectivity between edomains).  0: the pipe is up
+	 * now, and route_host() answers ILP_ROUTE_PIPE through it;
+	 * -EINPROGRESS: it is being set up (ask route_host() again later);
+	 * -EPERM: this SN opens no pipes on demand (direct-pipes = no) or
+	 * does not trust that edomain; -EINVAL: @route names no SN, or one
+	 * of this edomain; -ENOSPC: too many pipes opened on demand already.
+	 * The daemon closes such a pipe once no packet used it for
+	 * direct-pipe-idle.  Never waits. */
+	int (*open_pipe)(struct ilp_env *env, const struct ilp_route *route);
 	/* Appended in later versions. */
 };
 

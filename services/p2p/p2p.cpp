@@ -20,13 +20,27 @@
 //	loop		the next hop is the hop it came from (stale records
 //			in two SNs' copies that point at each other)
 //
+// Direct pipes (the paper's section 3.2): a flow for another edomain
+// goes through this edomain's gateway, unless this SN holds a pipe with
+// the destination's SN.  With direct-pipe set, p2p asks ilpd to open one
+// (open_pipe()) for such a flow: at its first packet ("always"), or once
+// its rate through the gateway passes PPS packets a second (read from its
+// cache entry each second).  Until the pipe is up the flow goes on
+// through the gateway; a timer asks route_host() again every 100 ms for
+// the flows waiting, and moves each onto the pipe when it is up (its
+// cache entry replaced).  ilpd closes the pipe once idle; the flow's
+// entry goes with it, and its next packet is decided again.
+//
 // Configuration:
 //	idle-timeout-ms = MS	of the installed entries (ilpd's default)
+//	direct-pipe = never | always | PPS	(never)
 //
-// Control ("status"): the counters above and those routed by way.
+// Control ("status"): the counters above, those routed by way, the pipes
+// asked for and the flows moved onto them.
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +48,7 @@
 #include <span>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 #include <ilp/service.hpp>
 #include <ilp_wire.h>
@@ -57,11 +72,58 @@ enum Outcome : std::size_t {
 	kOutOfReach,
 	kUnreachable,
 	kLoop,
+	kPipesAsked, // open_pipe() calls that started a pipe
+	kMoved,      // flows moved from a gateway onto a pipe
 	kOutcomes
 };
 constexpr std::array<const char *, kOutcomes> outcome_names = {
-    "host",    "sn",           "gateway",     "pipe", "no_destination",
-    "unknown", "out_of_reach", "unreachable", "loop"};
+    "host",         "sn",          "gateway", "pipe",        "no_destination", "unknown",
+    "out_of_reach", "unreachable", "loop",    "pipes_asked", "moved"};
+
+using Clock = std::chrono::steady_clock;
+// How often the flows waiting for a pipe are routed again, how long they
+// wait at most, and how many are followed at once (more go on through
+// the gateway).
+constexpr std::uint32_t retry_ms = 100;
+constexpr auto wait_at_most = std::chrono::seconds(10);
+constexpr std::size_t max_followed = 4096;
+// How often the rates of flows through a gateway are read.
+constexpr std::uint32_t rate_every_ms = 1000;
+
+struct FlowKey {
+	std::uint64_t conn;
+	std::uint32_t service;
+	std::uint16_t family;
+	std::array<std::uint8_t, 16> addr;
+	bool operator==(const FlowKey &) const = default;
+};
+struct FlowHash {
+	std::size_t operator()(const FlowKey &k) const noexcept
+	{
+		std::size_t h = std::hash<std::uint64_t>()(k.conn) ^ k.service;
+		for (auto b : k.addr)
+			h = h * 131 + b;
+		return h;
+	}
+};
+
+FlowKey key_of(const ilp_flow &f)
+{
+	FlowKey k{f.conn, f.service, f.prev.family, {}};
+	std::memcpy(k.addr.data(), f.prev.addr, k.addr.size());
+	return k;
+}
+
+// A flow p2p sent through others and follows: for its rate, or until a
+// pipe with its destination's SN is up.
+struct Followed {
+	ilp_flow flow;
+	ilp_node dst;
+	ilp_route route;           // as first decided
+	bool waiting = false;      // for a pipe asked for
+	Clock::time_point since;   // the wait's start
+	std::uint64_t packets = 0; // at the last rate reading
+};
 
 // The destination host of @pkt, from its DST_HOST TLV.
 std::optional<ilp_node> destination(const ilp_packet &pkt)
@@ -101,6 +163,26 @@ std::optional<std::uint32_t> parse_timeout(const char *text)
 	return v;
 }
 
+// direct-pipe: never (@out unset), always (0) or a rate in packets/s;
+// false for anything else, @out left as it was.
+bool parse_direct(std::string_view s, std::optional<std::uint32_t> &out)
+{
+	if (s == "never") {
+		out.reset();
+		return true;
+	}
+	if (s == "always") {
+		out = 0;
+		return true;
+	}
+	std::uint32_t v = 0;
+	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+	if (ec != std::errc() || end != s.data() + s.size() || v == 0)
+		return false;
+	out = v;
+	return true;
+}
+
 class P2p
 {
 public:
@@ -119,6 +201,55 @@ public:
 			}
 			idle_timeout_ms_ = *t;
 		}
+		if (const char *v = ctx.ops->config_get(ctx.env, "direct-pipe")) {
+			if (!parse_direct(v, direct_)) {
+				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
+					     "direct-pipe %s: not never, always or a rate", v);
+				throw std::system_error(EINVAL, std::generic_category());
+			}
+		}
+		if (direct_ && !ILP_HAS_MEMBER(ilp_env_ops, ctx.ops, open_pipe)) {
+			ctx.ops->log(ctx.env, ILP_LOG_ERROR, "this ilpd opens no pipes on demand");
+			throw std::system_error(EOPNOTSUPP, std::generic_category());
+		}
+	}
+
+	~P2p()
+	{
+		if (timer_)
+			ctx_.ops->timer_cancel(ctx_.env, timer_);
+	}
+	P2p(const P2p &) = delete;
+	P2p &operator=(const P2p &) = delete;
+
+	// The timer: the waiting flows routed again, the rates read.
+	void tick(std::uint64_t)
+	{
+		timer_ = 0;
+		const auto now = Clock::now();
+		const bool read_rates = direct_ && *direct_ && now >= next_rate_;
+		if (read_rates)
+			next_rate_ = now + std::chrono::milliseconds(rate_every_ms);
+		for (auto it = followed_.begin(); it != followed_.end();) {
+			auto &f = it->second;
+			bool done = false;
+			if (f.waiting) {
+				done = try_move(f) || now - f.since > wait_at_most;
+			} else if (read_rates) {
+				ilp_flow_stats st{};
+				if (ctx_.ops->cache_stats(ctx_.env, &f.flow, &st) != 0) {
+					done = true; // the entry is gone: so is the flow
+				} else {
+					auto per_s =
+					    (st.packets - f.packets) * 1000 / rate_every_ms;
+					f.packets = st.packets;
+					if (per_s >= *direct_)
+						done = ask(f, now);
+				}
+			}
+			it = done ? followed_.erase(it) : std::next(it);
+		}
+		arm();
 	}
 
 	int handle(const ilp_packet &pkt, ilp_decision &out)
@@ -143,17 +274,25 @@ public:
 			return drop(kLoop);
 		if (route.via < ILP_ROUTE_HOST || route.via > ILP_ROUTE_PIPE)
 			return drop(kUnreachable); // a way this module does not know
+		if (direct_ && through_others(route))
+			route = follow(pkt.flow, *dst, route);
 		counts_[route.via - ILP_ROUTE_HOST]++;
-		out.actions = ILP_ACTION_FORWARD;
-		out.n_hops = 1;
-		out.hops[0] = route.next_hop;
-		out.install = 1;
-		out.idle_timeout_ms = idle_timeout_ms_;
+		decide(route, out);
 		return 0;
 	}
 
 	int config_changed(const char *key, const char *value)
 	{
+		if (std::string_view(key) == "direct-pipe") {
+			std::optional<std::uint32_t> d;
+			if (!parse_direct(value ? value : "never", d) ||
+			    (d && !ILP_HAS_MEMBER(ilp_env_ops, ctx_.ops, open_pipe)))
+				return -EINVAL;
+			direct_ = d;
+			if (!direct_)
+				followed_.clear();
+			return 0;
+		}
 		if (std::string_view(key) != "idle-timeout-ms")
 			return -EINVAL; // no other key: a typo should not pass silently
 		if (!value) {
@@ -199,8 +338,101 @@ private:
 		return 0;
 	}
 
+	void decide(const ilp_route &route, ilp_decision &out) const
+	{
+		out.actions = ILP_ACTION_FORWARD;
+		out.n_hops = 1;
+		out.hops[0] = route.next_hop;
+		out.install = 1;
+		out.idle_timeout_ms = idle_timeout_ms_;
+	}
+
+	// A route to another edomain's host through other SNs: a pipe with
+	// the host's own SN would skip them.
+	static bool through_others(const ilp_route &r)
+	{
+		bool elsewhere = r.via == ILP_ROUTE_GATEWAY || r.via == ILP_ROUTE_PIPE;
+		return elsewhere && r.sn.family && !same_node(r.next_hop, r.sn);
+	}
+
+	// A flow that goes through others: a pipe asked for now ("always"),
+	// or its rate followed.  Returns the route for its first packet: the
+	// pipe's when it is up already.
+	ilp_route follow(const ilp_flow &flow, const ilp_node &dst, const ilp_route &route)
+	{
+		if (followed_.size() >= max_followed)
+			return route;
+		Followed f{flow, dst, route, false, Clock::now(), 0};
+		if (*direct_ == 0 && ask(f, f.since)) {
+			// Up already (or not to be had): nothing to wait for.
+			ilp_route now{};
+			now.size = sizeof(now);
+			if (ctx_.ops->route_host(ctx_.env, &dst, &now) == 0 &&
+			    now.via == ILP_ROUTE_PIPE && same_node(now.next_hop, now.sn))
+				return now;
+			return route;
+		}
+		followed_.insert_or_assign(key_of(flow), f);
+		arm();
+		return route;
+	}
+
+	// Asks for a pipe with @f's destination SN: false when it is being
+	// set up (@f now waits for it), true when there is nothing to wait
+	// for: up already (and @f, if installed, moved onto it) or refused.
+	bool ask(Followed &f, Clock::time_point now)
+	{
+		int rc = ctx_.ops->open_pipe(ctx_.env, &f.route);
+		if (rc == -EINPROGRESS) {
+			counts_[kPipesAsked]++;
+			f.waiting = true;
+			f.since = now;
+			return false;
+		}
+		if (rc == 0)
+			try_move(f);
+		else if (!refusal_logged_) {
+			refusal_logged_ = true;
+			ctx_.ops->log(ctx_.env, ILP_LOG_WARN, "no pipe on demand: %s (logged once)",
+				      std::strerror(-rc));
+		}
+		return true;
+	}
+
+	// @f moved onto a pipe with its destination's SN, if one is up.
+	bool try_move(const Followed &f)
+	{
+		ilp_route r{};
+		r.size = sizeof(r);
+		if (ctx_.ops->route_host(ctx_.env, &f.dst, &r) != 0 || r.via != ILP_ROUTE_PIPE ||
+		    !same_node(r.next_hop, r.sn))
+			return false;
+		ilp_decision d{};
+		d.size = sizeof(d);
+		decide(r, d);
+		if (ctx_.ops->cache_install(ctx_.env, &f.flow, &d) == 0)
+			counts_[kMoved]++;
+		return true;
+	}
+
+	void arm()
+	{
+		if (timer_ || followed_.empty())
+			return;
+		std::int64_t id = ctx_.ops->timer_add(ctx_.env, retry_ms,
+						      ilp::service::timer<P2p, &P2p::tick>, 0);
+		if (id > 0)
+			timer_ = id;
+	}
+
 	ilp::service::Context ctx_;
 	std::uint32_t idle_timeout_ms_ = 0; // 0: ilpd's default
+	// direct-pipe: unset never; 0 always; else the rate in packets/s.
+	std::optional<std::uint32_t> direct_;
+	std::unordered_map<FlowKey, Followed, FlowHash> followed_;
+	std::int64_t timer_ = 0;
+	Clock::time_point next_rate_{};
+	bool refusal_logged_ = false;
 	std::array<std::uint64_t, kOutcomes> counts_{};
 };
 
