@@ -599,7 +599,8 @@ int env_open_pipe(ilp_env *env, const ilp_route *route)
 	if (route->sn.family != AF_INET && route->sn.family != AF_INET6)
 		return -EINVAL;
 	return errno_from([&] {
-		std::string edomain(route->edomain, strnlen(route->edomain, sizeof(route->edomain)));
+		std::string edomain(route->edomain,
+				    strnlen(route->edomain, sizeof(route->edomain)));
 		return h.opts.open_pipe(to_endpoint(route->sn), edomain);
 	});
 }
