@@ -321,9 +321,9 @@ void read_control_options(const po::variables_map &vm, const FileKeys &file_keys
 	});
 	c.direct = pick<bool>(vm["direct"].as<std::string>(), {{"yes", true}, {"no", false}},
 			      where("direct"), "direct");
-	c.direct_pipes = pick<bool>(vm["direct-pipes"].as<std::string>(),
-				    {{"yes", true}, {"no", false}}, where("direct-pipes"),
-				    "direct-pipes");
+	c.direct_pipes =
+	    pick<bool>(vm["direct-pipes"].as<std::string>(), {{"yes", true}, {"no", false}},
+		       where("direct-pipes"), "direct-pipes");
 	list("neighbour", [&](const std::string &v, const std::string &at) {
 		c.neighbours.push_back(parse_remote(v, c.port, at, "neighbour"));
 		trusted(c.neighbours.back(), "neighbour");
