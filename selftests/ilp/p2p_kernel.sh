@@ -1,0 +1,242 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# p2p delivery across two edomains on the kernel datapath (docs/edomains.md):
+#
+#	h1 10.1.1.1 --- 10.1.1.2 sn1 \             / sn3 10.1.3.2 --- 10.1.3.1 h3
+#	                   10.1.0.1   [backbone]   10.1.0.3
+#	h2 10.1.2.1 --- 10.1.2.2 sn2 /
+#	                   10.1.0.2
+#
+# Edomain a has sn1 (its gateway to b) and sn2, sharing a's core; edomain
+# b has sn3 and its own core; all register their hosts at one lookup
+# store.  ilpd on the kernel datapath everywhere, p2p (service 9) on the
+# SNs, AF_ILP sockets on the hosts:
+# - h1 reaches h3 (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2
+#   reaches h3 through a's gateway (sn2, sn1, sn3);
+# - after the first packets, each SN's ilp.ko forwards from its decision
+#   cache: hits on every SN, and p2p in ilpd sees none of those packets;
+# - with p2p's direct-pipe on sn2 and sn3, a pipe sn2 <-> sn3 opened on
+#   demand carries h2's flow to h3 both ways, sn1 sees none of it, and the
+#   pipe goes once idle;
+# - sn1's cache at 4 entries: concurrent flows h1 -> h3 lose nothing
+#   (evicted flows are decided again).
+source "$(dirname "$0")/lib.sh"
+require_root
+require_cmd openssl jq
+require_ilpd
+tool=$ILP_BUILD_DIR/daemon/tests/ilp_app_tool
+[ -x "$tool" ] || skip "ilp_app_tool is not built ($tool)"
+[ -f "$SERVICES/p2p/p2p.so" ] || skip "p2p is not built"
+ilp_load
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+defer rm -rf "$tmp"
+
+setup_ns h1 h2 h3 sn1 sn2 sn3 bb || exit $ksft_fail
+link_ns "$h1" 10.1.1.1/24 "$sn1" 10.1.1.2/24 &&
+	link_ns "$h2" 10.1.2.1/24 "$sn2" 10.1.2.2/24 &&
+	link_ns "$h3" 10.1.3.1/24 "$sn3" 10.1.3.2/24 || exit $ksft_fail
+# The SNs' backbone: a bridge in a namespace of its own.
+ip -n "$bb" link add br0 type bridge && ip -n "$bb" link set br0 up || exit $ksft_fail
+for i in 1 2 3; do
+	ns=sn$i
+	ip link add bb netns "${!ns}" type veth peer name "$ns" netns "$bb" &&
+		ip -n "$bb" link set "$ns" master br0 up &&
+		link_ns_up "${!ns}" bb "10.1.0.$i/24" || exit $ksft_fail
+done
+
+# shellcheck source=../../tests/make_certs.sh
+. "$ILP_TOP/tests/make_certs.sh"
+c=$tmp/certs
+mkdir "$c"
+check "openssl makes edomain a's and b's CAs and the SNs' certificates" eval '
+	make_ca "$c" a && make_ca "$c" b &&
+	make_cert "$c" a sn1 "IP:10.1.0.1,IP:10.1.1.2,URI:ilp:edomain:a" &&
+	make_cert "$c" a sn2 "IP:10.1.0.2,IP:10.1.2.2,URI:ilp:edomain:a" &&
+	make_cert "$c" b sn3 "IP:10.1.0.3,IP:10.1.3.2,URI:ilp:edomain:b"'
+for n in h1 h2 h3 sn1 sn2 sn3; do
+	ilpd_dirs "$tmp/$n"
+done
+for n in sn1 sn2 sn3; do
+	cp "$SERVICES/p2p/p2p.so" "$tmp/$n/plugins/"
+done
+
+pids=()
+defer 'kill ${pids[*]} 2>/dev/null; wait'
+start_ilpd() { # NODE ARGS...: ilpd on the kernel datapath in NODE's namespace
+	local n=$1
+	shift
+	ip netns exec "${!n}" "$ILPD" --config /dev/null --log-level debug --datapath kernel \
+		--plugin-dir "$tmp/$n/plugins" --run-dir "$tmp/$n/run" --state-dir "$tmp/$n/state" \
+		--control-keepalive 1s --control-dead-peer 3s --reconnect-max 1s \
+		"$@" 2>>"$tmp/$n.log" &
+	pids+=($!)
+	busywait 10000 grep -q "started" "$tmp/$n.log"
+}
+start_sn() { # NODE EDOMAIN ARGS...: an SN with its certificate, its core and the lookup store
+	local n=$1 e=$2
+	shift 2
+	start_ilpd "$n" --role sn --edomain "$e" --certificate "$c/$n.pem" \
+		--private-key "$c/$n.key" --trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" \
+		--core "sqlite $tmp/core-$e.db" --lookup "sqlite $tmp/lookup.db" \
+		--edomain-address "10.1.0.${n#sn}" "$@"
+}
+ctl() { # NODE ARGS...: NODE's ilpd over its control socket
+	local n=$1
+	shift
+	"$ILPCTL" -S "$tmp/$n/run/ilpd.sock" "$@"
+}
+# up NODE PEER...: NODE's associations with each PEER (ADDR:PORT) are up.
+up() {
+	local n=$1 j
+	shift
+	j=$(ctl "$n" -j assoc show) || return 1
+	for p; do
+		jq -e --arg p "$p" 'any(.[]; .peer == $p and .state == "up")' <<<"$j" >/dev/null ||
+			return 1
+	done
+}
+# jq_holds NODE FILTER ARGS...: jq's FILTER holds on NODE's "-j ARGS".
+jq_holds() {
+	local n=$1 f=$2
+	shift 2
+	ctl "$n" -j "$@" | jq -e "$f" >/dev/null
+}
+p2p_packets() { ctl "$1" -j daemon status | jq '.services[] | select(.name == "p2p") | .packets'; }
+kstat() { "$ILPCTL" -n "${!1}" -j stats | jq "$2"; } # NODE FILTER: NODE's ilp.ko counters
+tx_packets() { # NODE PEER: what NODE sealed for PEER (ADDR:PORT)
+	ctl "$1" -j assoc show | jq --arg p "$2" '[.[] | select(.peer == $p) | .tx_packets] | add // 0'
+}
+
+check "ilpd on sn1: edomain a, its gateway to b, a pipe with sn3" \
+	start_sn sn1 a --gateway b --pipe "10.1.0.3 edomain b"
+check "ilpd on sn2: edomain a, a pipe with sn1" \
+	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s
+check "ilpd on sn3: edomain b" start_sn sn3 b --gateway a --direct-pipe-idle 3s
+check "ilpd on h1, h2, h3" eval '
+	start_ilpd h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem" &&
+	start_ilpd h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem" &&
+	start_ilpd h3 --role host --first-hop "10.1.3.2 edomain b" --trust "b $c/ca-b.pem"'
+
+check "sn1 has its pipes with sn2 and sn3, and h1" \
+	busywait 15000 up sn1 10.1.0.2:1000 10.1.0.3:1000 10.1.1.1:1000
+check "sn2 has h2, sn3 has h3" busywait 15000 eval 'up sn2 10.1.2.1:1000 && up sn3 10.1.3.1:1000'
+check "sn2 learns from a's core that sn1 is its gateway to b" busywait 15000 jq_holds sn2 \
+	'[.gateways[] | select(.edomain == "b") | .sn] == ["10.1.0.1:1000"]' edomain show
+check "the lookup store has hosts of both edomains" busywait 15000 jq_holds sn1 \
+	'[.edomains[].edomain] | sort == ["a", "b"]' lookup show
+
+# Apps on AF_ILP sockets (ilp_app_tool chat): echo servers on h3 and h2,
+# and one client per path.
+app() { # NAME NODE ARGS...: a chat in NODE, fed from $NAME_fd
+	local name=$1 n=$2
+	shift 2
+	mkfifo "$tmp/$name.in"
+	ip netns exec "${!n}" env ILP_TRANSPORT=kernel "$tool" chat "$@" \
+		<"$tmp/$name.in" >"$tmp/$name.out" 2>&1 &
+	pids+=($!)
+	exec {fd}>"$tmp/$name.in"
+	eval "${name}_fd=$fd"
+	busywait 5000 grep -q "^bound " "$tmp/$name.out"
+}
+check "echo servers on h3 and h2 (AF_ILP, service 9)" eval \
+	'app h3srv h3 --bind 9 --echo && app h2srv h2 --bind 9 --echo'
+check "clients on h1 (to h3 and h2) and h2 (to h3)" eval '
+	app a13 h1 --bind 9/13 --connect 9/13@10.1.3.1 &&
+	app a12 h1 --bind 9/12 --connect 9/12@10.1.2.1 &&
+	app a23 h2 --bind 9/23 --connect 9/23@10.1.3.1'
+# ping APP TEXT [TRIES]: TEXT's echo comes back (a store's copy may lag
+# the first time: the first packet is sent again until one passes).
+ping() {
+	local fd_var=${1}_fd i
+	for ((i = 0; i < ${3:-1}; i++)); do
+		echo "send $2" >&"${!fd_var}"
+		busywait 2000 grep -q "payload echo:$2$" "$tmp/$1.out" && return 0
+	done
+	return 1
+}
+check "h1 reaches h3 in edomain b (sn1, sn3), and the echo comes back" ping a13 first 10
+check "h1 reaches h2 in its own edomain (sn1, sn2), and back" ping a12 first 10
+check "h2 reaches h3 through a's gateway (sn2, sn1, sn3), and back" ping a23 first 10
+
+# Decided flows: ilp.ko forwards them from its cache on every SN.
+rounds=$(($(scaled 100) / 5 + 2))
+for n in sn1 sn2 sn3; do
+	eval "p2p_$n=$(p2p_packets $n) hit_$n=$(kstat $n .cache.hit)"
+done
+round() {
+	local i
+	for ((i = 0; i < rounds; i++)); do
+		ping a13 "x$i" && ping a12 "y$i" && ping a23 "z$i" || return 1
+	done
+}
+check "$rounds rounds on the three paths, every echo back" round
+for n in sn1 sn2 sn3; do
+	p=p2p_$n h=hit_$n
+	# sn1 is on every path: 6 packets a round; sn2 and sn3 on two (4).
+	want=$((rounds * $([ $n = sn1 ] && echo 6 || echo 4)))
+	check_eq "$n: p2p saw none of the decided flows' packets" "${!p}" "$(p2p_packets $n)"
+	hits=$(($(kstat $n .cache.hit) - ${!h}))
+	check "$n's ilp.ko forwarded them from its cache ($hits hits, $want packets)" \
+		test "$hits" -ge "$want"
+done
+
+# A host that no edomain has: refused and counted by p2p on sn1.
+check "a client on h1 to 10.1.9.9" app nobody h1 --bind 9/99 --connect 9/99@10.1.9.9
+echo "send lost" >&"$nobody_fd"
+check "... is refused and counted on sn1" busywait 5000 \
+	eval 'ctl sn1 service control 9 local status | grep -q "unknown 1"'
+
+# An on-demand direct pipe sn2 <-> sn3 takes h2's flow to h3, and goes
+# once idle.
+check "p2p's direct-pipe=always on sn2 and sn3" eval \
+	'ctl sn2 service config p2p direct-pipe=always && ctl sn3 service config p2p direct-pipe=always'
+check "a client on h2 to h3, connection 24" app a24 h2 --bind 9/24 --connect 9/24@10.1.3.1
+check "its first packet's echo comes back" ping a24 first 10
+check "a pipe sn2 -> sn3 opened on demand comes up" busywait 15000 jq_holds sn2 \
+	'[.direct_pipes[].sn] == ["10.1.0.3:1000"]' edomain show
+check "p2p on sn2 moves the flow onto it" busywait 10000 \
+	eval 'ctl sn2 service control 9 local status | grep -q "moved 1"'
+check "three more echoes (sn3's move may lag)" eval 'ping a24 w1 && ping a24 w2 && ping a24 w3'
+direct0=$(tx_packets sn2 10.1.0.3:1000) back0=$(tx_packets sn3 10.1.0.2:1000)
+sn1_hits=$(kstat sn1 .cache.hit)
+tens() { local i; for ((i = 0; i < 10; i++)); do ping a24 "d$i" || return 1; done; }
+check "ten echoes on the flow" tens
+check "sn2's ilp.ko sealed them for sn3" test $(($(tx_packets sn2 10.1.0.3:1000) - direct0)) -ge 10
+check "... and sn3's the echoes for sn2" test $(($(tx_packets sn3 10.1.0.2:1000) - back0)) -ge 10
+check_eq "... and sn1 forwarded none of them" "$sn1_hits" "$(kstat sn1 .cache.hit)"
+check "idle for 3 s, the pipe is closed on sn2" busywait 15000 jq_holds sn2 \
+	'[.[] | select(.peer == "10.1.0.3:1000")] == []' assoc show
+check "... and on sn3" busywait 10000 jq_holds sn3 \
+	'[.[] | select(.peer == "10.1.0.2:1000")] == []' assoc show
+check "the flow is decided again after the pipe went, and its packets arrive" ping a24 after 10
+
+# sn1's cache at 4 entries: concurrent flows h1 -> h3, each entry evicted
+# before its flow's next packet, every packet decided again.
+flows=$(($(scaled 50) < 8 ? 8 : $(scaled 50)))
+check "sn1's cache set to 4 entries" "$ILPCTL" -n "$sn1" cache set capacity 4
+evicted0=$(kstat sn1 .cache.evicted)
+check_match "$flows flows h1 -> h3, 3 rounds: every echo back" "^flows $flows sent $((flows * 3)) echoed $((flows * 3))$" \
+	ip netns exec "$h1" env ILP_TRANSPORT=kernel "$tool" flows 9/1000@10.1.3.1 "$flows" 3 \
+	"$(scaled_time 5000)"
+evicted=$(($(kstat sn1 .cache.evicted) - evicted0))
+check "... through sn1's cache of 4 ($evicted evictions)" test "$evicted" -ge "$flows"
+
+if [ $tap_failed != 0 ]; then
+	for n in sn1 sn2 sn3; do
+		echo "--- $n"
+		ctl "$n" assoc show
+		ctl "$n" edomain show
+		ctl "$n" service control 9 local status
+		"$ILPCTL" -n "${!n}" -j stats
+	done
+	for f in "$tmp"/*.log "$tmp"/*.out; do
+		echo "--- the end of $(basename "$f")"
+		tail -n 30 "$f"
+	done
+fi
+dmesg | grep -qE "WARNING|BUG|Oops"
+tap_result $((1 - $?)) "kernel log clean"
+finish
