@@ -10,6 +10,7 @@
 #include "datapath/kernel_datapath.hpp"
 #include "datapath/user_datapath.hpp"
 #include "edomain/edomain_core.hpp"
+#include "edomain/store_service.hpp"
 #include "log.hpp"
 
 using nlohmann::json;
@@ -134,8 +135,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
-		router_.detach();
-		core_.reset();
+		stop_core();
 		stop_associations();
 		revalidator_.reset();
 		dp_->stop();
@@ -146,8 +146,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
-	router_.detach();
-	core_.reset();
+	stop_core();
 	stop_associations();
 	revalidator_.reset();
 	if (dp_)
@@ -211,9 +210,12 @@ void Daemon::start_associations()
 	std::uint16_t port = user ? user->port() : dynamic_cast<KernelDatapath &>(*dp_).port();
 	auto m = std::make_unique<AssociationManager>(
 	    *sa_plane_, opts_.control, opts_.role_sn, port,
-	    [this](std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+	    [this](std::uint32_t service, const ControlFrom &from,
 		   std::vector<std::uint8_t> request, ControlAnswer done) {
-		    services_->control(service, from, std::move(request), std::move(done));
+		    // The stores this node holds are ilpd's, not a module's.
+		    if (StoreService::serves(service))
+			    return serve_store(service, from, std::move(request), std::move(done));
+		    services_->control(service, from.endpoint, std::move(request), std::move(done));
 	    });
 	std::lock_guard lock(associations_mu_);
 	associations_ = std::move(m);
@@ -243,8 +245,64 @@ void Daemon::start_core()
 	};
 	core_ = std::make_unique<EdomainCore>(opts_.core, opts_.control.edomain, self,
 					      opts_.role_sn ? EdomainCore::HostsNow(hosts)
-							    : EdomainCore::HostsNow());
+							    : EdomainCore::HostsNow(),
+					      [this](const StoreConfig &c, std::uint32_t service) {
+						      return remote_call(c, service);
+					      });
 	router_.attach(*core_, [this] { return peers_up(); });
+	if (core_->own_core() || core_->own_lookup()) {
+		auto s = std::make_shared<StoreService>(core_->own_core(), core_->own_lookup(),
+							opts_.control.edomain);
+		std::lock_guard lock(store_service_mu_);
+		store_service_ = std::move(s);
+	}
+}
+
+void Daemon::stop_core()
+{
+	std::shared_ptr<StoreService> s;
+	{
+		std::lock_guard lock(store_service_mu_);
+		s = std::move(store_service_);
+	}
+	s.reset(); // waits for the requests it is answering
+	router_.detach();
+	core_.reset();
+}
+
+void Daemon::serve_store(std::uint32_t service, const ControlFrom &from,
+			 std::vector<std::uint8_t> request, ControlAnswer done)
+{
+	std::shared_ptr<StoreService> s;
+	{
+		std::lock_guard lock(store_service_mu_);
+		s = store_service_;
+	}
+	if (!s) {
+		std::string why = "this node holds no store to serve (yet)";
+		return done(-EAGAIN, std::vector<std::uint8_t>(why.begin(), why.end()));
+	}
+	s->answer(service, from, std::move(request), std::move(done));
+}
+
+// A store another SN holds: each request a control request to that SN,
+// over this node's association with it, whichever side dialed it.
+store::RemoteCall Daemon::remote_call(const StoreConfig &c, std::uint32_t service)
+{
+	return
+	    [this, node = c.node, service](std::string request, std::chrono::milliseconds timeout,
+					   std::function<void(store::RemoteAnswer)> done) {
+		    std::lock_guard lock(associations_mu_);
+		    if (!associations_)
+			    return done({ENOTCONN, "this node runs no control channel", 0, {}});
+		    associations_->control_async(
+			node, service, std::vector<std::uint8_t>(request.begin(), request.end()),
+			[done = std::move(done)](ControlOutcome o) {
+				done({o.error, o.what, o.reply.status,
+				      std::string(o.reply.body.begin(), o.reply.body.end())});
+			},
+			timeout);
+	    };
 }
 
 std::shared_ptr<const AssociationManager::PeersUp> Daemon::peers_up()

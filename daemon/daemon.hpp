@@ -22,11 +22,13 @@
 #include "edomain/router.hpp"
 #include "environment/service_registry.hpp"
 #include "options.hpp"
+#include "store/remote_store.hpp"
 
 namespace ilpd
 {
 
 class EdomainCore;
+class StoreService;
 
 class Daemon
 {
@@ -46,7 +48,12 @@ private:
 	ControlHandlers handlers();
 	void start_associations();
 	void start_core();
+	void stop_core();
 	void stop_associations();
+	// A peer's request for a store this node holds (StoreService).
+	void serve_store(std::uint32_t service, const ControlFrom &from,
+			 std::vector<std::uint8_t> request, ControlAnswer done);
+	store::RemoteCall remote_call(const StoreConfig &c, std::uint32_t service);
 	// An app's CONTROL (AppServer::Controller).
 	void app_control(AppControl request, AppServer::ControlDone done);
 
@@ -74,6 +81,10 @@ private:
 	std::mutex associations_mu_;
 	// The edomain's core and its gateway map (an SN with 'core').
 	std::unique_ptr<EdomainCore> core_;
+	// The stores it holds, served to peers (from the association
+	// thread, hence the lock); none when it holds none.
+	std::mutex store_service_mu_;
+	std::shared_ptr<StoreService> store_service_;
 	std::unique_ptr<ControlServer> control_;
 	// The associations up now, for the core's host records and routing.
 	std::shared_ptr<const AssociationManager::PeersUp> peers_up();

@@ -109,13 +109,16 @@ struct ControlOptions {
 	}
 };
 
-// A store (docs/store.md): SQLite in a file, or an etcd cluster.
+// A store (docs/store.md): SQLite in a file, an etcd cluster, or the
+// store of another ilpd, over the control channel of this node's
+// association with it.
 struct StoreConfig {
-	enum class Kind { None, Sqlite, Etcd };
+	enum class Kind { None, Sqlite, Etcd, Remote };
 	Kind kind = Kind::None;
 	std::filesystem::path file;         // sqlite: the store's file
 	std::vector<std::string> endpoints; // etcd: its members' HOST:PORT
 	std::string prefix = "/ilp/";       // etcd: the keys' prefix
+	ilp::Endpoint node;                 // remote: the SN that holds it (port 0: any)
 	std::string where;                  // the line, for errors
 };
 
@@ -188,8 +191,8 @@ ilp::Endpoint parse_dns_server(const std::string &text, const std::string &where
 bool names_port(const std::string &text);
 TrustConfig parse_trust(const std::string &text, const std::string &where);
 // A "core" or "lookup" (@key) value: "sqlite [FILE]" (FILE relative to
-// @state_dir, KEY.db by default) or "etcd HOST:PORT[,HOST:PORT...]
-// [prefix PREFIX]".
+// @state_dir, KEY.db by default), "etcd HOST:PORT[,HOST:PORT...]
+// [prefix PREFIX]" or "ilp ADDR[:PORT]" (the SN at ADDR holds it).
 StoreConfig parse_store(const std::string &key, const std::string &text, const std::string &where,
 			const std::filesystem::path &state_dir);
 std::chrono::milliseconds parse_duration(const std::string &text, const std::string &where,

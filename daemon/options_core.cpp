@@ -23,7 +23,8 @@ StoreConfig parse_store(const std::string &key, const std::string &text, const s
 		throw ConfigError(where + ": '" + key + " " + text + "': " + why);
 	};
 	if (w.empty())
-		bad("sqlite [FILE] or etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX]");
+		bad("sqlite [FILE], etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX] or ilp "
+		    "ADDR[:PORT]");
 	if (w[0] == "sqlite") {
 		if (w.size() > 2)
 			bad("sqlite takes one file");
@@ -32,8 +33,20 @@ StoreConfig parse_store(const std::string &key, const std::string &text, const s
 		c.file = f.is_absolute() ? f : state_dir / f;
 		return c;
 	}
+	if (w[0] == "ilp") {
+		// The SN at ADDR, over this node's association with it.
+		if (w.size() != 2)
+			bad("ilp takes the address of the SN that holds the store");
+		c.kind = StoreConfig::Kind::Remote;
+		try {
+			c.node = ilp::Endpoint::parse(w[1]);
+		} catch (const std::exception &e) {
+			bad(e.what());
+		}
+		return c;
+	}
 	if (w[0] != "etcd")
-		bad("'" + w[0] + "' is no store (sqlite or etcd)");
+		bad("'" + w[0] + "' is no store (sqlite, etcd or ilp)");
 	if (w.size() != 2 && w.size() != 4)
 		bad("etcd HOST:PORT[,HOST:PORT...] [prefix PREFIX]");
 	c.kind = StoreConfig::Kind::Etcd;

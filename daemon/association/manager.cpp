@@ -522,7 +522,8 @@ struct AssociationManager::Impl {
 		l.answering++;
 		std::weak_ptr<ctl::Channel> channel = c.shared_from_this();
 		std::vector<std::uint8_t> body(r.payload.begin(), r.payload.end());
-		services(r.service, l.peer->endpoint, std::move(body),
+		ControlFrom from{l.peer->endpoint, l.peer->role == ctl::Role::Sn, l.peer->edomain};
+		services(r.service, from, std::move(body),
 			 [this, id = l.id, channel,
 			  rid = r.request_id](int status, std::vector<std::uint8_t> reply) {
 				 asio::post(io, [this, id, channel, rid, status,

@@ -33,8 +33,15 @@ namespace ilpd
 // How out-of-band control requests reach this node's service modules
 // (ServiceRegistry::control): @done may be called on any thread.
 using ControlAnswer = std::function<void(int status, std::vector<std::uint8_t> reply)>;
+// Who a request came from, as its HELLO said (and the channel's
+// certificate showed).
+struct ControlFrom {
+	ilp::Endpoint endpoint;
+	bool sn = false;
+	std::string edomain; // an SN's
+};
 using ServiceControlHook =
-    std::function<void(std::uint32_t service, const std::optional<ilp::Endpoint> &from,
+    std::function<void(std::uint32_t service, const ControlFrom &from,
 		       std::vector<std::uint8_t> request, ControlAnswer done)>;
 
 // What a control request came back with.

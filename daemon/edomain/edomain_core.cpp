@@ -9,6 +9,7 @@
 #include "edomain/edomain_core.hpp"
 #include "log.hpp"
 #include "store/etcd_store.hpp"
+#include "store/remote_protocol.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace ilpd
@@ -21,8 +22,17 @@ using json = nlohmann::json;
 constexpr const char *kGateways = "gateway/";
 constexpr const char *kHosts = "host/";
 
-std::unique_ptr<store::Store> open_store(const StoreConfig &c)
+std::string describe(const StoreConfig &c);
+
+std::unique_ptr<store::Store> open_store(const StoreConfig &c, std::uint32_t service,
+					 const EdomainCore::RemoteCalls &remote)
 {
+	if (c.kind == CoreConfig::Kind::Remote) {
+		if (!remote)
+			throw ilp::Error(EINVAL, c.where + ": '" + describe(c) +
+						     "' needs the control channel");
+		return store::open_remote_store(describe(c), remote(c, service));
+	}
 	if (c.kind == CoreConfig::Kind::Sqlite)
 		return store::open_sqlite_store(c.file);
 	store::EtcdOptions o;
@@ -35,6 +45,8 @@ std::string describe(const StoreConfig &c)
 {
 	if (c.kind == CoreConfig::Kind::Sqlite)
 		return "sqlite " + c.file.string();
+	if (c.kind == CoreConfig::Kind::Remote)
+		return "ilp " + (c.node.port ? c.node.to_string() : c.node.addr_string());
 	std::string eps;
 	for (const auto &e : c.endpoints)
 		eps += (eps.empty() ? "" : ",") + e;
@@ -44,9 +56,9 @@ std::string describe(const StoreConfig &c)
 } // namespace
 
 EdomainCore::EdomainCore(const CoreConfig &config, std::string edomain,
-			 std::optional<ilp::Endpoint> self, HostsNow hosts)
-    : config_(config), edomain_(std::move(edomain)), self_(self), store_(open_store(config)),
-      hosts_now_(std::move(hosts))
+			 std::optional<ilp::Endpoint> self, HostsNow hosts, RemoteCalls remote)
+    : config_(config), edomain_(std::move(edomain)), self_(self),
+      store_(open_store(config, store::remote::kCoreService, remote)), hosts_now_(std::move(hosts))
 {
 	if (!config_.gateway_for.empty() && !self_)
 		throw ilp::Error(EINVAL, config_.where +
@@ -56,7 +68,7 @@ EdomainCore::EdomainCore(const CoreConfig &config, std::string edomain,
 	hosts_mirror_ = std::make_unique<store::Mirror>(*store_, kHosts);
 	log::info("edomain ", edomain_, ": core ", describe(config_));
 	if (config_.lookup.kind != StoreConfig::Kind::None) {
-		lookup_store_ = open_store(config_.lookup);
+		lookup_store_ = open_store(config_.lookup, store::remote::kLookupService, remote);
 		lookup_mirror_ = std::make_unique<store::Mirror>(*lookup_store_, kHosts);
 		log::info("edomain ", edomain_, ": lookup service ", describe(config_.lookup));
 	}
@@ -80,6 +92,16 @@ EdomainCore::~EdomainCore()
 	lookup_mirror_.reset();
 	hosts_mirror_.reset();
 	mirror_.reset();
+}
+
+store::Store *EdomainCore::own_core() const
+{
+	return config_.kind == StoreConfig::Kind::Remote ? nullptr : store_.get();
+}
+
+store::Store *EdomainCore::own_lookup() const
+{
+	return config_.lookup.kind == StoreConfig::Kind::Remote ? nullptr : lookup_store_.get();
 }
 
 std::string EdomainCore::own_key(const std::string &edomain) const

@@ -33,6 +33,7 @@
 
 #include "options.hpp"
 #include "store/mirror.hpp"
+#include "store/remote_store.hpp"
 #include "store/store.hpp"
 
 namespace ilpd
@@ -48,8 +49,13 @@ public:
 	// @hosts: the hosts associated with this SN now (called on the
 	// core's thread, about once a second).
 	using HostsNow = std::function<std::vector<ilp::Endpoint>()>;
+	// @remote: how requests reach a store another SN holds ("ilp ADDR"),
+	// for @service (store::remote::kCoreService or kLookupService).
+	using RemoteCalls =
+	    std::function<store::RemoteCall(const StoreConfig &, std::uint32_t service)>;
 	EdomainCore(const CoreConfig &config, std::string edomain,
-		    std::optional<ilp::Endpoint> self, HostsNow hosts = {});
+		    std::optional<ilp::Endpoint> self, HostsNow hosts = {},
+		    RemoteCalls remote = {});
 	~EdomainCore();
 	EdomainCore(const EdomainCore &) = delete;
 	EdomainCore &operator=(const EdomainCore &) = delete;
@@ -88,6 +94,10 @@ public:
 	const std::string &edomain() const noexcept { return edomain_; }
 	// "ilpctl edomain show": the core's state and the map.
 	nlohmann::json show() const;
+	// The stores this node holds itself (SQLite or etcd, not another
+	// SN's), which it serves to its peers: nullptr when it does not.
+	store::Store *own_core() const;
+	store::Store *own_lookup() const;
 
 private:
 	struct Gateway {

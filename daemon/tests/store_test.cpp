@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // The core store (store/store.hpp): one suite, run against SqliteStore on
-// a file and against EtcdStore on a real etcd member this program starts
-// on loopback; then what only one of them has: SQLite's durability across
+// a file, against EtcdStore on a real etcd member this program starts on
+// loopback, and against RemoteStore talking to a StoreServer over SQLite
+// (the requests and replies of the control channel, without the channel:
+// the netns tests carry them between ilpds); then what only one of them
+// has: the remote store's pages and its refusal of malformed messages, SQLite's durability across
 // a reopen and its refusal of a file that is not a store, and a
 // three-member etcd cluster that loses a member (kill -9) and loses
 // nothing: writes go on, and a watch made again from the revision after
 // its last event sees every change.
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -28,7 +32,10 @@
 
 #include "store/etcd_store.hpp"
 #include "store/mirror.hpp"
+#include "store/remote_protocol.hpp"
+#include "store/remote_store.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/store_server.hpp"
 
 using namespace ilpd::store;
 using namespace std::chrono_literals;
@@ -426,10 +433,159 @@ struct EtcdBackend {
 
 } // namespace
 
+namespace
+{
+
+// A RemoteStore whose requests go to a StoreServer over its own SQLite
+// file; @answer, when set, stands between them (to break replies).
+struct RemoteBackend {
+	SqliteBackend files;
+	std::vector<std::unique_ptr<Store>> stores;
+	std::vector<std::unique_ptr<StoreServer>> servers;
+	std::function<RemoteAnswer(RemoteAnswer)> answer;
+
+	std::unique_ptr<Store> make()
+	{
+		stores.push_back(files.make());
+		servers.push_back(std::make_unique<StoreServer>(*stores.back()));
+		auto *server = servers.back().get();
+		return open_remote_store(
+		    "remote test", [this, server](std::string request, std::chrono::milliseconds,
+						  std::function<void(RemoteAnswer)> done) {
+			    server->handle(std::move(request), {},
+					   [this, done](int status, std::string body) {
+						   RemoteAnswer a{0, {}, status, std::move(body)};
+						   done(answer ? answer(std::move(a)) : a);
+					   });
+		    });
+	}
+};
+
+} // namespace
+
 using SqliteStoreTest = StoreSuite<SqliteBackend>;
 using EtcdStoreTest = StoreSuite<EtcdBackend>;
+using RemoteStoreTest = StoreSuite<RemoteBackend>;
 CPPUNIT_TEST_SUITE_REGISTRATION(SqliteStoreTest);
 CPPUNIT_TEST_SUITE_REGISTRATION(EtcdStoreTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(RemoteStoreTest);
+
+// What only the remote store has: pages, since a control request and its
+// reply carry at most 1000 bytes; a server that refuses what is not a
+// request, whatever it is; a client that refuses a reply that is not
+// one, and a node out of reach that is a store out of reach.
+class RemoteOnlyTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(RemoteOnlyTest);
+	CPPUNIT_TEST(lists_in_pages);
+	CPPUNIT_TEST(watches_in_pages);
+	CPPUNIT_TEST(server_refuses_malformed);
+	CPPUNIT_TEST(client_refuses_malformed);
+	CPPUNIT_TEST(out_of_reach);
+	CPPUNIT_TEST_SUITE_END();
+
+	RemoteBackend backend;
+
+public:
+	void lists_in_pages()
+	{
+		auto s = backend.make();
+		for (int i = 0; i < 60; i++)
+			s->put("host/" + std::to_string(100 + i), std::string(100, 'v'));
+		s->put("other", "x");
+		auto l = s->list("host/");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(60), l.records.size());
+		for (int i = 0; i < 60; i++)
+			CPPUNIT_ASSERT_EQUAL("host/" + std::to_string(100 + i), l.records[i].key);
+		CPPUNIT_ASSERT_EQUAL(s->revision(), l.revision);
+		// A value that fills a request on its own is refused, not cut.
+		CPPUNIT_ASSERT(fails_with(StoreError::Kind::Invalid,
+					  [&] { s->put("big", std::string(990, 'v')); }));
+		CPPUNIT_ASSERT_EQUAL(std::string(100, 'v'), s->get("host/100")->value);
+	}
+
+	void watches_in_pages()
+	{
+		auto s = backend.make();
+		auto from = s->revision() + 1;
+		for (int i = 0; i < 40; i++)
+			s->put("w/" + std::to_string(i), std::string(200, 'x'));
+		auto w = s->watch("w/", from);
+		auto got = collect(*w, 40);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(40), got.size());
+		for (int i = 0; i < 40; i++)
+			CPPUNIT_ASSERT_EQUAL(from + i, got[i].revision);
+	}
+
+	void server_refuses_malformed()
+	{
+		auto file = backend.files.make();
+		StoreServer server(*file);
+		for (const char *bad :
+		     {"", "[]", "{", "not json", "{\"op\":1}", "{\"op\":\"drop\"}",
+		      "{\"op\":\"put\",\"k\":\"a\"}", "{\"op\":\"put\",\"v\":\"a\"}",
+		      "{\"op\":\"put\",\"k\":\"\",\"v\":\"a\"}", "{\"op\":\"get\",\"k\":5}",
+		      "{\"op\":\"cas\",\"k\":\"a\",\"v\":\"b\",\"x\":-1}",
+		      "{\"op\":\"watch\",\"k\":\"a\",\"f\":0,\"w\":0}",
+		      "{\"op\":\"watch\",\"k\":\"a\",\"f\":1,\"w\":999999}",
+		      "{\"op\":\"get\",\"k\":\"\u0100\"}", "{\"op\":\"compact\"}"}) {
+			auto [status, why] = server.run(bad);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(bad, -EINVAL, status);
+			CPPUNIT_ASSERT_MESSAGE(bad, !why.empty());
+		}
+		CPPUNIT_ASSERT_EQUAL(Revision(0), file->revision()); // nothing written
+		auto [status, body] = server.run(R"({"op":"put","k":"a","v":"b"})");
+		CPPUNIT_ASSERT_EQUAL(0, status);
+		CPPUNIT_ASSERT_EQUAL(std::string(R"({"r":1})"), body);
+		// A check that refuses: -EPERM, its reason, nothing done.
+		auto refused = server.run(R"({"op":"del","k":"a"})", [](const remote::Request &) {
+			return std::optional<std::string>("not yours");
+		});
+		CPPUNIT_ASSERT_EQUAL(-EPERM, refused.first);
+		CPPUNIT_ASSERT_EQUAL(std::string("not yours"), refused.second);
+		CPPUNIT_ASSERT(file->get("a"));
+	}
+
+	void client_refuses_malformed()
+	{
+		auto s = backend.make();
+		s->put("k", "v");
+		for (const char *bad :
+		     {"", "[1]", "{\"r\":\"x\"}", "{\"r\":-3}", "{\"rec\":[\"k\",\"v\",0,0]}",
+		      "{\"rec\":[\"k\"]}", "{\"recs\":5}", "{\"ev\":[[\"x\",\"k\",\"\",1]]}"}) {
+			backend.answer = [bad](RemoteAnswer a) {
+				a.body = bad;
+				return a;
+			};
+			CPPUNIT_ASSERT_MESSAGE(bad, fails_with(StoreError::Kind::Corrupt, [&] {
+						       s->get("k");
+						       s->revision();
+						       s->list("");
+					       }));
+		}
+		backend.answer = {};
+		CPPUNIT_ASSERT_EQUAL(std::string("v"), s->get("k")->value);
+	}
+
+	void out_of_reach()
+	{
+		auto s = open_remote_store(
+		    "remote 10.9.9.9", [](std::string, std::chrono::milliseconds,
+					  std::function<void(RemoteAnswer)> done) {
+			    done({ENOTCONN, "no association up with 10.9.9.9", 0, {}});
+		    });
+		CPPUNIT_ASSERT(fails_with(StoreError::Kind::Unavailable, [&] { s->get("k"); }));
+		auto w = s->watch("k", 1);
+		CPPUNIT_ASSERT(fails_with(StoreError::Kind::Unavailable, [&] { w->wait(100ms); }));
+		Mirror m(*s, "k");
+		CPPUNIT_ASSERT(eventually([&] {
+			return m.status().last_error.find("no association up with 10.9.9.9") !=
+			       std::string::npos;
+		}));
+		CPPUNIT_ASSERT(!m.status().synced);
+	}
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(RemoteOnlyTest);
 
 class SqliteOnlyTest : public CppUnit::TestFixture
 {
