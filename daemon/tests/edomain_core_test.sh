@@ -161,6 +161,8 @@ refused() { # WHAT EXPECT ARGS...
 }
 refused "a core that is no store" "--core: 'core redis x': 'redis' is no store" --core "redis x"
 refused "an etcd member with no port" "is not HOST:PORT" --core "etcd localhost"
+refused "a remote core with no address" "ilp takes the address of the SN" --core "ilp"
+refused "a remote core at no address" "'core ilp sn9.example'" --core "ilp sn9.example"
 refused "a gateway without a core" "--gateway: 'gateway' needs a 'core'" --gateway b
 refused "a gateway to its own edomain" "names this SN's own edomain" --core sqlite --gateway a
 printf 'role = sn\nedomain = a\ncontrol-listen = no\n\ncore = etcd\n' >"$dir/bad.conf"

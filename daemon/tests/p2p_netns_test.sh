@@ -9,17 +9,20 @@
 #	h2 10.1.2.1 --- 10.1.2.2 sn2 /
 #	                   10.1.0.2
 #
-# Edomain a has sn1 (its gateway to b) and sn2, sharing a's core (an
-# SQLite file); edomain b has sn3 (its gateway to a) and its own core; all
-# three register their hosts at one lookup store.  Pipes: sn2 with sn1,
-# sn1 with sn3.  Every SN runs p2p (service 9).  Checks: h1 reaches h3
+# Edomain a has sn1 (its gateway to b) and sn2, which holds a's core (an
+# SQLite file) and serves it to sn1 over the control channel; edomain b
+# has sn3 (its gateway to a), which holds its own core.  sn1 plays the
+# lookup service too: sn2 and sn3 register their hosts there over the
+# control channel.  Pipes: sn2 with sn1, sn1 with sn3.  Every SN runs p2p (service 9).  Checks: h1 reaches h3
 # (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2 reaches h3 through
 # a's gateway (sn2, sn1, sn3); after the first packets every SN forwards
 # from its cache and p2p sees no more of them; a host nobody has is
 # refused and counted; with p2p's direct-pipe, a pipe sn2 <-> sn3 opened
 # on demand carries h2's flow to h3 both ways and goes once idle; with
 # sn1's cache at 4 entries, 50 concurrent flows h1 -> h3 lose nothing
-# (evicted flows decided again).
+# (evicted flows decided again); kill -9 of sn2, a's core, under traffic:
+# h1's flow to h3 never stops, sn1 keeps its map and decides new flows to
+# b, and when sn2's ilpd is back the map is there and sn1 catches up.
 #
 # usage: p2p_netns_test.sh ILPD ILPCTL ILP_APP_TOOL P2P_SO MAKE_CERTS
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
@@ -121,16 +124,21 @@ p2p_packets() { status "$1" "[s['packets'] for s in d['services'] if s['name'] =
 hits() { status "$1" "d['cache']['hit']"; }
 
 trust="--trust a $c/ca-a.pem --trust b $c/ca-b.pem"
-sn() { # NODE EDOMAIN ARGS...: an SN with its certificate, its core and the lookup store
+sn() { # NODE EDOMAIN ARGS...: an SN with its certificate
 	local n=$1 e=$2
 	shift 2
 	start "$n" --role sn --edomain "$e" --certificate "$c/$n.pem" --private-key "$c/$n.key" \
-		--trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" --core "sqlite $dir/core-$e.db" \
-		--lookup "sqlite $dir/lookup.db" --edomain-address "10.1.0.${n#sn}" "$@"
+		--trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" --edomain-address "10.1.0.${n#sn}" "$@"
 }
-sn sn1 a --gateway b --pipe "10.1.0.3 edomain b"
-sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s
-sn sn3 b --gateway a --direct-pipe-idle 3s
+sn sn1 a --gateway b --pipe "10.1.0.3 edomain b" --core "ilp 10.1.0.2" \
+	--lookup "sqlite $dir/lookup.db"
+start_sn2() {
+	sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s --core "sqlite $dir/core-a.db" \
+		--lookup "ilp 10.1.0.1" "$@"
+}
+start_sn2
+sn2_pid=${pids[-1]}
+sn sn3 b --gateway a --direct-pipe-idle 3s --core "sqlite $dir/core-b.db" --lookup "ilp 10.1.0.1"
 start h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem"
 start h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem"
 start h3 --role host --first-hop "10.1.3.2 edomain b" --trust "b $c/ca-b.pem"
@@ -142,8 +150,10 @@ check sn2 "assoc show" "$(up 10.1.2.1:1000)" "sn2 has h2"
 check sn3 "assoc show" "$(up 10.1.3.1:1000)" "sn3 has h3"
 check sn2 "edomain show" "[g['sn'] for g in j['gateways'] if g['edomain'] == 'b'] == ['10.1.0.1:1000']" \
 	"sn2 learns from a's core that sn1 is its gateway to b"
+check sn1 "edomain show" "j['core']['synced'] and j['core']['kind'] == 'remote'" \
+	"sn1 follows a's core at sn2 over the control channel"
 check sn1 "lookup show" "sorted(e['edomain'] for e in j['edomains']) == ['a', 'b']" \
-	"the lookup store has hosts of both edomains"
+	"the lookup service on sn1 has the hosts of both edomains, from sn2 and sn3"
 
 app h3srv h3 "$tag-h3" --bind 9 --echo
 app h2srv h2 "$tag-h2" --bind 9 --echo
@@ -238,4 +248,24 @@ ip netns exec "$tag-h1" env ILP_TRANSPORT=unix ILP_APP_SOCKET="$dir/h1/run/app.s
 evicted=$(ctl sn1 -j stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["cache"]["evicted"])')
 [ $((evicted - evicted_before)) -ge 100 ] || fail "sn1 evicted only $((evicted - evicted_before)) entries"
 ok "$(cat "$dir/flows.out"): with sn1's cache at 4 entries ($((evicted - evicted_before)) evictions), nothing lost"
+run ctl sn1 cache set capacity 65536 >/dev/null || fail "cache set capacity"
+
+# kill -9 of a's core (sn2's ilpd) while h1's flow to h3 (sn1, sn3) runs.
+ping a13 before-kill 10
+kill -9 "$sn2_pid"
+for i in $(seq 10); do ping a13 "k$i"; done
+ok "sn2 (a's core) killed: h1's flow to h3 goes on"
+check sn1 "edomain show" "not j['core']['synced'] and j['core']['last_error'] and [g['sn'] for g in j['gateways'] if g['edomain'] == 'b'] == ['10.1.0.1:1000']" \
+	"sn1 has lost a's core, and keeps its map"
+app a13b h1 "$tag-h1" --bind 9/14 --connect 9/14@10.1.3.1
+wait_for "$dir/a13b.out" "^bound 9/14$" || fail "a13b not bound"
+ping a13b first 10
+ok "a new flow h1 -> h3 is decided meanwhile (the map and the lookup service are at hand)"
+start_sn2
+check sn2 "edomain show" "[g['sn'] for g in j['gateways'] if g['edomain'] == 'b'] == ['10.1.0.1:1000']" \
+	"sn2's ilpd is back with a's core, and the map is there"
+check sn1 "edomain show" "j['core']['synced'] and j['core']['reconnects'] >= 1" \
+	"sn1 catches up with a's core"
+ping a12 back 10
+ok "h1 reaches h2 again"
 echo "PASS"

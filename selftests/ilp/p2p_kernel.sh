@@ -8,10 +8,11 @@
 #	h2 10.1.2.1 --- 10.1.2.2 sn2 /
 #	                   10.1.0.2
 #
-# Edomain a has sn1 (its gateway to b) and sn2, sharing a's core; edomain
-# b has sn3 and its own core; all register their hosts at one lookup
-# store.  ilpd on the kernel datapath everywhere, p2p (service 9) on the
-# SNs, AF_ILP sockets on the hosts:
+# Edomain a has sn1 (its gateway to b), which holds a's core and plays
+# the lookup service, and sn2, which reaches both over the control
+# channel; edomain b has sn3, with its own core, registering its hosts at
+# sn1's lookup service.  ilpd on the kernel datapath everywhere, p2p
+# (service 9) on the SNs, AF_ILP sockets on the hosts:
 # - h1 reaches h3 (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2
 #   reaches h3 through a's gateway (sn2, sn1, sn3);
 # - after the first packets, each SN's ilp.ko forwards from its decision
@@ -20,7 +21,11 @@
 #   demand carries h2's flow to h3 both ways, sn1 sees none of it, and the
 #   pipe goes once idle;
 # - sn1's cache at 4 entries: concurrent flows h1 -> h3 lose nothing
-#   (evicted flows are decided again).
+#   (evicted flows are decided again);
+# - kill -9 of sn1's ilpd (a's core, the lookup service and the gateway)
+#   under traffic: sn1's ilp.ko goes on forwarding h1's flow to h3; sn2
+#   loses the core and keeps its map; ilpd on sn1 started again, the map
+#   is back and sn2 catches up.
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd openssl jq
@@ -75,13 +80,16 @@ start_ilpd() { # NODE ARGS...: ilpd on the kernel datapath in NODE's namespace
 	pids+=($!)
 	busywait 10000 grep -q "started" "$tmp/$n.log"
 }
-start_sn() { # NODE EDOMAIN ARGS...: an SN with its certificate, its core and the lookup store
+start_sn() { # NODE EDOMAIN ARGS...: an SN with its certificate
 	local n=$1 e=$2
 	shift 2
 	start_ilpd "$n" --role sn --edomain "$e" --certificate "$c/$n.pem" \
 		--private-key "$c/$n.key" --trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" \
-		--core "sqlite $tmp/core-$e.db" --lookup "sqlite $tmp/lookup.db" \
 		--edomain-address "10.1.0.${n#sn}" "$@"
+}
+start_sn1() {
+	start_sn sn1 a --gateway b --pipe "10.1.0.3 edomain b" --core "sqlite $tmp/core-a.db" \
+		--lookup "sqlite $tmp/lookup.db"
 }
 ctl() { # NODE ARGS...: NODE's ilpd over its control socket
 	local n=$1
@@ -110,11 +118,14 @@ tx_packets() { # NODE PEER: what NODE sealed for PEER (ADDR:PORT)
 	ctl "$1" -j assoc show | jq --arg p "$2" '[.[] | select(.peer == $p) | .tx_packets] | add // 0'
 }
 
-check "ilpd on sn1: edomain a, its gateway to b, a pipe with sn3" \
-	start_sn sn1 a --gateway b --pipe "10.1.0.3 edomain b"
-check "ilpd on sn2: edomain a, a pipe with sn1" \
-	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s
-check "ilpd on sn3: edomain b" start_sn sn3 b --gateway a --direct-pipe-idle 3s
+check "ilpd on sn1: edomain a, its gateway to b, its core, the lookup service" start_sn1
+sn1_pid=${pids[-1]}
+check "ilpd on sn2: edomain a, a pipe with sn1, the core and lookup service there" \
+	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s --core "ilp 10.1.0.1" \
+	--lookup "ilp 10.1.0.1"
+check "ilpd on sn3: edomain b, its core, the lookup service at sn1" \
+	start_sn sn3 b --gateway a --direct-pipe-idle 3s --core "sqlite $tmp/core-b.db" \
+	--lookup "ilp 10.1.0.1"
 check "ilpd on h1, h2, h3" eval '
 	start_ilpd h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem" &&
 	start_ilpd h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem" &&
@@ -125,7 +136,7 @@ check "sn1 has its pipes with sn2 and sn3, and h1" \
 check "sn2 has h2, sn3 has h3" busywait 15000 eval 'up sn2 10.1.2.1:1000 && up sn3 10.1.3.1:1000'
 check "sn2 learns from a's core that sn1 is its gateway to b" busywait 15000 jq_holds sn2 \
 	'[.gateways[] | select(.edomain == "b") | .sn] == ["10.1.0.1:1000"]' edomain show
-check "the lookup store has hosts of both edomains" busywait 15000 jq_holds sn1 \
+check "the lookup service on sn1 has hosts of both edomains" busywait 15000 jq_holds sn1 \
 	'[.edomains[].edomain] | sort == ["a", "b"]' lookup show
 
 # Apps on AF_ILP sockets (ilp_app_tool chat): echo servers on h3 and h2,
@@ -223,6 +234,24 @@ check_match "$flows flows h1 -> h3, 3 rounds: every echo back" "^flows $flows se
 	"$(scaled_time 5000)"
 evicted=$(($(kstat sn1 .cache.evicted) - evicted0))
 check "... through sn1's cache of 4 ($evicted evictions)" test "$evicted" -ge "$flows"
+"$ILPCTL" -n "$sn1" cache set capacity 65536
+
+# kill -9 of sn1's ilpd under traffic: its ilp.ko forwards what its cache
+# knows without it.
+check "h1's flow to h3 is decided again" ping a13 again 10
+kill -KILL "$sn1_pid"
+wait "$sn1_pid" 2>/dev/null
+kills() { local i; for ((i = 0; i < 5; i++)); do ping a13 "k$i" || return 1; done; }
+check "with sn1's ilpd dead, h1's flow to h3 goes on through sn1's ilp.ko" kills
+check "sn2 loses a's core, and keeps its map" busywait 15000 jq_holds sn2 \
+	'(.core.synced | not) and [.gateways[] | select(.edomain == "b") | .sn] == ["10.1.0.1:1000"]' \
+	edomain show
+check "ilpd on sn1 starts again, with a's core and the lookup service" start_sn1
+check "sn2 catches up with a's core" busywait 20000 jq_holds sn2 \
+	'.core.synced and .core.reconnects >= 1' edomain show
+check "the map is back on sn1" busywait 10000 jq_holds sn1 \
+	'[.gateways[] | select(.edomain == "b") | .sn] == ["10.1.0.1:1000"]' edomain show
+check "h2 reaches h3 through sn1 again" ping a23 again 10
 
 if [ $tap_failed != 0 ]; then
 	for n in sn1 sn2 sn3; do
