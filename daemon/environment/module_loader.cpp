@@ -111,10 +111,11 @@ void ModuleLoader::check(const ilp_service &d, bool has_init, bool has_handle,
 	const std::uint64_t last = std::uint64_t(d.service_id) + d.service_count - 1;
 	if (d.service_id == 0)
 		throw LoadError("refusing " + where + " (" + name + "): service ID 0 is reserved");
-	if (last >= 0xffffffffu)
+	// 0xffffff00 and up: ilpd's own control services, and 0xffffffff.
+	if (last >= 0xffffff00u)
 		throw LoadError("refusing " + where + " (" + name + "): service IDs " +
 				std::to_string(d.service_id) + " to " + std::to_string(last) +
-				" hold the reserved ID 4294967295");
+				" hold IDs reserved for ilpd (4294967040 to 4294967295)");
 	if (auto other = taken.overlap(d.service_id, static_cast<std::uint32_t>(last)))
 		throw LoadError("refusing " + where + " (" + name + "): duplicate service ID " +
 				range_text(d.service_id, static_cast<std::uint32_t>(last)) +

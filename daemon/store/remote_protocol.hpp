@@ -22,9 +22,10 @@ namespace ilpd::store::remote
 {
 
 // The service numbers of SVC_REQ that ilpd answers itself, never a
-// module: its edomain core's store and the lookup service's.
-inline constexpr std::uint32_t kCoreService = 0xfffffff0;
-inline constexpr std::uint32_t kLookupService = 0xfffffff1;
+// module (docs/protocol.md, "Service IDs": 0xffffff00 and up are
+// ilpd's): its edomain core's store and the lookup service's.
+inline constexpr std::uint32_t kCoreService = 0xffffff00;
+inline constexpr std::uint32_t kLookupService = 0xffffff01;
 
 // The largest payload: a PUT carries a key and value of some 900 bytes
 // of ASCII (fewer of other bytes, which take two or six in JSON).

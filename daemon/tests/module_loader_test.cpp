@@ -111,7 +111,7 @@ public:
 	void load__range_with_reserved_id_refused()
 	{
 		has(refusal(install_module(dir_, "range_reserved")),
-		    "service IDs 4294967280 to 4294967295 hold the reserved ID");
+		    "service IDs 4294967280 to 4294967295 hold IDs reserved for ilpd");
 	}
 
 	void load__descriptor_smaller_than_v2_refused()

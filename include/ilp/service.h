@@ -276,7 +276,8 @@ struct ilp_service {
 	uint32_t abi_version; /* ILP_SERVICE_ABI_VERSION */
 	uint32_t size;        /* sizeof(struct ilp_service) as the module was built */
 	/* The service IDs it serves: service_id to service_id +
-	 * service_count - 1, within 1 to 0xfffffffe; a count of 0 is 1. */
+	 * service_count - 1, within 1 to 0xfffffeff (0xffffff00 and up are
+	 * ilpd's own); a count of 0 is 1. */
 	uint32_t service_id;
 	uint32_t service_count;
 	const char *name; /* short, [a-z0-9_-]: "relay" */
