@@ -88,6 +88,10 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		std::lock_guard lock(associations_mu_);
 		return associations_ ? associations_->open_pipe(sn, edomain) : -EOPNOTSUPP;
 	};
+	host.open_direct = [this](const ilp::Endpoint &from, const ilp::Endpoint &to) {
+		std::lock_guard lock(associations_mu_);
+		return associations_ ? associations_->open_direct(from, to) : -EOPNOTSUPP;
+	};
 	ServiceRegistry::Config config;
 	for (const auto &s : opts_.service_config)
 		config[s.service][s.key] = s.value;

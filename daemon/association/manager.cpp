@@ -21,6 +21,7 @@
 #include "association/channel.hpp"
 #include "association/discovery.hpp"
 #include "association/listener.hpp"
+#include "association/on_link.hpp"
 #include "association/schedule.hpp"
 #include "association/tls.hpp"
 #include "log.hpp"
@@ -43,6 +44,8 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 // Pipes opened on demand at once, at most: each costs a channel and SAs
 // on both sides, and a service asks on behalf of packets.
 constexpr std::size_t kMaxOnDemand = 256;
+// How often an SN suggests a direct pipe to the same pair of hosts.
+constexpr auto kDirectAskEvery = std::chrono::seconds(10);
 // The first redial after a channel broke; it doubles up to reconnect-max.
 constexpr auto kFirstRedial = std::chrono::milliseconds(200);
 
@@ -221,8 +224,11 @@ struct AssociationManager::Impl {
 			if (l->peer->role == ctl::Role::Sn)
 				v->sns.push_back(
 				    {l->peer->endpoint, l->peer->edomain, l->on_demand});
-			else if (!l->dial)
+			else if (!l->dial) {
 				v->hosts.push_back(l->peer->endpoint);
+				if (l->peer->direct)
+					v->direct_hosts.push_back(l->peer->endpoint);
+			}
 		}
 		std::lock_guard lock(view_mu);
 		view = std::move(v);
@@ -463,7 +469,10 @@ struct AssociationManager::Impl {
 				if (!l->assoc->peer())
 					throw ctl::ProtocolError(ctl::ErrorCode::Unexpected,
 								 "SVC_REQ before HELLO");
-				answer(*l, c, std::move(*r));
+				if (r->service == kDirectService)
+					answer_direct(*l, c, *r);
+				else
+					answer(*l, c, std::move(*r));
 			} else if (auto *rep = std::get_if<ctl::SvcReply>(&m)) {
 				auto it = l->asked.find(rep->request_id);
 				// One that timed out: its answer has nobody to go to.
@@ -540,6 +549,79 @@ struct AssociationManager::Impl {
 					 ch->send(rep);
 				 });
 			 });
+	}
+
+	// An SN's suggestion, on a host: a direct pipe with the host its
+	// payload names.  Taken from an SN this host is associated with,
+	// when this host allows direct pipes and the other host is on one
+	// of its subnets; dialed as a neighbour line's would be, and closed
+	// once idle as a pipe opened on demand is.
+	void answer_direct(Link &l, ctl::Channel &c, const ctl::SvcRequest &r)
+	{
+		auto reply = [&](int status, const std::string &why) {
+			ctl::SvcReply rep;
+			rep.request_id = r.request_id;
+			rep.status = status;
+			rep.payload.assign(why.begin(), why.end());
+			c.send(rep);
+		};
+		if (role_sn || !opts.direct || l.peer->role != ctl::Role::Sn)
+			return reply(-EPERM, "this node takes no direct pipes");
+		ilp::Endpoint to;
+		try {
+			to = ilp::Endpoint::parse(std::string(r.payload.begin(), r.payload.end()));
+		} catch (const std::exception &e) {
+			return reply(-EINVAL, e.what());
+		}
+		for (const auto &[id, other] : links)
+			if ((other->peer && same_address(other->peer->endpoint, to)) ||
+			    (other->dial && same_address(other->dial->control, to)))
+				return reply(0, "a pipe with it is up or on its way");
+		if (!on_link(to)) {
+			log::info("a direct pipe with ", to.to_string(), " asked by ", name_of(l),
+				  ": not on a subnet of this host, not dialed");
+			return reply(-ENETUNREACH, "not on a subnet of this host");
+		}
+		if (on_demand >= kMaxOnDemand)
+			return reply(-ENOSPC, "too many pipes opened on demand");
+		ilp::Endpoint control = to;
+		control.port = opts.port;
+		// Its certificate is checked against the CA bundle of the
+		// edomain of the SN that suggested it.
+		auto &d =
+		    add_remote({control, l.peer->edomain, "a direct pipe asked by " + name_of(l)},
+			       false, true);
+		d.on_demand = true;
+		on_demand++;
+		log::info("opening a direct pipe with ", to.to_string(), ", asked by ", name_of(l));
+		reply(0, "dialing");
+	}
+
+	// The SN's half of open_direct(), on the thread: once per pair in
+	// kDirectAskEvery, the host's answer logged.
+	std::map<std::pair<std::string, std::string>, Clock::time_point> direct_asked;
+	void ask_direct(const ilp::Endpoint &from, const ilp::Endpoint &to)
+	{
+		auto now = Clock::now();
+		std::erase_if(direct_asked,
+			      [&](const auto &a) { return now - a.second >= kDirectAskEvery; });
+		if (!direct_asked.emplace(std::pair(from.to_string(), to.to_string()), now).second)
+			return;
+		auto text = to.to_string();
+		ask(
+		    from, kDirectService, {text.begin(), text.end()},
+		    [from, to](ControlOutcome o) {
+			    if (o.error || o.reply.status)
+				    log::info("direct pipe ", from.to_string(), " -> ",
+					      to.to_string(), " not set up: ",
+					      o.error ? o.what
+						      : std::string(o.reply.body.begin(),
+								    o.reply.body.end()));
+			    else
+				    log::info("direct pipe ", from.to_string(), " -> ",
+					      to.to_string(), ": asked");
+		    },
+		    std::chrono::seconds(10));
 	}
 
 	// Sends @request to the module of @service on @sn's node; @done gets
@@ -1230,6 +1312,32 @@ int AssociationManager::open_pipe(const ilp::Endpoint &sn, const std::string &ed
 	if (impl_->on_demand >= kMaxOnDemand)
 		return -ENOSPC;
 	asio::post(impl_->io, [this, sn, edomain] { impl_->open_on_demand(sn, edomain); });
+	return -EINPROGRESS;
+}
+
+int AssociationManager::open_direct(const ilp::Endpoint &from, const ilp::Endpoint &to)
+{
+	if (!impl_->role_sn)
+		return -EPERM;
+	auto up = peers_up();
+	auto in = [](const std::vector<ilp::Endpoint> &v, const ilp::Endpoint &e) {
+		return std::any_of(v.begin(), v.end(),
+				   [&](const ilp::Endpoint &h) { return same_address(h, e); });
+	};
+	if (!in(up->hosts, from) || !in(up->hosts, to))
+		return -ENOENT;
+	if (!in(up->direct_hosts, from) || !in(up->direct_hosts, to))
+		return -EPERM;
+	// The host's ILP endpoint as its association has it (the module's
+	// may carry another port).
+	ilp::Endpoint host = from, other = to;
+	for (const auto &h : up->hosts) {
+		if (same_address(h, from))
+			host = h;
+		if (same_address(h, to))
+			other = h;
+	}
+	asio::post(impl_->io, [this, host, other] { impl_->ask_direct(host, other); });
 	return -EINPROGRESS;
 }
 

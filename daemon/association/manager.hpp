@@ -44,6 +44,11 @@ using ServiceControlHook =
     std::function<void(std::uint32_t service, const ControlFrom &from,
 		       std::vector<std::uint8_t> request, ControlAnswer done)>;
 
+// The SVC_REQ an SN sends a host to have it set up a direct pipe with
+// another host (docs/control.md, "Direct pipes"): ilpd's own, never a
+// module's.  Its payload is the other host's ILP endpoint, ADDR:PORT.
+inline constexpr std::uint32_t kDirectService = 0xffffff02;
+
 // What a control request came back with.
 struct ControlReply {
 	int status = 0; // 0 or a negative errno, the module's
@@ -84,7 +89,8 @@ public:
 	// (docs/edomains.md, "Routing").  From any thread, never waiting for
 	// the association thread: a copy made there at each change.
 	struct PeersUp {
-		std::vector<ilp::Endpoint> hosts; // hosts associated with this SN
+		std::vector<ilp::Endpoint> hosts;        // hosts associated with this SN
+		std::vector<ilp::Endpoint> direct_hosts; // those that allow direct pipes
 		struct Sn {
 			ilp::Endpoint endpoint;
 			std::string edomain;
@@ -105,6 +111,13 @@ public:
 	// own) or -ENOSPC (kMaxOnDemand opened already).  Any thread, never
 	// waits.
 	int open_pipe(const ilp::Endpoint &sn, const std::string &edomain);
+	// The modules' open_direct() on an SN: asks the host at @from to
+	// set up a direct pipe with the host at @to (an SVC_REQ to
+	// kDirectService), when both are associated with this SN and both
+	// allow direct pipes: -EINPROGRESS; -EPERM, -ENOENT otherwise (see
+	// include/ilp/service.h).  Once per pair in 10 s.  Any thread,
+	// never waits.
+	int open_direct(const ilp::Endpoint &from, const ilp::Endpoint &to);
 	// "ilpctl assoc del": withdraw the association with the peer at
 	// @address (its ILP or control address): BYE, its SAs and cache
 	// entries removed, no more redials.  Throws ilp::Error(ENOENT).

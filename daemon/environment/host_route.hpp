@@ -29,4 +29,8 @@ using RouteHost = std::function<int(const ilp::Endpoint &host, HostRoute &out)>;
 // negative errno (as open_pipe()'s).
 using OpenPipe = std::function<int(const ilp::Endpoint &sn, const std::string &edomain)>;
 
+// Asks the host @from to set up a direct pipe with the host @to: a
+// negative errno (as open_direct()'s).
+using OpenDirect = std::function<int(const ilp::Endpoint &from, const ilp::Endpoint &to)>;
+
 } // namespace ilpd

@@ -605,6 +605,19 @@ int env_open_pipe(ilp_env *env, const ilp_route *route)
 	});
 }
 
+int env_open_direct(ilp_env *env, const ilp_node *from, const ilp_node *to)
+{
+	if (!env || !from || !to)
+		return -EINVAL;
+	auto &h = *env->host;
+	if (!h.opts.open_direct)
+		return -EOPNOTSUPP;
+	for (const auto *n : {from, to})
+		if (n->family != AF_INET && n->family != AF_INET6)
+			return -EINVAL;
+	return errno_from([&] { return h.opts.open_direct(to_endpoint(*from), to_endpoint(*to)); });
+}
+
 const ilp_env_ops env_ops = {
     .abi_version = ILP_SERVICE_ABI_VERSION,
     .size = sizeof(ilp_env_ops),
@@ -620,6 +633,7 @@ const ilp_env_ops env_ops = {
     .log = env_log,
     .route_host = env_route_host,
     .open_pipe = env_open_pipe,
+    .open_direct = env_open_direct,
 };
 
 const ilp_env_ops_v1 env_ops_v1 = {

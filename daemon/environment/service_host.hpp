@@ -48,6 +48,8 @@ struct HostOptions {
 	RouteHost route_host;
 	// Answers the modules' open_pipe() (unset: -EOPNOTSUPP); the same.
 	OpenPipe open_pipe;
+	// Answers the modules' open_direct() (unset: -EOPNOTSUPP); the same.
+	OpenDirect open_direct;
 };
 
 struct ServiceCounters {

@@ -268,6 +268,17 @@ struct ilp_env_ops {
 	 * The daemon closes such a pipe once no packet used it for
 	 * direct-pipe-idle.  Never waits. */
 	int (*open_pipe)(struct ilp_env *env, const struct ilp_route *route);
+	/* Asks the host at @from, associated with this SN, to set up a
+	 * direct pipe with the host at @to, associated with it too (the
+	 * paper's direct connectivity: hosts that share a subnet talk with
+	 * no SN on the way), so that their packets stop coming here.  Both
+	 * must allow direct pipes (their "direct = yes"); @from decides
+	 * whether @to is on one of its subnets, and dials it if so.
+	 * -EINPROGRESS: asked (once per pair in 10 s); -EPERM: one of them
+	 * does not allow it, or this node is no SN; -ENOENT: one of them is
+	 * not a host of this SN.  Never waits. */
+	int (*open_direct)(struct ilp_env *env, const struct ilp_node *from,
+			   const struct ilp_node *to);
 	/* Appended in later versions. */
 };
 

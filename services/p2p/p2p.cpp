@@ -31,12 +31,22 @@
 // cache entry replaced).  ilpd closes the pipe once idle; the flow's
 // entry goes with it, and its next packet is decided again.
 //
+// Direct connectivity between hosts (section 3.2): a flow from a host of
+// this SN to another host of this SN, when both allow direct pipes, is
+// forwarded as any other, and p2p asks ilpd (open_direct()) to have the
+// sender set up a direct pipe with the other host.  The sender checks
+// that the two share a subnet and dials it; once the pipe is up, both
+// hosts' datapaths send to each other straight and this SN sees no more
+// of the flow (its entry idles out).
+//
 // Configuration:
 //	idle-timeout-ms = MS	of the installed entries (ilpd's default)
 //	direct-pipe = never | always | PPS	(never)
+//	direct-hosts = yes | no	(yes)
 //
 // Control ("status"): the counters above, those routed by way, the pipes
-// asked for and the flows moved onto them.
+// asked for and the flows moved onto them, the direct pipes between hosts
+// asked for.
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -72,13 +82,14 @@ enum Outcome : std::size_t {
 	kOutOfReach,
 	kUnreachable,
 	kLoop,
-	kPipesAsked, // open_pipe() calls that started a pipe
-	kMoved,      // flows moved from a gateway onto a pipe
+	kPipesAsked,  // open_pipe() calls that started a pipe
+	kMoved,       // flows moved from a gateway onto a pipe
+	kDirectAsked, // open_direct() calls that asked a host
 	kOutcomes
 };
 constexpr std::array<const char *, kOutcomes> outcome_names = {
     "host",         "sn",          "gateway", "pipe",        "no_destination", "unknown",
-    "out_of_reach", "unreachable", "loop",    "pipes_asked", "moved"};
+    "out_of_reach", "unreachable", "loop",    "pipes_asked", "moved",          "direct_asked"};
 
 using Clock = std::chrono::steady_clock;
 // How often the flows waiting for a pipe are routed again, how long they
@@ -183,6 +194,14 @@ bool parse_direct(std::string_view s, std::optional<std::uint32_t> &out)
 	return true;
 }
 
+bool parse_yes_no(std::string_view s, bool &out)
+{
+	if (s != "yes" && s != "no")
+		return false;
+	out = s == "yes";
+	return true;
+}
+
 class P2p
 {
 public:
@@ -205,6 +224,13 @@ public:
 			if (!parse_direct(v, direct_)) {
 				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
 					     "direct-pipe %s: not never, always or a rate", v);
+				throw std::system_error(EINVAL, std::generic_category());
+			}
+		}
+		if (const char *v = ctx.ops->config_get(ctx.env, "direct-hosts")) {
+			if (!parse_yes_no(v, direct_hosts_)) {
+				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
+					     "direct-hosts %s: not yes or no", v);
 				throw std::system_error(EINVAL, std::generic_category());
 			}
 		}
@@ -276,6 +302,10 @@ public:
 			return drop(kUnreachable); // a way this module does not know
 		if (direct_ && through_others(route))
 			route = follow(pkt.flow, *dst, route);
+		if (route.via == ILP_ROUTE_HOST && direct_hosts_ && pkt.peer.node.family &&
+		    ILP_HAS_MEMBER(ilp_env_ops, ctx_.ops, open_direct) &&
+		    ctx_.ops->open_direct(ctx_.env, &pkt.peer.node, &*dst) == -EINPROGRESS)
+			counts_[kDirectAsked]++;
 		counts_[route.via - ILP_ROUTE_HOST]++;
 		decide(route, out);
 		return 0;
@@ -283,6 +313,8 @@ public:
 
 	int config_changed(const char *key, const char *value)
 	{
+		if (std::string_view(key) == "direct-hosts")
+			return parse_yes_no(value ? value : "yes", direct_hosts_) ? 0 : -EINVAL;
 		if (std::string_view(key) == "direct-pipe") {
 			std::optional<std::uint32_t> d;
 			if (!parse_direct(value ? value : "never", d) ||
@@ -429,6 +461,7 @@ private:
 	std::uint32_t idle_timeout_ms_ = 0; // 0: ilpd's default
 	// direct-pipe: unset never; 0 always; else the rate in packets/s.
 	std::optional<std::uint32_t> direct_;
+	bool direct_hosts_ = true;
 	std::unordered_map<FlowKey, Followed, FlowHash> followed_;
 	std::int64_t timer_ = 0;
 	Clock::time_point next_rate_{};
