@@ -17,7 +17,9 @@
 #include <string>
 
 #include <ilp/error.hpp>
+#include <ilp/group.hpp>
 
+#include "args.hpp"
 #include "daemon.hpp"
 #include "ilpctl.hpp"
 
@@ -84,9 +86,44 @@ int cmd_lookup_show(Context &ctx, Args)
 	for (const auto &e : j.at("edomains"))
 		ctx.out << "edomain " << e.value("edomain", "?") << ": " << e.value("hosts", 0)
 			<< " hosts\n";
+	for (const auto &g : j.value("groups", nlohmann::json::array())) {
+		ctx.out << "group " << g.value("group", "?") << ": members in";
+		for (const auto &m : g.at("members"))
+			ctx.out << ' ' << m.get<std::string>();
+		if (g.at("members").empty())
+			ctx.out << " no edomain";
+		ctx.out << '\n';
+		for (const auto &s : g.at("statements"))
+			ctx.out << "    statement " << s.value("id", "?") << ": "
+				<< s.value("text", "") << '\n';
+	}
 	ctx.out << "registered by this SN: " << j.value("registered_here", 0) << " hosts\n";
 	if (j.contains("register_error") && j["register_error"].is_string())
 		ctx.out << "cannot register: " << j["register_error"].get<std::string>() << '\n';
+	return 0;
+}
+
+// The owner's key stays here: ilpctl signs, ilpd carries the statement.
+int cmd_lookup_statement(Context &ctx, Args args)
+{
+	if (args[3] != "key")
+		usage_error("lookup", "statement", "expected 'key FILE', not '" + args[3] + "'");
+	auto owner = ilp::group::Owner::load(args[4]);
+	ilp::group::Name group{owner.public_key(), args[0]};
+	std::string why;
+	if (!ilp::group::parse_name(group.text(), &why))
+		usage_error("lookup", "statement", why);
+	auto sig = owner.sign(ilp::group::statement_message(group, args[1], args[2]));
+	auto j = connect_daemon(ctx).call("lookup.statement",
+					  {{"group", group.text()},
+					   {"id", args[1]},
+					   {"text", args[2]},
+					   {"sig", ilp::group::hex(sig.data(), sig.size())}});
+	if (ctx.json) {
+		ctx.emit(j);
+		return 0;
+	}
+	ctx.out << "group " << group.text() << ": statement " << args[1] << " posted\n";
 	return 0;
 }
 

@@ -98,8 +98,12 @@ const Command table[] = {
     {"edomain", "resolve", "HOST[:PORT]",
      "list the SNs of this edomain that the host is associated with, by the core", 1, 1, false,
      cmd_edomain_resolve},
-    {"lookup", "show", "", "show the lookup service's store and its hosts per edomain", 0, 0, false,
-     cmd_lookup_show},
+    {"lookup", "show", "", "show the lookup service's store, its hosts per edomain and its groups",
+     0, 0, false, cmd_lookup_show},
+    {"lookup", "statement", "LABEL ID TEXT key FILE",
+     "sign TEXT with the Ed25519 key in FILE, as statement ID of the group FILE's key owns, "
+     "and post it at the lookup service",
+     5, 5, false, cmd_lookup_statement},
 };
 
 } // namespace

@@ -86,5 +86,6 @@ int cmd_pipe_show(Context &, Args);
 int cmd_edomain_show(Context &, Args);
 int cmd_edomain_resolve(Context &, Args);
 int cmd_lookup_show(Context &, Args);
+int cmd_lookup_statement(Context &, Args);
 
 } // namespace ilpctl

@@ -433,6 +433,15 @@ ControlHandlers Daemon::handlers()
 					   EOPNOTSUPP);
 		return j;
 	};
+	// An owner's signed statement for a group, put at the lookup
+	// service (ilpctl signs it; the lookup service checks it again).
+	h["lookup.statement"] = [core, need](const json &args) {
+		return guarded([&] {
+			core().post_statement(need(args, "group"), need(args, "id"),
+					      need(args, "text"), need(args, "sig"));
+			return json{{"group", args["group"]}, {"id", args["id"]}};
+		});
+	};
 	h["edomain.resolve"] = [core, need](const json &args) {
 		auto text = need(args, "host");
 		ilp::Endpoint host;

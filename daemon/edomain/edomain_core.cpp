@@ -7,6 +7,7 @@
 #include <ilp/error.hpp>
 
 #include "edomain/edomain_core.hpp"
+#include "edomain/group_records.hpp"
 #include "log.hpp"
 #include "store/etcd_store.hpp"
 #include "store/remote_protocol.hpp"
@@ -70,6 +71,7 @@ EdomainCore::EdomainCore(const CoreConfig &config, std::string edomain,
 	if (config_.lookup.kind != StoreConfig::Kind::None) {
 		lookup_store_ = open_store(config_.lookup, store::remote::kLookupService, remote);
 		lookup_mirror_ = std::make_unique<store::Mirror>(*lookup_store_, kHosts);
+		groups_mirror_ = std::make_unique<store::Mirror>(*lookup_store_, groups::kPrefix);
 		log::info("edomain ", edomain_, ": lookup service ", describe(config_.lookup));
 	}
 	if (self_)
@@ -89,6 +91,7 @@ EdomainCore::~EdomainCore()
 	cv_.notify_all();
 	if (publisher_.joinable())
 		publisher_.join();
+	groups_mirror_.reset();
 	lookup_mirror_.reset();
 	hosts_mirror_.reset();
 	mirror_.reset();
@@ -392,6 +395,37 @@ json EdomainCore::lookup_show() const
 	json edomains = json::array();
 	for (const auto &[e, n] : per)
 		edomains.push_back({{"edomain", e}, {"hosts", n}});
+	// Groups: the records the mirror holds, each checked again here (a
+	// statement's signature too): a store is not taken at its word.
+	std::map<std::string, json> by_group;
+	for (const auto &[key, value] : groups_mirror_->snapshot()) {
+		std::string why;
+		auto full = std::string(groups::kPrefix) + key;
+		auto r = groups::parse(full, value, &why);
+		if (!r) {
+			refuse(full, why);
+			bad++;
+			continue;
+		}
+		auto visit = [&](const auto &rec) -> json & {
+			auto &g = by_group[rec.group.text()];
+			if (g.is_null())
+				g = {{"group", rec.group.text()},
+				     {"owner",
+				      ilp::group::hex(rec.group.key.data(), rec.group.key.size())},
+				     {"label", rec.group.label},
+				     {"members", json::array()},
+				     {"statements", json::array()}};
+			return g;
+		};
+		if (auto *m = std::get_if<groups::Member>(&*r))
+			visit(*m)["members"].push_back(m->edomain);
+		else if (auto *s = std::get_if<groups::Statement>(&*r))
+			visit(*s)["statements"].push_back({{"id", s->id}, {"text", s->text}});
+	}
+	json group_list = json::array();
+	for (auto &[name, g] : by_group)
+		group_list.push_back(std::move(g));
 	std::lock_guard lock(mu_);
 	return {{"store", describe(config_.lookup)},
 		{"kind", lookup_store_->kind()},
@@ -400,9 +434,38 @@ json EdomainCore::lookup_show() const
 		{"reconnects", st.reconnects},
 		{"last_error", st.last_error.empty() ? json(nullptr) : json(st.last_error)},
 		{"edomains", edomains},
+		{"groups", group_list},
 		{"registered_here", lookup_here_},
 		{"register_error", lookup_error_.empty() ? json(nullptr) : json(lookup_error_)},
 		{"malformed", bad}};
+}
+
+void EdomainCore::post_statement(const std::string &group, const std::string &id,
+				 const std::string &text, const std::string &sig_hex)
+{
+	if (!lookup_store_)
+		throw ilp::Error(EOPNOTSUPP, "ilpd has no lookup service (no 'lookup' in its "
+					     "configuration)");
+	std::string why;
+	auto name = groups::parse_name(group, &why);
+	if (!name)
+		throw ilp::Error(EINVAL, group + ": " + why);
+	groups::Statement s{*name, id, text, {}};
+	if (!ilp::group::unhex(sig_hex, s.sig.data(), s.sig.size()))
+		throw ilp::Error(EINVAL, "the signature is 128 lowercase hex digits");
+	auto key = groups::statement_key(s), value = groups::statement_value(s);
+	// The checks the lookup service makes, made here first: a clear
+	// error for the admin, and nothing sent that it would refuse.
+	if (!groups::parse(key, value, &why))
+		throw ilp::Error(EINVAL, why);
+	try {
+		lookup_store_->put(key, value);
+	} catch (const store::StoreError &e) {
+		throw ilp::Error(e.kind() == store::StoreError::Kind::Unavailable ? EAGAIN
+				 : e.kind() == store::StoreError::Kind::Invalid   ? EPERM
+										  : EIO,
+				 e.what());
+	}
 }
 
 json EdomainCore::show() const

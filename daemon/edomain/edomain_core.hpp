@@ -87,8 +87,15 @@ public:
 	};
 	Reach reach() const;
 	// "ilpctl lookup show": the lookup service's store and what it
-	// holds per edomain; null without one.
+	// holds per edomain and per group; null without one.
 	nlohmann::json lookup_show() const;
+	// Puts an owner's signed statement for a group at the lookup
+	// service (group_records.hpp).  Throws ilp::Error: EOPNOTSUPP with
+	// no lookup service, EINVAL for a statement that is not one (a bad
+	// signature included), EPERM when the lookup service refuses it,
+	// EAGAIN when it is out of reach.
+	void post_statement(const std::string &group, const std::string &id,
+			    const std::string &text, const std::string &sig_hex);
 	// Where this SN's edomain reaches it (none: it publishes nothing).
 	const std::optional<ilp::Endpoint> &self() const noexcept { return self_; }
 	const std::string &edomain() const noexcept { return edomain_; }
@@ -134,6 +141,7 @@ private:
 	std::unique_ptr<store::Mirror> hosts_mirror_;
 	std::unique_ptr<store::Store> lookup_store_;   // none without 'lookup'
 	std::unique_ptr<store::Mirror> lookup_mirror_; // its "host/" records
+	std::unique_ptr<store::Mirror> groups_mirror_; // its "group/" records
 	HostsNow hosts_now_;
 	// Keys this SN put, on the publisher's thread (read by show()).
 	std::set<std::string> gateways_published_, hosts_published_, lookup_published_;

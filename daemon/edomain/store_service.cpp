@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edomain/group_records.hpp"
 #include "edomain/store_service.hpp"
 #include "log.hpp"
 #include "store/remote_protocol.hpp"
@@ -74,10 +75,9 @@ std::optional<std::string> StoreService::allowed(std::uint32_t service, const Co
 	}
 	// The lookup service: anyone reads; each SN writes its own host
 	// records, host/HOST/SN with SN its own endpoint and the value's
-	// edomain its own, so that no edomain speaks for another.
-	const std::string own = "/" + sn.endpoint.to_string();
-	bool own_key = r.key.rfind("host/", 0) == 0 && r.key.size() > own.size() &&
-		       r.key.compare(r.key.size() - own.size(), own.size(), own) == 0;
+	// edomain its own, so that no edomain speaks for another; its
+	// edomain's group memberships; and statements their owners signed
+	// (group_records.hpp), whoever carries them.
 	switch (r.op) {
 	case Op::Get:
 	case Op::List:
@@ -86,23 +86,45 @@ std::optional<std::string> StoreService::allowed(std::uint32_t service, const Co
 		return std::nullopt;
 	case Op::Compact:
 		return "only the lookup service compacts its history";
-	case Op::Del:
-		if (!own_key)
-			return "a delete of " + r.key + ", not a record of its own";
-		return std::nullopt;
-	case Op::Put:
-	case Op::Cas: {
-		if (!own_key)
-			return "a write of " + r.key + ", not a record of its own";
-		auto v = nlohmann::json::parse(r.value, nullptr, false);
-		if (!v.is_object() || !v.contains("edomain") || v["edomain"] != sn.edomain ||
-		    !v.contains("sn") || v["sn"] != sn.endpoint.to_string())
-			return "a record of " + r.key +
-			       " that does not name its own SN and edomain";
-		return std::nullopt;
+	default:
+		break;
 	}
+	if (r.key.rfind(groups::kPrefix, 0) == 0)
+		return allowed_group(sn, r);
+	const std::string own = "/" + sn.endpoint.to_string();
+	bool own_key = r.key.rfind("host/", 0) == 0 && r.key.size() > own.size() &&
+		       r.key.compare(r.key.size() - own.size(), own.size(), own) == 0;
+	if (!own_key)
+		return "a write of " + r.key + ", not a record of its own";
+	if (r.op == Op::Del)
+		return std::nullopt;
+	auto v = nlohmann::json::parse(r.value, nullptr, false);
+	if (!v.is_object() || !v.contains("edomain") || v["edomain"] != sn.edomain ||
+	    !v.contains("sn") || v["sn"] != sn.endpoint.to_string())
+		return "a record of " + r.key + " that does not name its own SN and edomain";
+	return std::nullopt;
+}
+
+std::optional<std::string> StoreService::allowed_group(const ControlFrom &sn,
+						       const store::remote::Request &r) const
+{
+	if (r.op == Op::Del) {
+		// A membership its edomain withdraws; a statement stays (its
+		// owner signs another to change what it says).
+		auto rest = r.key.substr(std::string(groups::kPrefix).size());
+		auto slash = rest.find('/');
+		if (slash != std::string::npos && groups::parse_name(rest.substr(0, slash)) &&
+		    rest.substr(slash + 1) == "member/" + sn.edomain)
+			return std::nullopt;
+		return "a delete of " + r.key + ", not a membership of its own edomain";
 	}
-	return "an unknown request";
+	std::string why;
+	auto rec = groups::parse(r.key, r.value, &why);
+	if (!rec)
+		return "a group record refused: " + why;
+	if (auto *m = std::get_if<groups::Member>(&*rec); m && m->edomain != sn.edomain)
+		return "a membership of edomain " + m->edomain + ", not its own";
+	return std::nullopt;
 }
 
 } // namespace ilpd

@@ -4,7 +4,9 @@
 // (docs/store.md, "Over the control channel"): its edomain's core, to the
 // SNs of its edomain with a pipe up to it; the lookup service's store, to
 // the SNs of every trusted edomain, each of which may write only its own
-// host records (host/HOST/SN with its own SN and its own edomain).  A
+// host records (host/HOST/SN with its own SN and its own edomain), its
+// edomain's group memberships and statements their owners signed
+// (group_records.hpp).  A
 // request from anyone else is refused (-EPERM) and logged.
 #pragma once
 
@@ -40,6 +42,8 @@ public:
 private:
 	std::optional<std::string> allowed(std::uint32_t service, const ControlFrom &sn,
 					   const store::remote::Request &r) const;
+	std::optional<std::string> allowed_group(const ControlFrom &sn,
+						 const store::remote::Request &r) const;
 
 	std::string edomain_;
 	std::unique_ptr<store::StoreServer> core_, lookup_;

@@ -154,6 +154,17 @@ check sn1 "edomain show" "j['core']['synced'] and j['core']['kind'] == 'remote'"
 	"sn1 follows a's core at sn2 over the control channel"
 check sn1 "lookup show" "sorted(e['edomain'] for e in j['edomains']) == ['a', 'b']" \
 	"the lookup service on sn1 has the hosts of both edomains, from sn2 and sn3"
+# A group's owner signs a statement (ilpctl, with its Ed25519 key); sn2
+# carries it to the lookup service on sn1, which checks the signature;
+# sn3 sees it there, checked again.
+openssl genpkey -algorithm ed25519 -out "$dir/owner.pem" 2>/dev/null || fail "an Ed25519 key"
+run ctl sn2 lookup statement news open "anyone may join" key "$dir/owner.pem" ||
+	fail "the statement was not posted"
+check sn3 "lookup show" "[(g['label'], g['statements']) for g in j['groups']] == [('news', [{'id': 'open', 'text': 'anyone may join'}])]" \
+	"an owner's signed statement, posted through sn2, is at the lookup service for sn3"
+out=$(ctl sn2 lookup statement news open x key "$dir/sn2/state" 2>&1) && fail "a key that is no key was taken"
+[[ $out == *"not an Ed25519 private key"* ]] || fail "a key that is no key: $out"
+ok "a key file that is not an Ed25519 key is refused: $out"
 
 app h3srv h3 "$tag-h3" --bind 9 --echo
 app h2srv h2 "$tag-h2" --bind 9 --echo

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Groups (docs/edomains.md, "Groups at the lookup service"): a group is
+// named by its owner's Ed25519 public key and a label, "KEYHEX:LABEL",
+// and its owner signs what it states about it with the private key.
+// What an owner's tool needs, and what ilpd checks:
+//
+//	auto owner = ilp::group::Owner::load("owner.pem");  // openssl genpkey -algorithm ed25519
+//	ilp::group::Name g{owner.public_key(), "news"};
+//	auto sig = owner.sign(ilp::group::statement_message(g, "open", "open"));
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ilp::group
+{
+
+inline constexpr std::size_t kKeySize = 32;  // an Ed25519 public key
+inline constexpr std::size_t kSigSize = 64;  // an Ed25519 signature
+inline constexpr std::size_t kMaxLabel = 64; // [a-z0-9._-]
+
+using PublicKey = std::array<std::uint8_t, kKeySize>;
+using Signature = std::array<std::uint8_t, kSigSize>;
+
+struct Name {
+	PublicKey key{};
+	std::string label;
+	std::string text() const; // "KEYHEX:LABEL"
+};
+// "KEYHEX:LABEL" (64 lowercase hex digits, then 1 to 64 of [a-z0-9._-]),
+// or nullopt and @why.
+std::optional<Name> parse_name(const std::string &text, std::string *why = nullptr);
+// 1 to @max of [a-z0-9._-]: a label, a statement's ID, an edomain.
+bool is_word(const std::string &s, std::size_t max = kMaxLabel);
+
+// What an owner signs for a statement @id saying @text about @group:
+// a context string and the three, NUL-separated, so that a signature is
+// good for that group, ID and text only.
+std::string statement_message(const Name &group, const std::string &id, const std::string &text);
+
+bool verify(const PublicKey &key, const std::string &message, const Signature &sig);
+
+// An owner's Ed25519 private key, from a PEM file.
+class Owner
+{
+public:
+	// Throws ilp::Error naming @pem_file when it cannot be read or is
+	// not an Ed25519 private key.
+	static Owner load(const std::string &pem_file);
+	Owner(Owner &&) noexcept;
+	Owner &operator=(Owner &&) noexcept;
+	~Owner();
+
+	const PublicKey &public_key() const noexcept { return public_; }
+	Signature sign(const std::string &message) const;
+
+private:
+	struct Key;
+	explicit Owner(std::unique_ptr<Key> key);
+	std::unique_ptr<Key> key_;
+	PublicKey public_{};
+};
+
+std::string hex(const std::uint8_t *p, std::size_t n);
+// @text as exactly @n bytes of lowercase hex into @out, or false.
+bool unhex(const std::string &text, std::uint8_t *out, std::size_t n);
+
+} // namespace ilp::group
