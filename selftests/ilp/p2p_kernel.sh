@@ -11,11 +11,12 @@
 # Edomain a has sn1 (its gateway to b), which holds a's core and plays
 # the lookup service, and sn2, which reaches both over the control
 # channel; edomain b has sn3, with its own core, registering its hosts at
-# sn1's lookup service.  ilpd on the kernel datapath everywhere, p2p
-# (service 9) on the SNs, AF_ILP sockets on the hosts:
+# sn1's lookup service.  ilpd on the kernel datapath everywhere but on
+# sn2, which runs the userspace datapath (a mix, as deployments will
+# have), p2p (service 9) on the SNs, AF_ILP sockets on the hosts:
 # - h1 reaches h3 (sn1, sn3) and back, h1 reaches h2 (sn1, sn2), h2
 #   reaches h3 through a's gateway (sn2, sn1, sn3);
-# - after the first packets, each SN's ilp.ko forwards from its decision
+# - after the first packets, each SN's datapath forwards from its decision
 #   cache: hits on every SN, and p2p in ilpd sees none of those packets;
 # - with p2p's direct-pipe on sn2 and sn3, a pipe sn2 <-> sn3 opened on
 #   demand carries h2's flow to h3 both ways, sn1 sees none of it, and the
@@ -70,10 +71,12 @@ done
 
 pids=()
 defer 'kill ${pids[*]} 2>/dev/null; wait'
-start_ilpd() { # NODE ARGS...: ilpd on the kernel datapath in NODE's namespace
+datapath_of() { [ "$1" = sn2 ] && echo user || echo kernel; } # NODE
+start_ilpd() { # NODE ARGS...: ilpd on NODE's datapath in NODE's namespace
 	local n=$1
 	shift
-	ip netns exec "${!n}" "$ILPD" --config /dev/null --log-level debug --datapath kernel \
+	ip netns exec "${!n}" "$ILPD" --config /dev/null --log-level debug \
+		--datapath "$(datapath_of "$n")" \
 		--plugin-dir "$tmp/$n/plugins" --run-dir "$tmp/$n/run" --state-dir "$tmp/$n/state" \
 		--control-keepalive 1s --control-dead-peer 3s --reconnect-max 1s \
 		"$@" 2>>"$tmp/$n.log" &
@@ -113,14 +116,21 @@ jq_holds() {
 	ctl "$n" -j "$@" | jq -e "$f" >/dev/null
 }
 p2p_packets() { ctl "$1" -j daemon status | jq '.services[] | select(.name == "p2p") | .packets'; }
-kstat() { "$ILPCTL" -n "${!1}" -j stats | jq "$2"; } # NODE FILTER: NODE's ilp.ko counters
+# kstat NODE FILTER: NODE's datapath counters, ilp.ko's or (sn2) ilpd's.
+kstat() {
+	if [ "$(datapath_of "$1")" = user ]; then
+		ctl "$1" -j stats | jq "$2"
+	else
+		"$ILPCTL" -n "${!1}" -j stats | jq "$2"
+	fi
+}
 tx_packets() { # NODE PEER: what NODE sealed for PEER (ADDR:PORT)
 	ctl "$1" -j assoc show | jq --arg p "$2" '[.[] | select(.peer == $p) | .tx_packets] | add // 0'
 }
 
 check "ilpd on sn1: edomain a, its gateway to b, its core, the lookup service" start_sn1
 sn1_pid=${pids[-1]}
-check "ilpd on sn2: edomain a, a pipe with sn1, the core and lookup service there" \
+check "ilpd on sn2: userspace datapath, edomain a, a pipe with sn1, the core and lookup service there" \
 	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s --core "ilp 10.1.0.1" \
 	--lookup "ilp 10.1.0.1"
 check "ilpd on sn3: edomain b, its core, the lookup service at sn1" \
@@ -172,8 +182,8 @@ check "h1 reaches h3 in edomain b (sn1, sn3), and the echo comes back" ping a13 
 check "h1 reaches h2 in its own edomain (sn1, sn2), and back" ping a12 first 10
 check "h2 reaches h3 through a's gateway (sn2, sn1, sn3), and back" ping a23 first 10
 
-# Decided flows: ilp.ko forwards them from its cache on every SN.
-rounds=$(($(scaled 100) / 5 + 2))
+# Decided flows: each SN's datapath forwards them from its cache.
+rounds=$(($(scaled 50) / 5 + 2))
 for n in sn1 sn2 sn3; do
 	eval "p2p_$n=$(p2p_packets $n) hit_$n=$(kstat $n .cache.hit)"
 done
@@ -190,7 +200,7 @@ for n in sn1 sn2 sn3; do
 	want=$((rounds * $([ $n = sn1 ] && echo 6 || echo 4)))
 	check_eq "$n: p2p saw none of the decided flows' packets" "${!p}" "$(p2p_packets $n)"
 	hits=$(($(kstat $n .cache.hit) - ${!h}))
-	check "$n's ilp.ko forwarded them from its cache ($hits hits, $want packets)" \
+	check "$n's $(datapath_of $n) datapath forwarded them from its cache ($hits hits, $want packets)" \
 		test "$hits" -ge "$want"
 done
 
@@ -206,8 +216,14 @@ check "p2p's direct-pipe=always on sn2 and sn3" eval \
 	'ctl sn2 service config p2p direct-pipe=always && ctl sn3 service config p2p direct-pipe=always'
 check "a client on h2 to h3, connection 24" app a24 h2 --bind 9/24 --connect 9/24@10.1.3.1
 check "its first packet's echo comes back" ping a24 first 10
-check "a pipe sn2 -> sn3 opened on demand comes up" busywait 15000 jq_holds sn2 \
-	'[.direct_pipes[].sn] == ["10.1.0.3:1000"]' edomain show
+# The flow goes on while the pipe comes up: idle for direct-pipe-idle, a
+# pipe is closed again.
+k=0
+pipe_up() {
+	ping a24 "u$((++k))" &&
+		jq_holds sn2 '[.direct_pipes[].sn] == ["10.1.0.3:1000"]' edomain show
+}
+check "a pipe sn2 -> sn3 opened on demand comes up" busywait 15000 pipe_up
 check "p2p on sn2 moves the flow onto it" busywait 10000 \
 	eval 'ctl sn2 service control 9 local status | grep -q "moved 1"'
 check "three more echoes (sn3's move may lag)" eval 'ping a24 w1 && ping a24 w2 && ping a24 w3'
@@ -215,7 +231,7 @@ direct0=$(tx_packets sn2 10.1.0.3:1000) back0=$(tx_packets sn3 10.1.0.2:1000)
 sn1_hits=$(kstat sn1 .cache.hit)
 tens() { local i; for ((i = 0; i < 10; i++)); do ping a24 "d$i" || return 1; done; }
 check "ten echoes on the flow" tens
-check "sn2's ilp.ko sealed them for sn3" test $(($(tx_packets sn2 10.1.0.3:1000) - direct0)) -ge 10
+check "sn2's userspace datapath sealed them for sn3" test $(($(tx_packets sn2 10.1.0.3:1000) - direct0)) -ge 10
 check "... and sn3's the echoes for sn2" test $(($(tx_packets sn3 10.1.0.2:1000) - back0)) -ge 10
 check_eq "... and sn1 forwarded none of them" "$sn1_hits" "$(kstat sn1 .cache.hit)"
 check "idle for 3 s, the pipe is closed on sn2" busywait 15000 jq_holds sn2 \
