@@ -227,8 +227,15 @@ done
 app a24 h2 "$tag-h2" --bind 9/24 --connect 9/24@10.1.3.1
 wait_for "$dir/a24.out" "^bound 9/24$" || fail "a24 not bound"
 ping a24 first 10
-check sn2 "edomain show" "[p['sn'] for p in j['direct_pipes']] == ['10.1.0.3:1000']" \
-	"a pipe sn2 -> sn3 opened on demand comes up"
+# The flow goes on while the pipe comes up: idle for direct-pipe-idle, a
+# pipe is closed again.
+k=0
+pipe_up() {
+	ping a24 "u$((++k))"
+	holds sn2 "edomain show" "[p['sn'] for p in j['direct_pipes']] == ['10.1.0.3:1000']"
+}
+EVENTUALLY_TRIES=100 eventually pipe_up || fail "no pipe sn2 -> sn3 came up"
+ok "a pipe sn2 -> sn3 opened on demand comes up"
 eventually eval '[[ "$(ctl sn2 service control 9 local status 2>&1)" == *"moved 1"* ]]' ||
 	fail "h2's flow not moved onto the pipe: $(ctl sn2 service control 9 local status 2>&1)"
 # tx_packets NODE PEER: what NODE sealed for PEER.
