@@ -5,6 +5,7 @@
 // applied revision + 1; on Compacted, list again.
 #include <algorithm>
 
+#include "log.hpp"
 #include "store/mirror.hpp"
 
 namespace ilpd::store
@@ -125,6 +126,10 @@ void Mirror::run()
 			{
 				std::lock_guard lock(mu_);
 				status_.synced = true;
+				if (!logged_error_.empty())
+					log::info("following '", prefix_, "': back, from revision ",
+						  from);
+				logged_error_.clear();
 			}
 			backoff = std::chrono::milliseconds(100);
 			for (;;) {
@@ -140,6 +145,11 @@ void Mirror::run()
 		} catch (const StoreError &e) {
 			{
 				std::lock_guard lock(mu_);
+				// Logged once per reason and outage, not once per
+				// retry.
+				if (logged_error_ != e.what())
+					log::warn("following '", prefix_, "': ", e.what());
+				logged_error_ = e.what();
 				status_.synced = false;
 				status_.last_error = e.what();
 				if (e.kind() == StoreError::Kind::Compacted)

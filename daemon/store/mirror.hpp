@@ -74,6 +74,7 @@ private:
 	mutable std::condition_variable cv_; // changes, and stop
 	Map map_;
 	Status status_;
+	std::string logged_error_; // the last error logged, until synced again
 	bool stop_ = false;
 	std::thread thread_;
 };
