@@ -573,10 +573,10 @@ struct AssociationManager::Impl {
 		} catch (const std::exception &e) {
 			return reply(-EINVAL, e.what());
 		}
-		for (const auto &[id, other] : links)
-			if ((other->peer && same_address(other->peer->endpoint, to)) ||
-			    (other->dial && same_address(other->dial->control, to)))
-				return reply(0, "a pipe with it is up or on its way");
+		ilp::Endpoint any_port = to;
+		any_port.port = 0; // its ILP or its control endpoint
+		if (find_peer(any_port))
+			return reply(0, "a pipe with it is up or on its way");
 		if (!on_link(to)) {
 			log::info("a direct pipe with ", to.to_string(), " asked by ", name_of(l),
 				  ": not on a subnet of this host, not dialed");

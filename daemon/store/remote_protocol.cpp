@@ -62,11 +62,6 @@ std::string bytes_of(const std::string &t, StoreError::Kind kind)
 	return b;
 }
 
-std::string dump(const json &j)
-{
-	return j.dump();
-}
-
 json parse_object(const std::string &payload, StoreError::Kind kind, const char *what)
 {
 	json j = json::parse(payload, nullptr, false);
@@ -171,7 +166,7 @@ std::string encode(const Request &r)
 	case Op::Rev:
 		break;
 	}
-	auto out = dump(j);
+	auto out = j.dump();
 	if (out.size() > kMaxPayload)
 		bad(StoreError::Kind::Invalid,
 		    "a request of " + std::to_string(out.size()) + " bytes (at most " +
@@ -272,7 +267,7 @@ std::string encode(const Reply &r)
 		j["more"] = true; // counted in the size, as it may be sent
 		for (const auto &item : items) {
 			j[name].push_back(to_json(item));
-			if (dump(j).size() > kMaxPayload) {
+			if (j.dump().size() > kMaxPayload) {
 				j[name].erase(j[name].size() - 1);
 				more = true;
 				break;
@@ -285,7 +280,7 @@ std::string encode(const Reply &r)
 	};
 	fill("recs", r.records, record_json);
 	fill("ev", r.events, event_json);
-	auto out = dump(j);
+	auto out = j.dump();
 	if (out.size() > kMaxPayload)
 		bad(k, "a reply too big for the control channel");
 	return out;
