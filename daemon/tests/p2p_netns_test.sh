@@ -224,6 +224,11 @@ ok "a packet for a host nobody has is dropped and counted: $(ctl sn1 service con
 for n in sn2 sn3; do
 	run ctl $n service config p2p direct-pipe=always >/dev/null || fail "p2p direct-pipe on $n"
 done
+ctl sn2 service config p2p pipe-wait-ms=0 >/dev/null 2>&1 && fail "p2p took pipe-wait-ms=0"
+run ctl sn2 service config p2p pipe-wait-ms=15000 >/dev/null || fail "p2p pipe-wait-ms on sn2"
+ctl sn2 service config p2p | grep -qx "pipe-wait-ms=15000" ||
+	fail "p2p's pipe-wait-ms on sn2: $(ctl sn2 service config p2p 2>&1)"
+ok "p2p refuses a pipe-wait-ms of 0 and takes 15000"
 app a24 h2 "$tag-h2" --bind 9/24 --connect 9/24@10.1.3.1
 wait_for "$dir/a24.out" "^bound 9/24$" || fail "a24 not bound"
 ping a24 first 10

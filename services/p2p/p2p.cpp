@@ -93,10 +93,10 @@ constexpr std::array<const char *, kOutcomes> outcome_names = {
 
 using Clock = std::chrono::steady_clock;
 // How often the flows waiting for a pipe are routed again, how long they
-// wait at most, and how many are followed at once (more go on through
-// the gateway).
+// wait at most by default (pipe-wait-ms), and how many are followed at
+// once (more go on through the gateway).
 constexpr std::uint32_t retry_ms = 100;
-constexpr auto wait_at_most = std::chrono::seconds(10);
+constexpr std::uint32_t default_pipe_wait_ms = 10000;
 constexpr std::size_t max_followed = 4096;
 // How often the rates of flows through a gateway are read.
 constexpr std::uint32_t rate_every_ms = 1000;
@@ -220,6 +220,15 @@ public:
 			}
 			idle_timeout_ms_ = *t;
 		}
+		if (const char *v = ctx.ops->config_get(ctx.env, "pipe-wait-ms")) {
+			auto t = parse_timeout(v);
+			if (!t) {
+				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
+					     "pipe-wait-ms %s: not 1 to %u", v, UINT32_MAX);
+				throw std::system_error(EINVAL, std::generic_category());
+			}
+			pipe_wait_ms_ = *t;
+		}
 		if (const char *v = ctx.ops->config_get(ctx.env, "direct-pipe")) {
 			if (!parse_direct(v, direct_)) {
 				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
@@ -260,7 +269,8 @@ public:
 			auto &f = it->second;
 			bool done = false;
 			if (f.waiting) {
-				done = try_move(f) || now - f.since > wait_at_most;
+				done = try_move(f) ||
+				       now - f.since > std::chrono::milliseconds(pipe_wait_ms_);
 			} else if (read_rates) {
 				ilp_flow_stats st{};
 				if (ctx_.ops->cache_stats(ctx_.env, &f.flow, &st) != 0) {
@@ -323,6 +333,13 @@ public:
 			direct_ = d;
 			if (!direct_)
 				followed_.clear();
+			return 0;
+		}
+		if (std::string_view(key) == "pipe-wait-ms") {
+			auto t = value ? parse_timeout(value) : default_pipe_wait_ms;
+			if (!t)
+				return -EINVAL;
+			pipe_wait_ms_ = *t;
 			return 0;
 		}
 		if (std::string_view(key) != "idle-timeout-ms")
@@ -459,6 +476,8 @@ private:
 
 	ilp::service::Context ctx_;
 	std::uint32_t idle_timeout_ms_ = 0; // 0: ilpd's default
+	// How long a flow waits for the pipe it asked for, on the gateway meanwhile.
+	std::uint32_t pipe_wait_ms_ = default_pipe_wait_ms;
 	// direct-pipe: unset never; 0 always; else the rate in packets/s.
 	std::optional<std::uint32_t> direct_;
 	bool direct_hosts_ = true;
