@@ -223,8 +223,8 @@ public:
 		if (const char *v = ctx.ops->config_get(ctx.env, "pipe-wait-ms")) {
 			auto t = parse_timeout(v);
 			if (!t) {
-				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
-					     "pipe-wait-ms %s: not 1 to %u", v, UINT32_MAX);
+				ctx.ops->log(ctx.env, ILP_LOG_ERROR, "pipe-wait-ms %s: not 1 to %u",
+					     v, UINT32_MAX);
 				throw std::system_error(EINVAL, std::generic_category());
 			}
 			pipe_wait_ms_ = *t;
