@@ -2,7 +2,11 @@
 //
 // Group names and owners' signatures: Ed25519 with OpenSSL's one-shot
 // EVP_DigestSign and EVP_DigestVerify (Ed25519 takes the whole message).
+#include <charconv>
 #include <cstdio>
+#include <vector>
+
+#include <arpa/inet.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -107,6 +111,136 @@ bool verify(const PublicKey &key, const std::string &message, const Signature &s
 	return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
 				reinterpret_cast<const unsigned char *>(message.data()),
 				message.size()) == 1;
+}
+
+const char *role_name(Role r)
+{
+	return r == Role::Member ? "member" : "sender";
+}
+
+std::optional<Role> parse_role(const std::string &text)
+{
+	if (text == "member")
+		return Role::Member;
+	if (text == "sender")
+		return Role::Sender;
+	return std::nullopt;
+}
+
+std::string open_statement_id(Role r)
+{
+	return std::string("open.") + role_name(r);
+}
+
+namespace
+{
+constexpr const char *kGrantTag = "ilp-grant-1";
+} // namespace
+
+std::optional<std::string> canonical_host(const std::string &text)
+{
+	if (text.empty() || text.size() > kMaxHost)
+		return std::nullopt;
+	char out[INET6_ADDRSTRLEN];
+	in6_addr a6{};
+	in_addr a4{};
+	if (inet_pton(AF_INET, text.c_str(), &a4) == 1)
+		return inet_ntop(AF_INET, &a4, out, sizeof(out));
+	if (inet_pton(AF_INET6, text.c_str(), &a6) == 1)
+		return inet_ntop(AF_INET6, &a6, out, sizeof(out));
+	return std::nullopt;
+}
+
+std::string grant_message(const Name &group, Role role, const std::string &host,
+			  std::uint64_t expires)
+{
+	const std::string name = group.text(), when = std::to_string(expires);
+	std::string m = "ILP group grant";
+	for (const std::string *part : {&name, &host, &when}) {
+		m += '\0';
+		m += *part;
+	}
+	m += '\0';
+	m += role_name(role);
+	return m;
+}
+
+std::string Grant::text() const
+{
+	return std::string(kGrantTag) + " " + role_name(role) + " " + group.text() + " " + host +
+	       " " + std::to_string(expires) + " " + hex(sig.data(), sig.size());
+}
+
+std::optional<Grant> parse_grant(const std::string &text, std::string *why)
+{
+	auto fail = [&](const std::string &what) -> std::optional<Grant> {
+		if (why)
+			*why = what;
+		return std::nullopt;
+	};
+	std::vector<std::string> f;
+	std::size_t at = 0;
+	while (at <= text.size() && f.size() < 7) {
+		auto sp = text.find(' ', at);
+		f.push_back(text.substr(at, sp == std::string::npos ? std::string::npos : sp - at));
+		if (sp == std::string::npos)
+			break;
+		at = sp + 1;
+	}
+	if (f.size() != 6 || f[0] != kGrantTag)
+		return fail(std::string("a grant is '") + kGrantTag +
+			    " ROLE GROUP HOST EXPIRES SIGNATURE'");
+	Grant g;
+	auto role = parse_role(f[1]);
+	if (!role)
+		return fail("a grant's role is member or sender, not '" + f[1] + "'");
+	g.role = *role;
+	std::string bad;
+	auto name = parse_name(f[2], &bad);
+	if (!name)
+		return fail(bad);
+	g.group = *name;
+	auto host = canonical_host(f[3]);
+	if (!host || *host != f[3])
+		return fail("a grant's host is an ILP address as inet_ntop writes it, not '" +
+			    f[3] + "'");
+	g.host = *host;
+	const auto &e = f[4];
+	auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), g.expires);
+	if (e.empty() || ec != std::errc() || end != e.data() + e.size())
+		return fail("a grant's expiry is Unix time in seconds, not '" + e + "'");
+	if (!unhex(f[5], g.sig.data(), g.sig.size()))
+		return fail("a grant's signature is 128 lowercase hex digits");
+	return g;
+}
+
+std::optional<std::string> check_grant(const Grant &g, Role role, const std::string &host,
+				       std::uint64_t now)
+{
+	if (g.role != role)
+		return std::string("the grant is for a ") + role_name(g.role) + ", not a " +
+		       role_name(role);
+	if (g.host != host)
+		return "the grant is for host " + g.host + ", not " + host;
+	if (!verify(g.group.key, grant_message(g.group, g.role, g.host, g.expires), g.sig))
+		return std::string("the grant's signature is not the group owner's");
+	if (g.expires <= now)
+		return "the grant expired at " + std::to_string(g.expires);
+	return std::nullopt;
+}
+
+Grant make_grant(const Owner &owner, const std::string &label, Role role, const std::string &host,
+		 std::uint64_t expires)
+{
+	if (!is_word(label))
+		throw Error(EINVAL,
+			    "a group's label is 1 to 64 of [a-z0-9._-], not '" + label + "'");
+	auto canonical = canonical_host(host);
+	if (!canonical)
+		throw Error(EINVAL, "a grant's host is an ILP address, not '" + host + "'");
+	Grant g{Name{owner.public_key(), label}, role, *canonical, expires, {}};
+	g.sig = owner.sign(grant_message(g.group, role, g.host, expires));
+	return g;
 }
 
 Owner::Owner(std::unique_ptr<Key> key) : key_(std::move(key)) {}

@@ -44,6 +44,44 @@ std::string statement_message(const Name &group, const std::string &id, const st
 
 bool verify(const PublicKey &key, const std::string &message, const Signature &sig);
 
+// What a host does in a group (docs/multipoint.md): receive what is sent
+// to it, or send to it.  Both need the owner's leave: a grant for that
+// host, or the owner's statement that the group is open for the role.
+enum class Role { Member, Sender };
+const char *role_name(Role r); // "member", "sender"
+std::optional<Role> parse_role(const std::string &text);
+// The statement ID an owner posts, with the text "yes", to open @r to
+// any host: "open.member" or "open.sender".
+std::string open_statement_id(Role r);
+
+// An owner's grant of @role in @group to one host, named by its ILP
+// address as text ("10.1.1.1", "fd00::1"), until @expires (Unix time, in
+// seconds).  The host shows it when it joins or registers; its SN checks
+// it against the host the request came from, so that a grant copied to
+// another host is worth nothing.
+struct Grant {
+	Name group;
+	Role role = Role::Member;
+	std::string host;
+	std::uint64_t expires = 0;
+	Signature sig{};
+	// "ilp-grant-1 ROLE GROUP HOST EXPIRES SIGHEX", on one line: what
+	// `ilpctl group grant` prints and what a join carries.
+	std::string text() const;
+};
+inline constexpr std::size_t kMaxHost = 64;
+// What the owner signs for a grant: a context string and the fields,
+// NUL-separated.
+std::string grant_message(const Name &group, Role role, const std::string &host,
+			  std::uint64_t expires);
+// A grant's text, parsed (not checked), or nullopt and @why.
+std::optional<Grant> parse_grant(const std::string &text, std::string *why = nullptr);
+// Whether @g lets @host act as @role at time @now (Unix seconds): its
+// signature is the group owner's, and it is for that role and host and
+// not yet expired.  nullopt when it does; else why not.
+std::optional<std::string> check_grant(const Grant &g, Role role, const std::string &host,
+				       std::uint64_t now);
+
 // An owner's Ed25519 private key, from a PEM file.
 class Owner
 {
@@ -64,6 +102,14 @@ private:
 	std::unique_ptr<Key> key_;
 	PublicKey public_{};
 };
+
+// The owner signs a grant of @role in its group @label to @host (any
+// form inet_pton takes; the grant holds inet_ntop's).  Throws ilp::Error
+// (EINVAL) for a bad label or host.
+Grant make_grant(const Owner &owner, const std::string &label, Role role, const std::string &host,
+		 std::uint64_t expires);
+// @text as inet_ntop writes it back (IPv4, else IPv6), or nullopt.
+std::optional<std::string> canonical_host(const std::string &text);
 
 std::string hex(const std::uint8_t *p, std::size_t n);
 // @text as exactly @n bytes of lowercase hex into @out, or false.
