@@ -809,6 +809,9 @@ struct AssociationManager::Impl {
 			l.leftover_rx.clear();
 		}
 		bool pipe = l.dial ? l.pipe : l.peer && l.peer->role == ctl::Role::Sn;
+		// A pipe opened on demand is idle from now on, not from when it
+		// was asked for: a slow handshake is no reason to close it.
+		l.last_used = Clock::now();
 		if (l.direct) {
 			// Local sockets reach this host without an SN now.
 			plane.set_direct(l.peer->endpoint, true);

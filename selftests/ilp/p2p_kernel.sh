@@ -90,6 +90,9 @@ start_sn() { # NODE EDOMAIN ARGS...: an SN with its certificate
 		--private-key "$c/$n.key" --trust "a $c/ca-a.pem" --trust "b $c/ca-b.pem" \
 		--edomain-address "10.1.0.${n#sn}" "$@"
 }
+# How long a pipe opened on demand may go unused: 3 s, stretched on the
+# debug kernel, where a few ilpctl calls between two echoes take that long.
+pipe_idle=$(scaled_time 3000)ms
 start_sn1() {
 	start_sn sn1 a --gateway b --pipe "10.1.0.3 edomain b" --core "sqlite $tmp/core-a.db" \
 		--lookup "sqlite $tmp/lookup.db"
@@ -131,10 +134,10 @@ tx_packets() { # NODE PEER: what NODE sealed for PEER (ADDR:PORT)
 check "ilpd on sn1: edomain a, its gateway to b, its core, the lookup service" start_sn1
 sn1_pid=${pids[-1]}
 check "ilpd on sn2: userspace datapath, edomain a, a pipe with sn1, the core and lookup service there" \
-	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle 3s --core "ilp 10.1.0.1" \
+	start_sn sn2 a --pipe "10.1.0.1 edomain a" --direct-pipe-idle "$pipe_idle" --core "ilp 10.1.0.1" \
 	--lookup "ilp 10.1.0.1"
 check "ilpd on sn3: edomain b, its core, the lookup service at sn1" \
-	start_sn sn3 b --gateway a --direct-pipe-idle 3s --core "sqlite $tmp/core-b.db" \
+	start_sn sn3 b --gateway a --direct-pipe-idle "$pipe_idle" --core "sqlite $tmp/core-b.db" \
 	--lookup "ilp 10.1.0.1"
 check "ilpd on h1, h2, h3" eval '
 	start_ilpd h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem" &&
@@ -238,7 +241,7 @@ check "ten echoes on the flow" tens
 check "sn2's userspace datapath sealed them for sn3" test $(($(tx_packets sn2 10.1.0.3:1000) - direct0)) -ge 10
 check "... and sn3's the echoes for sn2" test $(($(tx_packets sn3 10.1.0.2:1000) - back0)) -ge 10
 check_eq "... and sn1 forwarded none of them" "$sn1_hits" "$(kstat sn1 .cache.hit)"
-check "idle for 3 s, the pipe is closed on sn2" busywait 15000 jq_holds sn2 \
+check "idle for $pipe_idle, the pipe is closed on sn2" busywait 15000 jq_holds sn2 \
 	'[.[] | select(.peer == "10.1.0.3:1000")] == []' assoc show
 check "... and on sn3" busywait 10000 jq_holds sn3 \
 	'[.[] | select(.peer == "10.1.0.2:1000")] == []' assoc show
