@@ -104,6 +104,23 @@ const Command table[] = {
      "sign TEXT with the Ed25519 key in FILE, as statement ID of the group FILE's key owns, "
      "and post it at the lookup service",
      5, 5, false, cmd_lookup_statement},
+    {"group", "show", "",
+     "on an SN, its hosts' groups and where else they have members; on a host, what it holds", 0,
+     0, false, cmd_group_show},
+    {"group", "join", "GROUP [grant FILE]",
+     "join GROUP (KEYHEX:LABEL) at the first-hop SN, with the owner's grant in FILE unless the "
+     "group is open",
+     1, 3, false, cmd_group_join},
+    {"group", "leave", "GROUP", "leave GROUP", 1, 1, false, cmd_group_leave},
+    {"group", "register", "GROUP [grant FILE]",
+     "register as a sender to GROUP at the first-hop SN, with the owner's grant unless open", 1,
+     3, false, cmd_group_register},
+    {"group", "unregister", "GROUP", "no longer send to GROUP", 1, 1, false,
+     cmd_group_unregister},
+    {"group", "grant", "LABEL member|sender HOST until WHEN key FILE",
+     "as the owner of the group LABEL (the Ed25519 key in FILE), grant HOST the role until WHEN "
+     "(Unix time or +SECONDS); prints the grant",
+     7, 7, false, cmd_group_grant},
 };
 
 } // namespace

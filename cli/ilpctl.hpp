@@ -87,5 +87,11 @@ int cmd_edomain_show(Context &, Args);
 int cmd_edomain_resolve(Context &, Args);
 int cmd_lookup_show(Context &, Args);
 int cmd_lookup_statement(Context &, Args);
+int cmd_group_show(Context &, Args);
+int cmd_group_join(Context &, Args);
+int cmd_group_leave(Context &, Args);
+int cmd_group_register(Context &, Args);
+int cmd_group_unregister(Context &, Args);
+int cmd_group_grant(Context &, Args);
 
 } // namespace ilpctl

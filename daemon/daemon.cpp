@@ -4,6 +4,7 @@
 #include <future>
 
 #include <ilp/control.hpp>
+#include <ilp/group_control.hpp>
 
 #include "association/tls.hpp"
 #include "control/datapath_commands.hpp"
@@ -12,6 +13,8 @@
 #include "edomain/edomain_core.hpp"
 #include "edomain/store_service.hpp"
 #include "log.hpp"
+#include "multipoint/core_groups.hpp"
+#include "multipoint/host_groups.hpp"
 
 using nlohmann::json;
 
@@ -133,12 +136,14 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		    [this](const Flow &flow) { services_->forget(flow); });
 		start_associations();
 		start_core();
+		start_groups();
 		control_ = std::make_unique<ControlServer>(
 		    control_socket_path(opts_.run_dir), handlers(),
 		    [](const std::string &msg) { log::warn("control socket: ", msg); });
 	} catch (...) {
 		// The members go in reverse order, the app server and the
 		// services before the datapath: its threads must not call them.
+		stop_groups();
 		stop_core();
 		stop_associations();
 		revalidator_.reset();
@@ -150,6 +155,7 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 Daemon::~Daemon()
 {
 	control_.reset();
+	stop_groups();
 	stop_core();
 	stop_associations();
 	revalidator_.reset();
@@ -219,6 +225,8 @@ void Daemon::start_associations()
 		    // The stores this node holds are ilpd's, not a module's.
 		    if (StoreService::serves(service))
 			    return serve_store(service, from, std::move(request), std::move(done));
+		    if (service == ilp::group::kGroupService)
+			    return serve_groups(from, std::move(request), std::move(done));
 		    services_->control(service, from.endpoint, std::move(request), std::move(done));
 	    });
 	std::lock_guard lock(associations_mu_);
@@ -545,6 +553,7 @@ ControlHandlers Daemon::handlers()
 		});
 	else
 		add_kernel_datapath_refusals(h);
+	group_handlers(h);
 	return h;
 }
 

@@ -29,6 +29,12 @@ namespace ilpd
 
 class EdomainCore;
 class StoreService;
+namespace multipoint
+{
+class Memberships;
+class CoreGroups;
+class HostGroups;
+} // namespace multipoint
 
 class Daemon
 {
@@ -54,6 +60,13 @@ private:
 	void serve_store(std::uint32_t service, const ControlFrom &from,
 			 std::vector<std::uint8_t> request, ControlAnswer done);
 	store::RemoteCall remote_call(const StoreConfig &c, std::uint32_t service);
+	// Groups (daemon_groups.cpp, docs/multipoint.md): a host's request
+	// to this SN; their records in the core; a host's side; ilpctl's.
+	void serve_groups(const ControlFrom &from, std::vector<std::uint8_t> request,
+			  ControlAnswer done);
+	void start_groups();
+	void stop_groups();
+	void group_handlers(ControlHandlers &h);
 	// An app's CONTROL (AppServer::Controller).
 	void app_control(AppControl request, AppServer::ControlDone done);
 
@@ -85,6 +98,13 @@ private:
 	// thread, hence the lock); none when it holds none.
 	std::mutex store_service_mu_;
 	std::shared_ptr<StoreService> store_service_;
+	// An SN's hosts' memberships (made before the associations, whose
+	// thread asks them), their records in the core (with one; under the
+	// lock, reset before the core goes); a host's held requests.
+	std::shared_ptr<multipoint::Memberships> memberships_;
+	std::mutex groups_mu_;
+	std::shared_ptr<multipoint::CoreGroups> core_groups_;
+	std::unique_ptr<multipoint::HostGroups> host_groups_;
 	std::unique_ptr<ControlServer> control_;
 	// The associations up now, for the core's host records and routing.
 	std::shared_ptr<const AssociationManager::PeersUp> peers_up();

@@ -105,6 +105,13 @@ public:
 	// SN's), which it serves to its peers: nullptr when it does not.
 	store::Store *own_core() const;
 	store::Store *own_lookup() const;
+	// The core's store and the lookup service's (nullptr without one),
+	// whoever holds them, and the lookup service's "group/" records as
+	// followed here (nullptr without one): for the groups' records
+	// (multipoint/core_groups.hpp).
+	store::Store &core_store() const noexcept { return *store_; }
+	store::Store *lookup_store() const noexcept { return lookup_store_.get(); }
+	const store::Mirror *lookup_groups() const noexcept { return groups_mirror_.get(); }
 
 private:
 	struct Gateway {

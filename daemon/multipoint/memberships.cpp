@@ -156,8 +156,30 @@ std::size_t Memberships::forget(const ilp::Endpoint &host)
 	for (const auto &name : touched)
 		prune(name);
 	buckets_.erase(who);
-	if (n)
+	if (n) {
 		counts_["forgotten"] += n;
+		log::info("groups: ", who, " is not associated any more: its ", n,
+			  " memberships and registrations go");
+	}
+	return n;
+}
+
+std::size_t Memberships::retain(const std::vector<ilp::Endpoint> &up)
+{
+	std::set<std::string> keep;
+	for (const auto &h : up)
+		keep.insert(h.to_string());
+	std::vector<ilp::Endpoint> gone;
+	{
+		std::lock_guard lock(mu_);
+		for (const auto &[name, g] : groups_)
+			for (const auto &[who, ep] : g.endpoints)
+				if (!keep.contains(who))
+					gone.push_back(ep);
+	}
+	std::size_t n = 0;
+	for (const auto &h : gone)
+		n += forget(h);
 	return n;
 }
 

@@ -57,6 +57,9 @@ public:
 		       Clock::time_point now = Clock::now());
 	// @host's association went: what it held goes with it.
 	std::size_t forget(const ilp::Endpoint &host);
+	// Those of hosts not in @up (associated now) go: a host that comes
+	// back asks again.  How many went.
+	std::size_t retain(const std::vector<ilp::Endpoint> &up);
 	// Memberships and registrations whose grant expired go; how many.
 	std::size_t expire(std::uint64_t unix_now);
 

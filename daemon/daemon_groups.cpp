@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// Groups in ilpd (docs/multipoint.md): on an SN, its hosts' requests
+// (kGroupService over their associations) and their records in the core;
+// on a host, the requests it makes and holds; "ilpctl group" on both.
+#include <ctime>
+
+#include <ilp/error.hpp>
+#include <ilp/group_control.hpp>
+
+#include "daemon.hpp"
+#include "edomain/edomain_core.hpp"
+#include "log.hpp"
+#include "multipoint/core_groups.hpp"
+#include "multipoint/host_groups.hpp"
+#include "multipoint/memberships.hpp"
+
+namespace ilpd
+{
+
+using json = nlohmann::json;
+
+void Daemon::serve_groups(const ControlFrom &from, std::vector<std::uint8_t> request,
+			  ControlAnswer done)
+{
+	auto answer = [&](int status, const std::string &text) {
+		done(status, std::vector<std::uint8_t>(text.begin(), text.end()));
+	};
+	std::shared_ptr<multipoint::Memberships> m;
+	std::shared_ptr<multipoint::CoreGroups> cg;
+	{
+		std::lock_guard lock(groups_mu_);
+		m = memberships_;
+		cg = core_groups_;
+	}
+	if (!m)
+		return answer(-EOPNOTSUPP, "this node is not an SN: it keeps no groups");
+	if (from.sn)
+		return answer(-EPERM, "an SN is no member of a group: its hosts are");
+	auto a = m->request(from.endpoint, std::string(request.begin(), request.end()),
+			    static_cast<std::uint64_t>(std::time(nullptr)));
+	if (a.status == 0 && cg)
+		cg->changed();
+	if (a.status != 0)
+		log::info("groups: ", from.endpoint.to_string(), " refused: ", a.text);
+	answer(a.status, a.text);
+}
+
+void Daemon::start_groups()
+{
+	if (opts_.role_sn) {
+		auto m = std::make_shared<multipoint::Memberships>(
+		    [this](const multipoint::Name &g, multipoint::Role r) -> std::optional<bool> {
+			    std::shared_ptr<multipoint::CoreGroups> cg;
+			    {
+				    std::lock_guard lock(groups_mu_);
+				    cg = core_groups_;
+			    }
+			    // Without a core, or one that does not know this
+			    // SN's address: grants only.
+			    return cg ? cg->is_open(g, r) : std::optional<bool>(false);
+		    });
+		std::shared_ptr<multipoint::CoreGroups> cg;
+		if (core_ && core_->self())
+			cg = std::make_shared<multipoint::CoreGroups>(*core_, *m, [this] {
+				auto up = peers_up();
+				return up ? up->hosts : std::vector<ilp::Endpoint>{};
+			});
+		std::lock_guard lock(groups_mu_);
+		memberships_ = std::move(m);
+		core_groups_ = std::move(cg);
+		return;
+	}
+	if (!opts_.control.enabled())
+		return;
+	host_groups_ = std::make_unique<multipoint::HostGroups>([this](const std::string &line) {
+		std::lock_guard lock(associations_mu_);
+		if (!associations_)
+			throw ilp::Error(ENOTCONN, "this node runs no control channel");
+		auto r = associations_->control(std::nullopt, ilp::group::kGroupService,
+						{line.begin(), line.end()});
+		return multipoint::HostGroups::Reply{r.status,
+						     std::string(r.body.begin(), r.body.end())};
+	});
+}
+
+void Daemon::stop_groups()
+{
+	host_groups_.reset();
+	std::shared_ptr<multipoint::CoreGroups> cg;
+	{
+		std::lock_guard lock(groups_mu_);
+		cg = std::move(core_groups_);
+		memberships_.reset();
+	}
+	cg.reset(); // its records withdrawn from the core
+}
+
+void Daemon::group_handlers(ControlHandlers &h)
+{
+	h["group.show"] = [this](const json &) {
+		if (host_groups_)
+			return host_groups_->show();
+		std::lock_guard lock(groups_mu_);
+		if (core_groups_)
+			return core_groups_->show();
+		if (memberships_)
+			return memberships_->show();
+		throw ControlError("ilpd keeps no groups (neither an SN nor a host with a "
+				   "control channel)",
+				   EOPNOTSUPP);
+	};
+	h["group.request"] = [this](const json &args) {
+		if (!args.contains("line") || !args["line"].is_string())
+			throw ControlError("'line' missing or not a string");
+		if (!host_groups_)
+			throw ControlError(opts_.role_sn ? "an SN's hosts join groups, not the SN"
+							 : "ilpd runs no control channel",
+					   EOPNOTSUPP);
+		auto reply = guarded([&] { return host_groups_->request(args["line"]); });
+		if (reply.status != 0)
+			throw ControlError("the SN refused: " + reply.text, -reply.status);
+		auto j = json::parse(reply.text, nullptr, false);
+		return j.is_discarded() ? json(reply.text) : j;
+	};
+}
+
+} // namespace ilpd
