@@ -68,8 +68,8 @@ int request(Context &ctx, Args args, Request::Op op, const std::string &cmd)
 		ctx.emit(j);
 		return 0;
 	}
-	const char *done = op == Request::Op::Join	   ? "joined"
-			   : op == Request::Op::Leave	   ? "left"
+	const char *done = op == Request::Op::Join       ? "joined"
+			   : op == Request::Op::Leave    ? "left"
 			   : op == Request::Op::Register ? "registered as a sender"
 							 : "unregistered";
 	ctx.out << "group " << args[0] << ": " << done << '\n';
@@ -163,7 +163,8 @@ int cmd_group_grant(Context &ctx, Args args)
 {
 	auto role = ilp::group::parse_role(args[1]);
 	if (!role)
-		usage_error("group", "grant", "the role is member or sender, not '" + args[1] + "'");
+		usage_error("group", "grant",
+			    "the role is member or sender, not '" + args[1] + "'");
 	if (args[3] != "until")
 		usage_error("group", "grant", "expected 'until WHEN', not '" + args[3] + "'");
 	if (args[5] != "key")
@@ -174,7 +175,8 @@ int cmd_group_grant(Context &ctx, Args args)
 	const char *b = when.data() + relative, *e = when.data() + when.size();
 	auto [end, ec] = std::from_chars(b, e, t);
 	if (b == e || ec != std::errc() || end != e)
-		usage_error("group", "grant", "WHEN is Unix time in seconds or +SECONDS, not '" + when + "'");
+		usage_error("group", "grant",
+			    "WHEN is Unix time in seconds or +SECONDS, not '" + when + "'");
 	if (relative)
 		t += static_cast<std::uint64_t>(std::time(nullptr));
 	auto owner = ilp::group::Owner::load(args[6]);

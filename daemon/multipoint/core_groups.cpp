@@ -104,9 +104,8 @@ void CoreGroups::publish_once()
 	auto &store = core_.core_store();
 	// member/NAME/SELF and sender/NAME/SELF: put what is missing, remove
 	// what is not true any more (this run's, or a killed run's).
-	for (auto [prefix, mirror, names] :
-	     {std::tuple{kMember, members_.get(), &here.members},
-	      std::tuple{kSender, senders_.get(), &here.senders}}) {
+	for (auto [prefix, mirror, names] : {std::tuple{kMember, members_.get(), &here.members},
+					     std::tuple{kSender, senders_.get(), &here.senders}}) {
 		const std::string p = prefix;
 		auto have = mirror->snapshot();
 		const bool synced = mirror->status().synced;
@@ -170,7 +169,8 @@ void CoreGroups::publish_once()
 		n_lookup_published_ = lookup_published_.size();
 		std::lock_guard lock(mu_);
 		if (!lookup_error_.empty())
-			log::info("groups: the edomain's memberships are at the lookup service again");
+			log::info(
+			    "groups: the edomain's memberships are at the lookup service again");
 		lookup_error_.clear();
 	} catch (const store::StoreError &e) {
 		std::lock_guard lock(mu_);

@@ -19,8 +19,7 @@ namespace
 {
 std::string held_key(const Request &r)
 {
-	return std::string(ilp::group::role_name(ilp::group::role_of(r.op))) + " " +
-	       r.group.text();
+	return std::string(ilp::group::role_name(ilp::group::role_of(r.op))) + " " + r.group.text();
 }
 } // namespace
 
@@ -128,8 +127,8 @@ nlohmann::json HostGroups::show() const
 		{"sender", sender},
 		{"rebuilt", rebuilt_},
 		{"dropped", dropped_},
-		{"last_error", last_error_.empty() ? nlohmann::json(nullptr)
-						   : nlohmann::json(last_error_)}};
+		{"last_error",
+		 last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
 }
 
 } // namespace ilpd::multipoint

@@ -34,8 +34,7 @@ public:
 		std::string text;
 	};
 	using Send = std::function<Reply(const std::string &line)>;
-	explicit HostGroups(Send send,
-			    std::chrono::milliseconds refresh = std::chrono::seconds(2));
+	explicit HostGroups(Send send, std::chrono::milliseconds refresh = std::chrono::seconds(2));
 	~HostGroups();
 	HostGroups(const HostGroups &) = delete;
 	HostGroups &operator=(const HostGroups &) = delete;
