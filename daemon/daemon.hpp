@@ -67,6 +67,10 @@ private:
 	void start_groups();
 	void stop_groups();
 	void group_handlers(ControlHandlers &h);
+	void flush_group(const std::string &group);
+	// The modules' group_hops() (multipoint/fanout.hpp).
+	int group_hops(const std::string &group, const ilp::Endpoint &from,
+		       std::vector<ilp::Endpoint> &hops);
 	// An app's CONTROL (AppServer::Controller).
 	void app_control(AppControl request, AppServer::ControlDone done);
 

@@ -12,6 +12,7 @@
 #include "edomain/edomain_core.hpp"
 #include "log.hpp"
 #include "multipoint/core_groups.hpp"
+#include "multipoint/fanout.hpp"
 #include "multipoint/host_groups.hpp"
 #include "multipoint/memberships.hpp"
 
@@ -46,6 +47,58 @@ void Daemon::serve_groups(const ControlFrom &from, std::vector<std::uint8_t> req
 	answer(a.status, a.text);
 }
 
+int Daemon::group_hops(const std::string &group, const ilp::Endpoint &from,
+		       std::vector<ilp::Endpoint> &hops)
+{
+	if (!ilp::group::parse_name(group))
+		return -EINVAL;
+	// Before groups_mu_: whoever holds associations_mu_ may be waiting
+	// on the association thread, which takes groups_mu_ (serve_groups).
+	auto peers = peers_up();
+	// Held throughout: stop_groups() waits for this call before the
+	// core goes.
+	std::lock_guard lock(groups_mu_);
+	const auto &m = memberships_;
+	const auto &cg = core_groups_;
+	if (!m)
+		return -EOPNOTSUPP;
+	multipoint::FanoutView v;
+	v.members = m->members(group);
+	v.senders = m->senders(group);
+	v.peers = peers.get();
+	if (cg) {
+		// core_groups_ exists only with core_, which outlives it.
+		v.edomain = core_->edomain();
+		v.self = core_->self();
+		v.member_sns = cg->member_sns(group);
+		v.member_edomains = cg->member_edomains(group);
+		v.gateway_to = [this](const std::string &e) { return core_->gateway_to(e); };
+	}
+	return multipoint::fan_out(v, from, hops);
+}
+
+// The cache entries of @group's connection go: its next packets are
+// decided again, with where its members are now.  Rare (a membership's
+// change), so the datapath's whole cache is read for them.
+void Daemon::flush_group(const std::string &group)
+{
+	auto name = ilp::group::parse_name(group);
+	if (!name)
+		return;
+	const auto conn = ilp::group::connection_of(*name);
+	std::size_t n = 0;
+	try {
+		for (const auto &e : dp_->entries())
+			if (e.flow.conn == conn && dp_->remove(e.flow))
+				n++;
+	} catch (const std::exception &e) {
+		log::warn("groups: the cache entries of ", group, " stay: ", e.what());
+		return;
+	}
+	if (n)
+		log::debug("groups: ", group, " changed: ", n, " cache entries removed");
+}
+
 void Daemon::start_groups()
 {
 	if (opts_.role_sn) {
@@ -62,10 +115,13 @@ void Daemon::start_groups()
 		    });
 		std::shared_ptr<multipoint::CoreGroups> cg;
 		if (core_ && core_->self())
-			cg = std::make_shared<multipoint::CoreGroups>(*core_, *m, [this] {
-				auto up = peers_up();
-				return up ? up->hosts : std::vector<ilp::Endpoint>{};
-			});
+			cg = std::make_shared<multipoint::CoreGroups>(
+			    *core_, *m,
+			    [this] {
+				    auto up = peers_up();
+				    return up ? up->hosts : std::vector<ilp::Endpoint>{};
+			    },
+			    [this](const std::string &group) { flush_group(group); });
 		std::lock_guard lock(groups_mu_);
 		memberships_ = std::move(m);
 		core_groups_ = std::move(cg);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <ilp/endpoint.hpp>
 
@@ -32,5 +33,10 @@ using OpenPipe = std::function<int(const ilp::Endpoint &sn, const std::string &e
 // Asks the host @from to set up a direct pipe with the host @to: a
 // negative errno (as open_direct()'s).
 using OpenDirect = std::function<int(const ilp::Endpoint &from, const ilp::Endpoint &to)>;
+
+// The next hops of the copies of a packet for @group that came from
+// @from: 0 and @hops, or a negative errno (as group_hops()'s).
+using GroupHops = std::function<int(const std::string &group, const ilp::Endpoint &from,
+				    std::vector<ilp::Endpoint> &hops)>;
 
 } // namespace ilpd

@@ -618,6 +618,31 @@ int env_open_direct(ilp_env *env, const ilp_node *from, const ilp_node *to)
 	return errno_from([&] { return h.opts.open_direct(to_endpoint(*from), to_endpoint(*to)); });
 }
 
+int env_group_hops(ilp_env *env, const char *group, const ilp_node *from, ilp_node *hops,
+		   std::uint32_t max, std::uint32_t *n)
+{
+	if (!env || !group || !from || (!hops && max) || !n)
+		return -EINVAL;
+	auto &h = *env->host;
+	if (!h.opts.group_hops)
+		return -EOPNOTSUPP;
+	if (from->family != AF_INET && from->family != AF_INET6)
+		return -EINVAL;
+	return errno_from([&] {
+		std::vector<ilp::Endpoint> out;
+		int rc = h.opts.group_hops(std::string(group, strnlen(group, 256)),
+					   to_endpoint(*from), out);
+		if (rc)
+			return rc;
+		*n = static_cast<std::uint32_t>(out.size());
+		if (out.size() > max)
+			return -ENOSPC;
+		for (std::size_t i = 0; i < out.size(); i++)
+			hops[i] = to_node(out[i]);
+		return 0;
+	});
+}
+
 const ilp_env_ops env_ops = {
     .abi_version = ILP_SERVICE_ABI_VERSION,
     .size = sizeof(ilp_env_ops),
@@ -634,6 +659,7 @@ const ilp_env_ops env_ops = {
     .route_host = env_route_host,
     .open_pipe = env_open_pipe,
     .open_direct = env_open_direct,
+    .group_hops = env_group_hops,
 };
 
 const ilp_env_ops_v1 env_ops_v1 = {

@@ -50,6 +50,8 @@ struct HostOptions {
 	OpenPipe open_pipe;
 	// Answers the modules' open_direct() (unset: -EOPNOTSUPP); the same.
 	OpenDirect open_direct;
+	// Answers the modules' group_hops() (unset: -EOPNOTSUPP); the same.
+	GroupHops group_hops;
 };
 
 struct ServiceCounters {

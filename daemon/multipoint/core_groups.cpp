@@ -29,8 +29,10 @@ std::optional<std::pair<std::string, std::string>> split(const std::string &key)
 }
 } // namespace
 
-CoreGroups::CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up)
-    : core_(core), local_(local), hosts_up_(std::move(hosts_up))
+CoreGroups::CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up,
+		       ViewChanged view_changed)
+    : core_(core), local_(local), hosts_up_(std::move(hosts_up)),
+      view_changed_(std::move(view_changed))
 {
 	if (!core_.self())
 		throw ilp::Error(EINVAL, "groups need this SN's address in its edomain "
@@ -72,6 +74,7 @@ void CoreGroups::loop()
 		} catch (const store::StoreError &e) {
 			err = e.what();
 		}
+		compare_views();
 		std::unique_lock lock(mu_);
 		if (err != error_ && !err.empty())
 			log::warn("groups: cannot publish this SN's groups in the core: ", err);
@@ -180,6 +183,43 @@ void CoreGroups::publish_once()
 				  e.what());
 		lookup_error_ = e.what();
 	}
+}
+
+void CoreGroups::compare_views()
+{
+	if (!view_changed_)
+		return;
+	auto here = local_.groups();
+	std::set<std::string> names = here.members;
+	names.insert(here.senders.begin(), here.senders.end());
+	for (const auto &[name, view] : views_)
+		names.insert(name);
+	for (const auto &[name, sns] : by_group(*members_))
+		names.insert(name);
+	std::map<std::string, std::string> now;
+	for (const auto &name : names) {
+		json v{{"members", json::array()}, {"senders", json::array()}};
+		for (const auto &m : local_.members(name))
+			v["members"].push_back(m.to_string());
+		for (const auto &m : local_.senders(name))
+			v["senders"].push_back(m.to_string());
+		auto sns = json::array();
+		for (const auto &sn : member_sns(name))
+			sns.push_back(sn.to_string());
+		v["sns"] = std::move(sns);
+		v["edomains"] = member_edomains(name);
+		auto text = v.dump();
+		auto it = views_.find(name);
+		if (it == views_.end() ? text != json{{"members", json::array()},
+						      {"senders", json::array()},
+						      {"sns", json::array()},
+						      {"edomains", json::array()}}
+						     .dump()
+				       : it->second != text)
+			view_changed_(name);
+		now[name] = std::move(text);
+	}
+	views_ = std::move(now);
 }
 
 void CoreGroups::withdraw_all()

@@ -46,10 +46,15 @@ class CoreGroups
 public:
 	// The hosts associated with this SN now (about once a second).
 	using HostsUp = std::function<std::vector<ilp::Endpoint>()>;
+	// Where a group's packets go from here changed (its members or
+	// senders here, the SNs or edomains with members): decisions made
+	// for it are stale.  Called on the thread.
+	using ViewChanged = std::function<void(const std::string &group)>;
 	// @core and @local must outlive this.  Starts a thread that keeps
 	// the records true each second (and as soon as @local changes, by
 	// changed()); it removes this SN's own records when it goes.
-	CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up);
+	CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up,
+		   ViewChanged view_changed = {});
 	~CoreGroups();
 	CoreGroups(const CoreGroups &) = delete;
 	CoreGroups &operator=(const CoreGroups &) = delete;
@@ -75,12 +80,16 @@ private:
 	void loop();
 	void publish_once();
 	void withdraw_all();
+	void compare_views();
 	// member/ or sender/ records: NAME -> the SNs (by ADDR:PORT).
 	std::map<std::string, std::set<std::string>> by_group(const store::Mirror &m) const;
 
 	const EdomainCore &core_;
 	Memberships &local_;
 	HostsUp hosts_up_;
+	ViewChanged view_changed_;
+	// Per group with a member or sender here, what it was last seen as.
+	std::map<std::string, std::string> views_;
 	std::string self_; // this SN, ADDR:PORT
 	std::unique_ptr<store::Mirror> members_, senders_;
 	// Keys this SN put, on its thread; their counts for show().

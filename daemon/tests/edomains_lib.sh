@@ -7,6 +7,8 @@
 #	                   10.1.0.1   [backbone]   10.1.0.3
 #	h2 10.1.2.1 --- 10.1.2.2 sn2 /
 #	                   10.1.0.2
+#	h4 10.1.4.1 --- 10.1.4.2 sn1 (a second host there, for the tests
+#	                              that need one)
 #
 # sn1 and sn2 are of edomain a, sn3 of b; each SN has a certificate of
 # its edomain's CA (made with openssl, make_certs.sh) and trusts both.
@@ -22,7 +24,7 @@ fi
 . "$certs"
 
 dir=$(mktemp -d)
-nodes="h1 h2 h3 sn1 sn2 sn3"
+nodes="h1 h2 h3 h4 sn1 sn2 sn3"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -53,6 +55,7 @@ link() { # NS1 DEV1 ADDR1 NS2 DEV2 [ADDR2]
 link h1 eth0 10.1.1.1/24 sn1 eth1 10.1.1.2/24
 link h2 eth0 10.1.2.1/24 sn2 eth1 10.1.2.2/24
 link h3 eth0 10.1.3.1/24 sn3 eth1 10.1.3.2/24
+link h4 eth0 10.1.4.1/24 sn1 eth2 10.1.4.2/24
 for i in 1 2 3; do
 	link sn$i eth0 10.1.0.$i/24 bb bb-sn$i
 	ip -n "$tag-bb" link set bb-sn$i master br0
@@ -61,7 +64,7 @@ done
 c=$dir/certs
 mkdir "$c"
 make_ca "$c" a && make_ca "$c" b || fail "make the CAs"
-make_cert "$c" a sn1 "IP:10.1.0.1,IP:10.1.1.2,URI:ilp:edomain:a" || fail "sn1's certificate"
+make_cert "$c" a sn1 "IP:10.1.0.1,IP:10.1.1.2,IP:10.1.4.2,URI:ilp:edomain:a" || fail "sn1's certificate"
 make_cert "$c" a sn2 "IP:10.1.0.2,IP:10.1.2.2,URI:ilp:edomain:a" || fail "sn2's certificate"
 make_cert "$c" b sn3 "IP:10.1.0.3,IP:10.1.3.2,URI:ilp:edomain:b" || fail "sn3's certificate"
 ok "certificates of edomains a and b made with openssl"

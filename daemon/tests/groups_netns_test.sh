@@ -14,14 +14,22 @@
 # again, unasked, and b is a member edomain again; leaves take the
 # edomains off the lookup service.
 #
-# usage: groups_netns_test.sh ILPD ILPCTL MAKE_CERTS
+# Then multicast (service 10) on that state: h4, a second host on sn1,
+# joins too, so that the members are at the sender's SN, at another SN of
+# its edomain and in the other edomain; 20 packets from h1 reach each of
+# h2, h3 and h4 exactly once, from decisions cached on every SN after the
+# first; an unregistered sender's packets are dropped and counted and
+# reach nobody; after h3 leaves, h2 and h4 still get every packet and h3
+# none.
+#
+# usage: groups_netns_test.sh ILPD ILPCTL ILP_APP_TOOL MULTICAST_SO MAKE_CERTS
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
 set -u
-ilpd=$1 ilpctl=$2 certs=$3
-tool=/bin/false # no apps here
+ilpd=$1 ilpctl=$2 tool=$3 multicast=$4 certs=$5
 
 tag=ilpg$$
 . "$(dirname "$0")/edomains_lib.sh"
+for n in sn1 sn2 sn3; do cp "$multicast" "$dir/$n/plugins/"; done
 
 sn sn1 a --gateway b --pipe "10.1.0.3 edomain b" --core "ilp 10.1.0.2" \
 	--lookup "sqlite $dir/lookup.db"
@@ -32,10 +40,11 @@ sn3_pid=${pids[-1]}
 start h1 --role host --first-hop "10.1.1.2 edomain a" --trust "a $c/ca-a.pem"
 start h2 --role host --first-hop "10.1.2.2 edomain a" --trust "a $c/ca-a.pem"
 start h3 --role host --first-hop "10.1.3.2 edomain b" --trust "b $c/ca-b.pem"
+start h4 --role host --first-hop "10.1.4.2 edomain a" --trust "a $c/ca-a.pem"
 
 up() { echo "len([x for x in j if x['peer'] == '$1' and x['state'] == 'up']) == 1"; }
-check sn1 "assoc show" "$(up 10.1.0.2:1000) and $(up 10.1.0.3:1000) and $(up 10.1.1.1:1000)" \
-	"sn1 has its pipes with sn2 and sn3, and h1"
+check sn1 "assoc show" "$(up 10.1.0.2:1000) and $(up 10.1.0.3:1000) and $(up 10.1.1.1:1000) and
+	$(up 10.1.4.1:1000)" "sn1 has its pipes with sn2 and sn3, and h1 and h4"
 check sn2 "assoc show" "$(up 10.1.2.1:1000)" "sn2 has h2"
 check sn3 "assoc show" "$(up 10.1.3.1:1000)" "sn3 has h3"
 
@@ -47,6 +56,7 @@ grant() { # ROLE HOST WHEN FILE
 grant member 10.1.3.1 +3600 h3.grant
 grant sender 10.1.1.1 +3600 h1.grant
 grant member 10.1.1.1 1000 h1-old.grant
+grant member 10.1.4.1 +3600 h4.grant
 G=$(cut -d' ' -f3 "$dir/h3.grant")
 [[ $G =~ ^[0-9a-f]{64}:news$ ]] || fail "the group's name: $G"
 ok "the owner grants h3 membership and h1 a sender's registration of $G"
@@ -96,9 +106,66 @@ check sn3 "group show" "[m['host'] for g in j['groups'] for m in g['members']] =
 check h3 "group show" "j['rebuilt'] >= 1" "h3 told it again, unasked"
 check sn1 "group show" "j['groups'][0]['member_edomains'] == ['b']" "b is a member edomain still"
 
+# Multicast: members at the sender's SN (h4), at another SN of a (h2) and
+# in b (h3).
+run ctl h4 group join "$G" grant "$dir/h4.grant" || fail "h4's join"
+check sn1 "group show" "len(j['groups'][0]['members']) == 1 and j['groups'][0]['member_sns'] == ['10.1.0.2:1000'] and
+	j['groups'][0]['member_edomains'] == ['b']" "sn1 has h4 as a member, and knows of sn2's and b's"
+CONN=$(python3 -c 'import hashlib, sys; print(int.from_bytes(hashlib.sha256(sys.argv[1].encode()).digest()[:8], "big"))' "$G")
+for n in h2 h3 h4; do
+	# With the group's TLV: h2's sends as an unregistered sender, below.
+	app m$n $n "$tag-$n" --bind "10/$CONN" --tlv "0x0101=$G"
+	wait_for "$dir/m$n.out" "^bound 10/$CONN$" || fail "the member app on $n not bound"
+done
+app sender h1 "$tag-h1" --bind "10/$CONN" --connect "10/$CONN@10.1.1.2" --tlv "0x0101=$G"
+wait_for "$dir/sender.out" "^bound 10/$CONN$" || fail "the sender app on h1 not bound"
+mc_status() { ctl "$1" service control 10 local status; }
+# count NAME TEXT: how many packets NAME's app received with payload TEXT.
+count() { grep -c " payload $2$" "$dir/$1.out"; }
+# each_once BATCH N MEMBERS...: every member got BATCH0..BATCH(N-1) once.
+each_once() {
+	local b=$1 n=$2 m i
+	shift 2
+	for m in "$@"; do
+		for ((i = 0; i < n; i++)); do
+			[ "$(count "m$m" "$b$i")" = 1 ] || return 1
+		done
+	done
+}
+hits() { status "$1" "d['cache']['hit']"; }
+hits0_sn1=$(hits sn1) hits0_sn3=$(hits sn3)
+for i in $(seq 0 19); do echo "send m$i" >&"$sender_fd"; sleep 0.05; done
+eventually each_once m 20 h2 h3 h4 ||
+	fail "multicast: not every member got each packet once: $(for n in h2 h3 h4; do echo "$n: $(grep -c payload "$dir/m$n.out")"; done)"
+ok "20 packets from h1 reached h2, h3 and h4, each exactly once"
+sleep 0.5
+for n in h2 h3 h4; do
+	[ "$(grep -c ' payload m' "$dir/m$n.out")" = 20 ] || fail "$n got more than 20: $(cat "$dir/m$n.out")"
+done
+ok "... and no more"
+[ $(($(hits sn1) - hits0_sn1)) -ge 15 ] && [ $(($(hits sn3) - hits0_sn3)) -ge 15 ] ||
+	fail "sn1 and sn3 did not forward them from their caches: $(hits sn1), $(hits sn3)"
+ok "sn1 and sn3 forwarded them from their caches ($(($(hits sn1) - hits0_sn1)), $(($(hits sn3) - hits0_sn3)) hits): $(mc_status sn1)"
+
+# An unregistered sender: h2 is a member, not a sender; its app sends on
+# the group's connection, with its TLV.
+for i in 0 1 2; do echo "send rogue$i" >&"$mh2_fd"; done
+eventually eval '[[ "$(mc_status sn2)" == *"not_sender 3"* ]]' ||
+	fail "sn2 did not refuse h2's packets: $(mc_status sn2)"
+sleep 0.5
+for n in h2 h3 h4; do
+	[ "$(grep -c ' payload rogue' "$dir/m$n.out")" = 0 ] || fail "$n got the rogue's packets"
+done
+ok "an unregistered sender's packets are dropped and counted on sn2, and reach nobody: $(mc_status sn2)"
+
 run ctl h3 group leave "$G" || fail "h3's leave"
 check sn1 "group show" "j['groups'][0]['member_edomains'] == []" \
 	"h3 left: sn1 sees no member in b"
+for i in $(seq 0 9); do echo "send after$i" >&"$sender_fd"; sleep 0.05; done
+eventually each_once after 10 h2 h4 || fail "after h3's leave, h2 and h4 missed packets"
+sleep 0.5
+[ "$(grep -c ' payload after' "$dir/mh3.out")" = 0 ] || fail "h3 got packets after it left"
+ok "after h3's leave, h2 and h4 get every packet and h3 none"
 check sn1 "lookup show" "[g['members'] for g in j['groups'] if g['group'] == '$G'] == [['a']]" \
 	"the lookup service has a only"
 refused h3 "not a member" group leave "$G"

@@ -6,6 +6,7 @@
 //	ilp_app_tool derive MASTER_KEYS SPI      the hex SA key a peer that
 //	                                         allocated SPI gives us
 //	ilp_app_tool chat [--bind SERVICE[/CONN]] [--connect ADDR] [--echo]
+//	                  [--tlv TYPE=TEXT]
 //	ilp_app_tool flows SERVICE/CONN@HOST COUNT ROUNDS [TIMEOUT_MS]
 //
 // chat opens an ilp::Socket (over whichever transport libilp picks) and
@@ -14,7 +15,8 @@
 // (application TLVs only), flushed per line.  Each line read from stdin,
 // "send TEXT", sends TEXT with the TLV 0x0100=TEXT to the connected
 // destination, or else to the last sender; with --echo every packet is
-// answered with "echo:" and its payload, and its metadata.  Errors are
+// answered with "echo:" and its payload, and its metadata; --tlv adds a
+// TLV of its own to every packet sent (multicast's group).  Errors are
 // printed as "error ERRNO MESSAGE" and do not end it; end of stdin does.
 //
 // flows opens COUNT sockets, on connections CONN to CONN + COUNT - 1 of
@@ -88,6 +90,7 @@ int chat(int argc, char **argv)
 {
 	std::optional<ilp::Address> bind_to, connect_to;
 	bool echo = false;
+	std::optional<std::pair<std::uint16_t, std::string>> extra_tlv;
 	for (int i = 2; i < argc; i++) {
 		std::string_view a = argv[i];
 		if (a == "--bind" && i + 1 < argc)
@@ -96,7 +99,15 @@ int chat(int argc, char **argv)
 			connect_to = ilp::Address::parse(argv[++i]);
 		else if (a == "--echo")
 			echo = true;
-		else
+		else if (a == "--tlv" && i + 1 < argc) {
+			std::string kv = argv[++i];
+			auto eq = kv.find('=');
+			if (eq == std::string::npos)
+				throw ilp::Error(EINVAL, "--tlv takes TYPE=TEXT");
+			extra_tlv = {
+			    static_cast<std::uint16_t>(std::stoul(kv.substr(0, eq), nullptr, 0)),
+			    kv.substr(eq + 1)};
+		} else
 			throw ilp::Error(EINVAL, "unknown argument " + std::string(a));
 	}
 	ilp::Socket sock;
@@ -163,6 +174,8 @@ int chat(int argc, char **argv)
 				std::string text = line.substr(5);
 				ilp::Metadata md;
 				md.add_string(text_tlv, text);
+				if (extra_tlv)
+					md.add_string(extra_tlv->first, extra_tlv->second);
 				try {
 					auto data = std::as_bytes(std::span(text));
 					if (connect_to || !last)

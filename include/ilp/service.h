@@ -279,6 +279,22 @@ struct ilp_env_ops {
 	 * not a host of this SN.  Never waits. */
 	int (*open_direct)(struct ilp_env *env, const struct ilp_node *from,
 			   const struct ilp_node *to);
+	/* Where the copies of a packet for the group @group (its name,
+	 * "KEYHEX:LABEL", NUL-terminated) go from this SN, one next hop
+	 * each, for a packet that came from @from (docs/multipoint.md,
+	 * "Fan-out"): from a host of this SN, which must be a registered
+	 * sender (-EPERM otherwise), to this SN's other members, to the SNs
+	 * of its edomain with members and to each edomain with members (its
+	 * gateway, or this SN's pipe when it is the gateway), one copy per
+	 * next hop; from an SN of this edomain, to this SN's members and to
+	 * the edomains with members this SN is the gateway to; from an SN
+	 * of another edomain, to this SN's members and the SNs of its
+	 * edomain with members.  Writes at most @max to @hops and the count
+	 * there is to *@n (-ENOSPC when more than @max).  0 with *@n 0: no
+	 * member to reach from here.  -EINVAL: not a group's name;
+	 * -EOPNOTSUPP: this ilpd keeps no groups.  Never waits. */
+	int (*group_hops)(struct ilp_env *env, const char *group, const struct ilp_node *from,
+			  struct ilp_node *hops, uint32_t max, uint32_t *n);
 	/* Appended in later versions. */
 };
 

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include <ilp/error.hpp>
 #include <ilp/group.hpp>
@@ -111,6 +112,17 @@ bool verify(const PublicKey &key, const std::string &message, const Signature &s
 	return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
 				reinterpret_cast<const unsigned char *>(message.data()),
 				message.size()) == 1;
+}
+
+std::uint64_t connection_of(const Name &group)
+{
+	const auto text = group.text();
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256(reinterpret_cast<const unsigned char *>(text.data()), text.size(), md);
+	std::uint64_t c = 0;
+	for (int i = 0; i < 8; i++)
+		c = c << 8 | md[i];
+	return c;
 }
 
 const char *role_name(Role r)

@@ -44,6 +44,12 @@ std::string statement_message(const Name &group, const std::string &id, const st
 
 bool verify(const PublicKey &key, const std::string &message, const Signature &sig);
 
+// The ILP connection a group's packets travel on, the first 8 bytes of
+// SHA-256 over its name's text (big-endian): every sender to a group uses
+// it, so that SNs past the first keep one cache entry per group and
+// previous hop, and no group can pick another's (docs/multipoint.md).
+std::uint64_t connection_of(const Name &group);
+
 // What a host does in a group (docs/multipoint.md): receive what is sent
 // to it, or send to it.  Both need the owner's leave: a grant for that
 // host, or the owner's statement that the group is open for the role.
