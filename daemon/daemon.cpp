@@ -96,7 +96,9 @@ Daemon::Daemon(const Options &opts) : opts_(opts), started_(std::chrono::steady_
 		return associations_ ? associations_->open_direct(from, to) : -EOPNOTSUPP;
 	};
 	host.group_hops = [this](const std::string &group, const ilp::Endpoint &from,
-				 std::vector<ilp::Endpoint> &hops) { return group_hops(group, from, hops); };
+				 std::vector<ilp::Endpoint> &hops) {
+		return group_hops(group, from, hops);
+	};
 	ServiceRegistry::Config config;
 	for (const auto &s : opts_.service_config)
 		config[s.service][s.key] = s.value;
