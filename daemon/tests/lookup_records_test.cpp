@@ -19,6 +19,7 @@
 #include <ilp/error.hpp>
 #include <ilp/group.hpp>
 
+#include "ed25519_key.hpp"
 #include "edomain/group_records.hpp"
 #include "edomain/store_service.hpp"
 #include "store/remote_protocol.hpp"
@@ -41,20 +42,6 @@ struct TempDir {
 	}
 	~TempDir() { fs::remove_all(path); }
 };
-
-// A fresh Ed25519 private key in a PEM file, as openssl genpkey makes.
-fs::path new_key(const fs::path &file)
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-	FILE *f = std::fopen(file.c_str(), "w");
-	bool ok = k && f && PEM_write_PrivateKey(f, k, nullptr, nullptr, 0, nullptr, nullptr);
-	if (f)
-		std::fclose(f);
-	EVP_PKEY_free(k);
-	if (!ok)
-		throw std::runtime_error("cannot make an Ed25519 key");
-	return file;
-}
 
 groups::Statement signed_statement(const ilp::group::Owner &o, const std::string &label,
 				   const std::string &id, const std::string &text)
@@ -111,7 +98,7 @@ class LookupRecordsTest : public CppUnit::TestFixture
 public:
 	void sign_and_verify()
 	{
-		auto o = ilp::group::Owner::load(new_key(dir.path / "o.pem"));
+		auto o = ilp::group::Owner::load(new_ed25519_key(dir.path / "o.pem"));
 		ilp::group::Name g{o.public_key(), "news"};
 		auto m = ilp::group::statement_message(g, "open", "open");
 		auto sig = o.sign(m);
@@ -120,7 +107,7 @@ public:
 		    o.public_key(), ilp::group::statement_message(g, "open", "closed"), sig));
 		CPPUNIT_ASSERT(!ilp::group::verify(
 		    o.public_key(), ilp::group::statement_message(g, "other", "open"), sig));
-		auto other = ilp::group::Owner::load(new_key(dir.path / "x.pem"));
+		auto other = ilp::group::Owner::load(new_ed25519_key(dir.path / "x.pem"));
 		CPPUNIT_ASSERT(!ilp::group::verify(other.public_key(), m, sig));
 		sig[0] ^= 1;
 		CPPUNIT_ASSERT(!ilp::group::verify(o.public_key(), m, sig));
@@ -154,7 +141,7 @@ public:
 
 	void records()
 	{
-		auto o = ilp::group::Owner::load(new_key(dir.path / "o.pem"));
+		auto o = ilp::group::Owner::load(new_ed25519_key(dir.path / "o.pem"));
 		auto s = signed_statement(o, "news", "open", "open");
 		auto key = groups::statement_key(s), value = groups::statement_value(s);
 		auto r = groups::parse(key, value);
@@ -211,7 +198,7 @@ public:
 						 .first);
 		// A statement its owner signed, carried by any SN; a forged one
 		// by none.
-		auto o = ilp::group::Owner::load(new_key(dir.path / "o.pem"));
+		auto o = ilp::group::Owner::load(new_ed25519_key(dir.path / "o.pem"));
 		auto s = signed_statement(o, "news", "open", "open");
 		CPPUNIT_ASSERT_EQUAL(0,
 				     ask(svc, lookup, sn3, "b",

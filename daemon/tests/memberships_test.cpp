@@ -12,11 +12,10 @@
 #include <string>
 
 #include <cppunit/extensions/HelperMacros.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <ilp/group_control.hpp>
 
+#include "ed25519_key.hpp"
 #include "multipoint/memberships.hpp"
 #include "temp_dir.hpp"
 
@@ -30,16 +29,7 @@ namespace
 
 Owner new_owner(const TempDir &dir, const std::string &name)
 {
-	auto file = dir.path() / name;
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-	FILE *f = std::fopen(file.c_str(), "w");
-	bool ok = k && f && PEM_write_PrivateKey(f, k, nullptr, nullptr, 0, nullptr, nullptr);
-	if (f)
-		std::fclose(f);
-	EVP_PKEY_free(k);
-	if (!ok)
-		throw std::runtime_error("cannot make an Ed25519 key");
-	return Owner::load(file);
+	return Owner::load(new_ed25519_key(dir.path() / name));
 }
 
 constexpr std::uint64_t kNow = 1800000000;
