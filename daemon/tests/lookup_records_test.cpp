@@ -12,8 +12,6 @@
 #include <string>
 
 #include <cppunit/extensions/HelperMacros.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <unistd.h>
 
 #include <ilp/error.hpp>
