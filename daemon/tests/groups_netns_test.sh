@@ -20,16 +20,18 @@
 # h2, h3 and h4 exactly once, from decisions cached on every SN after the
 # first; an unregistered sender's packets are dropped and counted and
 # reach nobody; after h3 leaves, h2 and h4 still get every packet and h3
-# none.
+# none.  Anycast (service 11) on the same group: each packet reaches one
+# member, the nearest, the same while it stays, and another once it
+# leaves.
 #
-# usage: groups_netns_test.sh ILPD ILPCTL ILP_APP_TOOL MULTICAST_SO MAKE_CERTS
+# usage: groups_netns_test.sh ILPD ILPCTL ILP_APP_TOOL MULTICAST_SO ANYCAST_SO MAKE_CERTS
 # Exit status 77 (skipped) without root, "ip netns" or openssl.
 set -u
-ilpd=$1 ilpctl=$2 tool=$3 multicast=$4 certs=$5
+ilpd=$1 ilpctl=$2 tool=$3 multicast=$4 anycast=$5 certs=$6
 
 tag=ilpg$$
 . "$(dirname "$0")/edomains_lib.sh"
-for n in sn1 sn2 sn3; do cp "$multicast" "$dir/$n/plugins/"; done
+for n in sn1 sn2 sn3; do cp "$multicast" "$anycast" "$dir/$n/plugins/"; done
 
 sn sn1 a --gateway b --pipe "10.1.0.3 edomain b" --core "ilp 10.1.0.2" \
 	--lookup "sqlite $dir/lookup.db"
@@ -169,6 +171,28 @@ ok "after h3's leave, h2 and h4 get every packet and h3 none"
 check sn1 "lookup show" "[g['members'] for g in j['groups'] if g['group'] == '$G'] == [['a']]" \
 	"the lookup service has a only"
 refused h3 "not a member" group leave "$G"
+# Anycast (service 11) on the same group, now h2 and h4 as members: each
+# packet reaches one member, the nearest (h4, at h1's SN), the same while
+# it stays; once h4 leaves, the next reach h2.
+for n in h2 h4; do
+	app a$n $n "$tag-$n" --bind "11/$CONN"
+	wait_for "$dir/a$n.out" "^bound 11/$CONN$" || fail "the anycast app on $n not bound"
+done
+app asender h1 "$tag-h1" --bind "11/$CONN" --connect "11/$CONN@10.1.1.2" --tlv "0x0101=$G"
+wait_for "$dir/asender.out" "^bound 11/$CONN$" || fail "the anycast sender on h1 not bound"
+acount() { grep -c " payload $2" "$dir/a$1.out"; } # MEMBER PREFIX
+for i in $(seq 0 9); do echo "send any$i" >&"$asender_fd"; sleep 0.05; done
+eventually eval '[ "$(acount h4 any)" = 10 ]' || fail "anycast: h4 got $(acount h4 any) of 10"
+sleep 0.5
+[ "$(acount h2 any)" = 0 ] || fail "anycast: h2 got $(acount h2 any) as well"
+ok "anycast: 10 packets from h1 reached h4 only, the member at its SN: $(ctl sn1 service control 11 local status)"
+run ctl h4 group leave "$G" || fail "h4's leave"
+check sn1 "group show" "j['groups'][0]['members'] == []" "h4 left"
+for i in $(seq 0 9); do echo "send next$i" >&"$asender_fd"; sleep 0.05; done
+eventually eval '[ "$(acount h2 next)" = 10 ]' || fail "anycast: h2 got $(acount h2 next) of 10 after h4 left"
+[ "$(acount h4 next)" = 0 ] || fail "anycast: h4 got packets after it left"
+ok "anycast: once h4 left, the next 10 reached h2, the member at another SN of a, and h4 none"
+
 run ctl h2 group leave "$G" || fail "h2's leave"
 check sn1 "group show" "j['groups'][0]['member_sns'] == []" "h2 left: sn1 sees no member in a"
 echo PASS

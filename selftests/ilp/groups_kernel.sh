@@ -13,7 +13,9 @@
 #   entry with a next hop per copy;
 # - h2's packets, a member but no sender, are dropped and counted on sn2
 #   and reach nobody;
-# - after h3 leaves, h2 and h4 get every packet and h3 none.
+# - after h3 leaves, h2 and h4 get every packet and h3 none;
+# - anycast (service 11) on the same group: h1's packets reach h4 only,
+#   the member at its SN, and once h4 leaves, h2 only.
 source "$(dirname "$0")/lib.sh"
 require_root
 require_cmd openssl jq python3
@@ -21,12 +23,13 @@ require_ilpd
 tool=$ILP_BUILD_DIR/daemon/tests/ilp_app_tool
 [ -x "$tool" ] || skip "ilp_app_tool is not built ($tool)"
 [ -f "$SERVICES/multicast/multicast.so" ] || skip "multicast is not built"
+[ -f "$SERVICES/anycast/anycast.so" ] || skip "anycast is not built"
 ilp_load
 
 datapath_of() { [ "$1" = sn2 ] && echo user || echo kernel; } # NODE
 source "$(dirname "$0")/edomains.sh"
 for n in sn1 sn2 sn3; do
-	cp "$SERVICES/multicast/multicast.so" "$tmp/$n/plugins/"
+	cp "$SERVICES/multicast/multicast.so" "$SERVICES/anycast/anycast.so" "$tmp/$n/plugins/"
 done
 
 check "ilpd on sn1: edomain a, its gateway to b, its core, the lookup service" \
@@ -120,6 +123,29 @@ done
 check "after h3's leave, h2 and h4 get every packet" busywait 10000 each_once after "$n" h2 h4
 sleep 0.5
 check "... and h3 none" test "$(count h3 after)" = 0
+
+# Anycast on the same group, h2 and h4 its members now.
+check "anycast apps on h2 and h4, and h1's" eval '
+	app ah2 h2 --bind 11/$CONN && app ah4 h4 --bind 11/$CONN &&
+	app asender h1 --bind 11/$CONN --connect 11/$CONN@10.1.1.2 --tlv 0x0101=$G'
+acount() { grep -c " payload $2" "$tmp/a$1.out"; } # MEMBER PREFIX
+for ((i = 0; i < 10; i++)); do
+	echo "send any$i" >&"$asender_fd"
+	sleep 0.05
+done
+check "anycast: 10 packets from h1 reach h4, the member at its SN" \
+	busywait 10000 eval '[ "$(acount h4 any)" = 10 ]'
+sleep 0.5
+check "... and h2 none of them" test "$(acount h2 any)" = 0
+check "h4 leaves" eval 'ctl h4 group leave "$G" >/dev/null'
+check "sn1 has no member any more" busywait 10000 jq_holds sn1 '.groups[0].members == []' group show
+for ((i = 0; i < 10; i++)); do
+	echo "send next$i" >&"$asender_fd"
+	sleep 0.05
+done
+check "the next 10 reach h2, the member at another SN of a" \
+	busywait 10000 eval '[ "$(acount h2 next)" = 10 ]'
+check "... and h4 none" test "$(acount h4 next)" = 0
 
 if [ $tap_failed != 0 ]; then
 	for n in sn1 sn2 sn3; do
