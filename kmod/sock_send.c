@@ -78,6 +78,16 @@ static int ilp_put_host_tlv(u8 *buf, size_t cap, size_t *off, u16 type,
  * The first hop for @dest and whether it is the destination itself.
  * Under rcu_read_lock().
  */
+/* The same node: family and address, whatever the ports. */
+static bool ilp_same_node(const struct ilp_peer_key *a, const struct ilp_peer_key *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->addr.v4 == b->addr.v4;
+	return ipv6_addr_equal(&a->addr.v6, &b->addr.v6);
+}
+
 static struct ilp_peer *ilp_first_hop(struct ilp_instance *inst,
 				      const struct sockaddr_ilp *dest,
 				      bool *direct)
@@ -226,14 +236,18 @@ static int ilp_send_skb(struct ilp_sock *isk, struct sk_buff *skb,
 	if (err)
 		goto out;
 
-	/* The TLVs go where the header will be: in front of the payload. */
+	/*
+	 * The TLVs go where the header will be: in front of the payload.
+	 * No destination host for a direct peer, nor for the first hop
+	 * itself (a packet for a service of the SN, a group's): the packet
+	 * is for that node, and its copies for whoever the SN decides.
+	 */
 	tlv = skb->data - ILP_OWN_TLV_MAX - md_len;
 	err = ilp_put_host_tlv(tlv, ILP_OWN_TLV_MAX, &off, ILP_TLV_SRC_HOST, &src);
-	if (!err && !direct) {
-		ilp_key_from_inaddr(&dst, &dest->silp_host);
+	ilp_key_from_inaddr(&dst, &dest->silp_host);
+	if (!err && !direct && !ilp_same_node(&dst, &peer->key))
 		err = ilp_put_host_tlv(tlv, ILP_OWN_TLV_MAX, &off,
 				       ILP_TLV_DST_HOST, &dst);
-	}
 	if (err)
 		goto out;
 	hdr_len = ILPW_HDR_LEN + off + md_len;
