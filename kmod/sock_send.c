@@ -78,10 +78,10 @@ static int ilp_put_host_tlv(u8 *buf, size_t cap, size_t *off, u16 type,
  * The first hop for @dest and whether it is the destination itself.
  * Under rcu_read_lock().
  */
-/* The same node: family and address, whatever the ports. */
+/* The same node: family, address and port. */
 static bool ilp_same_node(const struct ilp_peer_key *a, const struct ilp_peer_key *b)
 {
-	if (a->family != b->family)
+	if (a->family != b->family || a->port != b->port)
 		return false;
 	if (a->family == AF_INET)
 		return a->addr.v4 == b->addr.v4;

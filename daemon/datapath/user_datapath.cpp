@@ -672,9 +672,7 @@ void UserDatapath::send_from_host(const ilp::Endpoint &dst_host,
 	// No destination host for a direct peer, nor for the first hop
 	// itself, as kmod's: the packet is for that node (a service of the
 	// SN, a group's), its copies for whoever the SN decides.
-	const auto &hop = peer->endpoint();
-	const bool to_hop = hop.family == dst_host.family &&
-			    std::ranges::equal(hop.addr_bytes(), dst_host.addr_bytes());
+	const bool to_hop = peer->endpoint() == dst_host;
 	if (put_host_tlv(tlv, own_max, off, ILP_TLV_SRC_HOST, src) ||
 	    (!direct && !to_hop && put_host_tlv(tlv, own_max, off, ILP_TLV_DST_HOST, dst_host)))
 		throw ilp::Error(EMSGSIZE, "no room for ILP's own TLVs"); // cannot happen

@@ -129,12 +129,13 @@ check "anycast apps on h2 and h4, and h1's" eval '
 	app ah2 h2 --bind 11/$CONN && app ah4 h4 --bind 11/$CONN &&
 	app asender h1 --bind 11/$CONN --connect 11/$CONN@10.1.1.2 --tlv 0x0101=$G'
 acount() { grep -c " payload $2" "$tmp/a$1.out"; } # MEMBER PREFIX
+got() { [ "$(acount "$1" "$2")" = "$3" ]; }         # MEMBER PREFIX COUNT
 for ((i = 0; i < 10; i++)); do
 	echo "send any$i" >&"$asender_fd"
 	sleep 0.05
 done
 check "anycast: 10 packets from h1 reach h4, the member at its SN" \
-	busywait 10000 eval '[ "$(acount h4 any)" = 10 ]'
+	busywait 10000 got h4 any 10
 sleep 0.5
 check "... and h2 none of them" test "$(acount h2 any)" = 0
 check "h4 leaves" eval 'ctl h4 group leave "$G" >/dev/null'
@@ -144,7 +145,7 @@ for ((i = 0; i < 10; i++)); do
 	sleep 0.05
 done
 check "the next 10 reach h2, the member at another SN of a" \
-	busywait 10000 eval '[ "$(acount h2 next)" = 10 ]'
+	busywait 10000 got h2 next 10
 check "... and h4 none" test "$(acount h4 next)" = 0
 
 if [ $tap_failed != 0 ]; then
