@@ -326,10 +326,7 @@ check "... and h1's app gets it" busywait 5000 \
 exec {app_fd}>&-
 
 if [ $tap_failed != 0 ]; then
-	for f in "$tmp"/*.log "$tmp"/*.out; do
-		echo "--- the end of $(basename "$f")"
-		tail -n 30 "$f"
-	done
+	tails "$tmp"
 fi
 dmesg | grep -qE "WARNING|BUG|Oops"
 tap_result $((1 - $?)) "kernel log clean"

@@ -154,10 +154,7 @@ if [ $tap_failed != 0 ]; then
 		ctl "$n" group show
 		mc_status "$n"
 	done
-	for f in "$tmp"/*.log "$tmp"/*.out; do
-		echo "--- the end of $(basename "$f")"
-		tail -n 30 "$f"
-	done
+	tails "$tmp"
 fi
 dmesg | grep -qE "WARNING|BUG|Oops"
 tap_result $((1 - $?)) "kernel log clean"

@@ -118,10 +118,7 @@ check "h2 speaks first on connection 77: h1's app gets it" \
 	"$tmp/client.out"
 
 if [ $tap_failed != 0 ]; then
-	for f in "$tmp"/*.log "$tmp"/*.out; do
-		echo "--- the end of $(basename "$f")"
-		tail -n 20 "$f"
-	done
+	tails "$tmp" 20
 	"$ILPCTL" -n "$sn1" -j stats
 fi
 dmesg | grep -qE "WARNING|BUG|Oops"

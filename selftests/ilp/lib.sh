@@ -377,6 +377,17 @@ scaled() { echo $(($1 / ${ILP_LOAD_DIVISOR:-1})); }
 # kernel is several times slower).
 scaled_time() { echo $(($1 * ${ILP_TIMEOUT_FACTOR:-1})); }
 
+# tails DIR [LINES]: the end (30 lines) of each log and app output in DIR,
+# for a test that failed.
+tails() {
+	local f
+	for f in "$1"/*.log "$1"/*.out; do
+		[ -e "$f" ] || continue
+		echo "--- the end of $(basename "$f")"
+		tail -n "${2:-30}" "$f"
+	done
+}
+
 # ilp_node NS DIR: an ILP instance with a fresh master key in namespace NS
 # (the key file goes in DIR); nothing if NS has one already.
 ilp_node() {
