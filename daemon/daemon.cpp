@@ -355,9 +355,20 @@ void Daemon::app_control(AppControl r, AppServer::ControlDone done)
 		lock.unlock();
 		return done(ENOTCONN, 0, {});
 	}
+	// An app's group request to its first-hop SN: held by this host,
+	// as ilpctl's are, so that the SN's state is rebuilt from here.
+	std::weak_ptr<multipoint::HostGroups> held;
+	if (r.service == ilp::group::kGroupService && !r.sn)
+		held = host_groups_;
+	std::string line(r.request.begin(), r.request.end());
 	associations_->control_async(
 	    r.sn, r.service, std::move(r.request),
-	    [done](ControlOutcome o) { done(o.error, o.reply.status, std::move(o.reply.body)); });
+	    [done, held, line = std::move(line)](ControlOutcome o) {
+		    if (auto h = held.lock(); h && !o.error)
+			    h->record(line, {o.reply.status, std::string(o.reply.body.begin(),
+									 o.reply.body.end())});
+		    done(o.error, o.reply.status, std::move(o.reply.body));
+	    });
 }
 
 ControlHandlers Daemon::handlers()

@@ -108,7 +108,7 @@ private:
 	std::shared_ptr<multipoint::Memberships> memberships_;
 	std::mutex groups_mu_;
 	std::shared_ptr<multipoint::CoreGroups> core_groups_;
-	std::unique_ptr<multipoint::HostGroups> host_groups_;
+	std::shared_ptr<multipoint::HostGroups> host_groups_;
 	std::unique_ptr<ControlServer> control_;
 	// The associations up now, for the core's host records and routing.
 	std::shared_ptr<const AssociationManager::PeersUp> peers_up();

@@ -129,7 +129,7 @@ void Daemon::start_groups()
 	}
 	if (!opts_.control.enabled())
 		return;
-	host_groups_ = std::make_unique<multipoint::HostGroups>([this](const std::string &line) {
+	auto hg = std::make_shared<multipoint::HostGroups>([this](const std::string &line) {
 		std::lock_guard lock(associations_mu_);
 		if (!associations_)
 			throw ilp::Error(ENOTCONN, "this node runs no control channel");
@@ -138,11 +138,19 @@ void Daemon::start_groups()
 		return multipoint::HostGroups::Reply{r.status,
 						     std::string(r.body.begin(), r.body.end())};
 	});
+	std::lock_guard lock(associations_mu_);
+	host_groups_ = std::move(hg);
 }
 
 void Daemon::stop_groups()
 {
-	host_groups_.reset();
+	// Apps' group requests read it under associations_mu_ (app_control).
+	std::shared_ptr<multipoint::HostGroups> hg;
+	{
+		std::lock_guard lock(associations_mu_);
+		hg = std::move(host_groups_);
+	}
+	hg.reset(); // its thread stopped
 	std::shared_ptr<multipoint::CoreGroups> cg;
 	{
 		std::lock_guard lock(groups_mu_);

@@ -46,15 +46,21 @@ HostGroups::Reply HostGroups::request(const std::string &line)
 	if (!r)
 		throw ilp::Error(EINVAL, why);
 	auto reply = send_(line);
-	if (r->op == Request::Op::Show)
-		return reply;
+	record(line, reply);
+	return reply;
+}
+
+void HostGroups::record(const std::string &line, const Reply &reply)
+{
+	auto r = ilp::group::parse_request(line);
+	if (!r || r->op == Request::Op::Show)
+		return;
 	const bool adds = r->op == Request::Op::Join || r->op == Request::Op::Register;
 	std::lock_guard lock(mu_);
 	if (adds && reply.status == 0)
 		held_[held_key(*r)] = line;
 	else if (!adds && (reply.status == 0 || reply.status == -ENOENT))
 		held_.erase(held_key(*r));
-	return reply;
 }
 
 void HostGroups::loop()

@@ -43,6 +43,9 @@ public:
 	// for a line that is not a request); what it joined or registered
 	// is held from now on, what it left is not.
 	Reply request(const std::string &line);
+	// What the SN answered to @line, sent another way (an app's request
+	// through the app socket): held or let go as request() does.
+	void record(const std::string &line, const Reply &reply);
 	// "ilpctl group show" on a host: what it holds, and how often its
 	// SN had to be told again.
 	nlohmann::json show() const;

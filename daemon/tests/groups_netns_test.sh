@@ -110,7 +110,18 @@ check sn1 "group show" "j['groups'][0]['member_edomains'] == ['b']" "b is a memb
 
 # Multicast: members at the sender's SN (h4), at another SN of a (h2) and
 # in b (h3).
-run ctl h4 group join "$G" grant "$dir/h4.grant" || fail "h4's join"
+# h4's join is an app's (ilp::group::Group through ilpd's app socket),
+# held by h4's ilpd as ilpctl's are.
+appjoin() { # NODE ARGS...: ilp_app_tool group ARGS on NODE's app socket
+	local n=$1
+	shift
+	ip netns exec "$tag-$n" env ILP_APP_SOCKET="$dir/$n/run/app.sock" "$tool" group "$@"
+}
+[ "$(appjoin h4 join "$G" "$dir/h4.grant")" = ok ] || fail "h4's app could not join"
+out=$(appjoin h4 join "$G" "$dir/h3.grant") && fail "h4's app joined with h3's grant: $out"
+[[ $out == *"error 1 "*"not 10.1.4.1"* ]] || fail "h4's app with h3's grant: $out"
+ok "an app on h4 joins with its grant (and is refused with h3's: $out)"
+check h4 "group show" "j['member'] == ['$G']" "h4's ilpd holds its app's membership"
 check sn1 "group show" "len(j['groups'][0]['members']) == 1 and j['groups'][0]['member_sns'] == ['10.1.0.2:1000'] and
 	j['groups'][0]['member_edomains'] == ['b']" "sn1 has h4 as a member, and knows of sn2's and b's"
 CONN=$(python3 -c 'import hashlib, sys; print(int.from_bytes(hashlib.sha256(sys.argv[1].encode()).digest()[:8], "big"))' "$G")

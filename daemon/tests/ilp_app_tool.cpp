@@ -8,6 +8,7 @@
 //	ilp_app_tool chat [--bind SERVICE[/CONN]] [--connect ADDR] [--echo]
 //	                  [--tlv TYPE=TEXT]
 //	ilp_app_tool flows SERVICE/CONN@HOST COUNT ROUNDS [TIMEOUT_MS]
+//	ilp_app_tool group join|leave|register|unregister GROUP [GRANT_FILE]
 //
 // chat opens an ilp::Socket (over whichever transport libilp picks) and
 // prints "transport T" and "bound SERVICE/CONN", then each packet as
@@ -26,6 +27,9 @@
 // passed.  It prints "flows COUNT sent S echoed E" and exits 0 when every
 // packet's echo came back on its own connection, 1 otherwise: the tool
 // for many concurrent flows through one SN's cache.
+//
+// group makes an app's group request (ilp::group::Group, through ilpd's
+// app socket) and prints "ok", or "error ERRNO MESSAGE" and exits 1.
 #include <poll.h>
 #include <unistd.h>
 
@@ -33,6 +37,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -40,6 +45,7 @@
 #include <vector>
 
 #include <ilp/error.hpp>
+#include <ilp/group_control.hpp>
 #include <ilp/key_files.hpp>
 #include <ilp/number.hpp>
 #include <ilp/psp_kdf.hpp>
@@ -252,6 +258,42 @@ int flows(int argc, char **argv)
 	return echoed == sent ? 0 : 1;
 }
 
+int group(int argc, char **argv)
+{
+	if (argc < 4 || argc > 5)
+		throw ilp::Error(EINVAL, "group join|leave|register|unregister GROUP [GRANT_FILE]");
+	std::string_view op = argv[2];
+	std::string why;
+	auto name = ilp::group::parse_name(argv[3], &why);
+	if (!name)
+		throw ilp::Error(EINVAL, why);
+	std::optional<ilp::group::Grant> grant;
+	if (argc == 5) {
+		std::ifstream in(argv[4]);
+		std::string line;
+		if (!std::getline(in, line) || !(grant = ilp::group::parse_grant(line, &why)))
+			throw ilp::Error(EINVAL, std::string(argv[4]) + ": not a grant: " + why);
+	}
+	ilp::group::Group g(*name);
+	try {
+		if (op == "join")
+			g.join(grant);
+		else if (op == "leave")
+			g.leave();
+		else if (op == "register")
+			g.register_sender(grant);
+		else if (op == "unregister")
+			g.unregister_sender();
+		else
+			throw ilp::Error(EINVAL, "no group request " + std::string(op));
+	} catch (const ilp::Error &e) {
+		report(e);
+		return 1;
+	}
+	std::printf("ok\n");
+	return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -264,6 +306,8 @@ int main(int argc, char **argv)
 			return chat(argc, argv);
 		if (cmd == "flows")
 			return flows(argc, argv);
+		if (cmd == "group")
+			return group(argc, argv);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "ilp_app_tool: %s\n", e.what());
 		return 1;

@@ -16,7 +16,9 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "ilp/error.hpp"
 #include "ilp/family.hpp"
+#include "ilp/group_control.hpp"
 #include "ilp/service_control.hpp"
 #include "ilp/socket.hpp"
 
@@ -356,6 +358,74 @@ int ilp_service_control(uint32_t service, const struct ilp_inaddr *sn, int flags
 			std::memcpy(reply, a.body.data(), std::min(*reply_len, a.body.size()));
 		*reply_len = a.body.size();
 		*status = a.status;
+		return 0;
+	});
+}
+
+namespace
+{
+
+// A group's name from C, or EINVAL.
+ilp::group::Group group_from(const char *text)
+{
+	std::string why;
+	auto name = text ? ilp::group::parse_name(text, &why) : std::nullopt;
+	if (!name)
+		throw ilp::Error(EINVAL, text ? why : "no group");
+	return ilp::group::Group(*name);
+}
+
+std::optional<ilp::group::Grant> grant_from(const char *text)
+{
+	if (!text)
+		return std::nullopt;
+	std::string why;
+	auto g = ilp::group::parse_grant(text, &why);
+	if (!g)
+		throw ilp::Error(EINVAL, why);
+	return g;
+}
+
+} // namespace
+
+int ilp_group_join(const char *group, const char *grant)
+{
+	return guard([&] {
+		group_from(group).join(grant_from(grant));
+		return 0;
+	});
+}
+
+int ilp_group_leave(const char *group)
+{
+	return guard([&] {
+		group_from(group).leave();
+		return 0;
+	});
+}
+
+int ilp_group_register(const char *group, const char *grant)
+{
+	return guard([&] {
+		group_from(group).register_sender(grant_from(grant));
+		return 0;
+	});
+}
+
+int ilp_group_unregister(const char *group)
+{
+	return guard([&] {
+		group_from(group).unregister_sender();
+		return 0;
+	});
+}
+
+int ilp_group_connection(const char *group, uint64_t *conn)
+{
+	if (!conn)
+		return fail(EINVAL);
+	return guard([&] {
+		*conn = group_from(group).connection();
 		return 0;
 	});
 }

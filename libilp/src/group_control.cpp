@@ -4,7 +4,9 @@
 #include <array>
 #include <utility>
 
+#include <ilp/error.hpp>
 #include <ilp/group_control.hpp>
+#include <ilp/service_control.hpp>
 
 namespace ilp::group
 {
@@ -84,6 +86,39 @@ std::optional<Request> parse_request(const std::string &line, std::string *why)
 			    r.group.text());
 	r.grant = std::move(*grant);
 	return r;
+}
+
+Group::Group(Name name) : name_(std::move(name)), conn_(connection_of(name_)) {}
+
+void Group::ask(Request::Op op, const std::optional<Grant> &grant)
+{
+	Request r{op, name_, grant};
+	auto line = r.text();
+	auto a = control_service(
+	    kGroupService, {reinterpret_cast<const std::uint8_t *>(line.data()), line.size()});
+	if (a.status != 0)
+		throw Error(-a.status,
+			    "the SN refused: " + std::string(a.body.begin(), a.body.end()));
+}
+
+void Group::join(const std::optional<Grant> &grant)
+{
+	ask(Request::Op::Join, grant);
+}
+
+void Group::leave()
+{
+	ask(Request::Op::Leave, std::nullopt);
+}
+
+void Group::register_sender(const std::optional<Grant> &grant)
+{
+	ask(Request::Op::Register, grant);
+}
+
+void Group::unregister_sender()
+{
+	ask(Request::Op::Unregister, std::nullopt);
 }
 
 } // namespace ilp::group

@@ -12,6 +12,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <sys/socket.h>
 
+#include <ilp/group_control.hpp>
 #include <ilp/ilp.h>
 #include <ilp/socket.hpp>
 
@@ -47,6 +48,7 @@ class CApiTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(tlv__next_malformed);
 	CPPUNIT_TEST(tlv__same_bytes_as_metadata);
 	CPPUNIT_TEST(tlv__host);
+	CPPUNIT_TEST(group__connection_and_errors);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -340,6 +342,29 @@ public:
 		errno = 0;
 		CPPUNIT_ASSERT_EQUAL(-1, ilp_tlv_host(v6, 17, &a));
 		CPPUNIT_ASSERT_EQUAL(EINVAL, errno);
+	}
+
+	void group__connection_and_errors()
+	{
+		const std::string name = std::string(64, 'a') + ":news";
+		std::uint64_t conn = 0;
+		CPPUNIT_ASSERT_EQUAL(0, ilp_group_connection(name.c_str(), &conn));
+		CPPUNIT_ASSERT_EQUAL(ilp::group::connection_of(*ilp::group::parse_name(name)),
+				     conn);
+		CPPUNIT_ASSERT(conn != 0);
+		errno = 0;
+		CPPUNIT_ASSERT_EQUAL(-1, ilp_group_connection("news", &conn));
+		CPPUNIT_ASSERT_EQUAL(EINVAL, errno);
+		CPPUNIT_ASSERT_EQUAL(-1, ilp_group_connection(name.c_str(), nullptr));
+		CPPUNIT_ASSERT_EQUAL(-1, ilp_group_join(nullptr, nullptr));
+		CPPUNIT_ASSERT_EQUAL(EINVAL, errno);
+		CPPUNIT_ASSERT_EQUAL(-1, ilp_group_join(name.c_str(), "ilp-grant-1 junk"));
+		CPPUNIT_ASSERT_EQUAL(EINVAL, errno);
+		// No ilpd behind the app socket: the way there fails, clearly.
+		::setenv("ILP_APP_SOCKET", "/nonexistent/app.sock", 1);
+		CPPUNIT_ASSERT_EQUAL(-1, ilp_group_join(name.c_str(), nullptr));
+		CPPUNIT_ASSERT(errno == ENOENT || errno == ECONNREFUSED);
+		::unsetenv("ILP_APP_SOCKET");
 	}
 };
 

@@ -46,4 +46,37 @@ std::optional<Request> parse_request(const std::string &line, std::string *why =
 // The role a request acts on (Member for Join/Leave, Sender for the others).
 Role role_of(Request::Op op);
 
+// An app's side of a group: its requests go through this node's ilpd
+// (its app socket, as control_service() does) to its first-hop SN, and
+// ilpd holds what was joined or registered, asking the SN again when the
+// SN has forgotten it.  Packets to the group go on its connection with the
+// TLV kGroupTlv holding the name's text (docs/multipoint.md):
+//
+//	auto g = ilp::group::Group(ilp::group::parse_name(text).value());
+//	g.join(ilp::group::parse_grant(grant_text));   // or g.join() when open
+//	sock.bind(10, g.connection());                 // multicast, service 10
+class Group
+{
+public:
+	explicit Group(Name name);
+	const Name &name() const noexcept { return name_; }
+	// The connection every sender to the group uses (connection_of()).
+	std::uint64_t connection() const noexcept { return conn_; }
+	// Each throws ilp::Error: the SN's refusal with its errno (EPERM,
+	// EAGAIN, EBUSY, EUSERS, ENOENT, EINVAL) and its reason, or what
+	// control_service() throws on the way.
+	void join(const std::optional<Grant> &grant = std::nullopt);
+	void leave();
+	void register_sender(const std::optional<Grant> &grant = std::nullopt);
+	void unregister_sender();
+
+private:
+	void ask(Request::Op op, const std::optional<Grant> &grant);
+	Name name_;
+	std::uint64_t conn_ = 0;
+};
+
+// The TLV naming a packet's group: the name's text.
+inline constexpr std::uint16_t kGroupTlv = 0x0101;
+
 } // namespace ilp::group

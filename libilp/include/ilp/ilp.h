@@ -171,6 +171,23 @@ int ilp_service_control(uint32_t service, const struct ilp_inaddr *sn, int flags
 			size_t req_len, void *reply, size_t *reply_len, int *status,
 			int timeout_ms);
 
+/*
+ * Groups (ilp/group_control.hpp, docs/multipoint.md): joins @group
+ * ("KEYHEX:LABEL") as a member, or registers as a sender, at the host's
+ * first-hop SN through the local ilpd, with the owner's grant @grant (its
+ * text, one line) or NULL for a group its owner posted open; leave and
+ * unregister undo them.  0, or -1 and errno: the SN's refusal (EPERM,
+ * EAGAIN, EBUSY, EUSERS, ENOENT) or what ilp_service_control() sets.
+ * ilp_group_connection() sets *@conn to the connection a group's packets
+ * travel on.
+ */
+#define ILP_TLV_GROUP 0x0101 /* a packet's group: the name's text */
+int ilp_group_join(const char *group, const char *grant);
+int ilp_group_leave(const char *group);
+int ilp_group_register(const char *group, const char *grant);
+int ilp_group_unregister(const char *group);
+int ilp_group_connection(const char *group, uint64_t *conn);
+
 #ifdef __cplusplus
 }
 #endif
