@@ -42,7 +42,10 @@ void Daemon::serve_groups(const ControlFrom &from, std::vector<std::uint8_t> req
 			    static_cast<std::uint64_t>(std::time(nullptr)));
 	if (a.status == 0 && cg)
 		cg->changed();
-	if (a.status != 0)
+	// A flood is counted, not logged line by line.
+	if (a.status == -EBUSY)
+		log::debug("groups: ", from.endpoint.to_string(), " refused: ", a.text);
+	else if (a.status != 0)
 		log::info("groups: ", from.endpoint.to_string(), " refused: ", a.text);
 	answer(a.status, a.text);
 }
