@@ -4,6 +4,7 @@
 // (kGroupService over their associations) and their records in the core;
 // on a host, the requests it makes and holds; "ilpctl group" on both.
 #include <ctime>
+#include <future>
 
 #include <ilp/error.hpp>
 #include <ilp/group_control.hpp>
@@ -28,11 +29,9 @@ void Daemon::serve_groups(const ControlFrom &from, std::vector<std::uint8_t> req
 		done(status, std::vector<std::uint8_t>(text.begin(), text.end()));
 	};
 	std::shared_ptr<multipoint::Memberships> m;
-	std::shared_ptr<multipoint::CoreGroups> cg;
 	{
 		std::lock_guard lock(groups_mu_);
 		m = memberships_;
-		cg = core_groups_;
 	}
 	if (!m)
 		return answer(-EOPNOTSUPP, "this node is not an SN: it keeps no groups");
@@ -40,8 +39,13 @@ void Daemon::serve_groups(const ControlFrom &from, std::vector<std::uint8_t> req
 		return answer(-EPERM, "an SN is no member of a group: its hosts are");
 	auto a = m->request(from.endpoint, std::string(request.begin(), request.end()),
 			    static_cast<std::uint64_t>(std::time(nullptr)));
-	if (a.status == 0 && cg)
-		cg->changed();
+	if (a.status == 0) {
+		// Not kept: the last owner of it must be stop_groups(), before
+		// the core goes.
+		std::lock_guard lock(groups_mu_);
+		if (core_groups_)
+			core_groups_->changed();
+	}
 	// A flood is counted, not logged line by line.
 	if (a.status == -EBUSY)
 		log::debug("groups: ", from.endpoint.to_string(), " refused: ", a.text);
@@ -69,13 +73,14 @@ int Daemon::group_hops(const std::string &group, const ilp::Endpoint &from,
 	v.members = m->members(group);
 	v.senders = m->senders(group);
 	v.peers = peers.get();
-	if (cg) {
-		// core_groups_ exists only with core_, which outlives it.
+	if (cg && core_ && core_->self()) {
+		// core_ outlives core_groups_ (stop_groups() first).
 		v.edomain = core_->edomain();
 		v.self = core_->self();
 		v.member_sns = cg->member_sns(group);
 		v.member_edomains = cg->member_edomains(group);
 		v.gateway_to = [this](const std::string &e) { return core_->gateway_to(e); };
+		v.is_gateway = [this](const ilp::Endpoint &sn) { return core_->is_gateway(sn); };
 	}
 	return multipoint::fan_out(v, from, hops);
 }
@@ -107,24 +112,23 @@ void Daemon::start_groups()
 	if (opts_.role_sn) {
 		auto m = std::make_shared<multipoint::Memberships>(
 		    [this](const multipoint::Name &g, multipoint::Role r) -> std::optional<bool> {
-			    std::shared_ptr<multipoint::CoreGroups> cg;
-			    {
-				    std::lock_guard lock(groups_mu_);
-				    cg = core_groups_;
-			    }
-			    // Without a core, or one that does not know this
-			    // SN's address: grants only.
-			    return cg ? cg->is_open(g, r) : std::optional<bool>(false);
+			    // Under the lock: the last owner of core_groups_ must
+			    // be stop_groups(), before the core goes.  Without a
+			    // core, or one that does not know this SN's
+			    // address: grants only.
+			    std::lock_guard lock(groups_mu_);
+			    return core_groups_ ? core_groups_->is_open(g, r)
+						: std::optional<bool>(false);
 		    });
-		std::shared_ptr<multipoint::CoreGroups> cg;
-		if (core_ && core_->self())
-			cg = std::make_shared<multipoint::CoreGroups>(
-			    *core_, *m,
-			    [this] {
-				    auto up = peers_up();
-				    return up ? up->hosts : std::vector<ilp::Endpoint>{};
-			    },
-			    [this](const std::string &group) { flush_group(group); });
+		// Without a core (or one that knows not this SN's address) too:
+		// its thread ends expired and departed memberships.
+		auto cg = std::make_shared<multipoint::CoreGroups>(
+		    core_.get(), *m,
+		    [this] {
+			    auto up = peers_up();
+			    return up ? up->hosts : std::vector<ilp::Endpoint>{};
+		    },
+		    [this](const std::string &group) { flush_group(group); });
 		std::lock_guard lock(groups_mu_);
 		memberships_ = std::move(m);
 		core_groups_ = std::move(cg);
@@ -133,13 +137,30 @@ void Daemon::start_groups()
 	if (!opts_.control.enabled())
 		return;
 	auto hg = std::make_shared<multipoint::HostGroups>([this](const std::string &line) {
-		std::lock_guard lock(associations_mu_);
-		if (!associations_)
-			throw ilp::Error(ENOTCONN, "this node runs no control channel");
-		auto r = associations_->control(std::nullopt, ilp::group::kGroupService,
-						{line.begin(), line.end()});
-		return multipoint::HostGroups::Reply{r.status,
-						     std::string(r.body.begin(), r.body.end())};
+		// Asked under associations_mu_, waited for without it: apps'
+		// requests and the routes read it meanwhile.
+		auto p = std::make_shared<std::promise<multipoint::HostGroups::Reply>>();
+		auto f = p->get_future();
+		{
+			std::lock_guard lock(associations_mu_);
+			if (!associations_)
+				throw ilp::Error(ENOTCONN, "this node runs no control channel");
+			associations_->control_async(
+			    std::nullopt, ilp::group::kGroupService, {line.begin(), line.end()},
+			    [p](ControlOutcome o) {
+				    if (o.error)
+					    p->set_exception(std::make_exception_ptr(
+						ilp::Error(o.error, o.what)));
+				    else
+					    p->set_value(
+						{o.reply.status, std::string(o.reply.body.begin(),
+									     o.reply.body.end())});
+			    });
+		}
+		// control_async() answers within 10 s; more is a node stopping.
+		if (f.wait_for(std::chrono::seconds(15)) != std::future_status::ready)
+			throw ilp::Error(ETIMEDOUT, "no answer from the SN");
+		return f.get();
 	});
 	std::lock_guard lock(associations_mu_);
 	host_groups_ = std::move(hg);
@@ -155,12 +176,15 @@ void Daemon::stop_groups()
 	}
 	hg.reset(); // its thread stopped
 	std::shared_ptr<multipoint::CoreGroups> cg;
+	std::shared_ptr<multipoint::Memberships> m;
 	{
 		std::lock_guard lock(groups_mu_);
 		cg = std::move(core_groups_);
-		memberships_.reset();
+		m = std::move(memberships_);
 	}
+	// The core groups first: their thread reads the memberships.
 	cg.reset(); // its records withdrawn from the core
+	m.reset();
 }
 
 void Daemon::group_handlers(ControlHandlers &h)

@@ -4,6 +4,8 @@
 // that keeps this SN's own gateway records in the store (put again when
 // they are missing: a core that lost them, or that was not there when
 // ilpd started), and removes them when ilpd stops.
+#include <algorithm>
+
 #include <ilp/error.hpp>
 
 #include "edomain/edomain_core.hpp"
@@ -316,6 +318,16 @@ std::optional<ilp::Endpoint> EdomainCore::gateway_to(const std::string &edomain)
 		refuse(kGateways + key, why);
 	}
 	return std::nullopt;
+}
+
+bool EdomainCore::is_gateway(const ilp::Endpoint &sn) const
+{
+	for (const auto &[edomain, list] : gateways())
+		for (const auto &g : list)
+			if (g.sn.family == sn.family &&
+			    std::ranges::equal(g.sn.addr_bytes(), sn.addr_bytes()))
+				return true;
+	return false;
 }
 
 std::vector<EdomainCore::HostAt> EdomainCore::hosts() const

@@ -62,6 +62,9 @@ public:
 
 	// The SN of this edomain that holds the pipe to @edomain.
 	std::optional<ilp::Endpoint> gateway_to(const std::string &edomain) const;
+	// Whether the SN at @sn (its address, any port) is a gateway of this
+	// edomain to any other, by the core's records.
+	bool is_gateway(const ilp::Endpoint &sn) const;
 	// Where a host of this edomain is: the SN it is associated with
 	// (several: one per IESP it uses) and the host's endpoint.
 	struct HostAt {

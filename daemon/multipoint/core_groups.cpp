@@ -29,17 +29,19 @@ std::optional<std::pair<std::string, std::string>> split(const std::string &key)
 }
 } // namespace
 
-CoreGroups::CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up,
+CoreGroups::CoreGroups(const EdomainCore *core, Memberships &local, HostsUp hosts_up,
 		       ViewChanged view_changed)
-    : core_(core), local_(local), hosts_up_(std::move(hosts_up)),
+    : core_(core && core->self() ? core : nullptr), local_(local), hosts_up_(std::move(hosts_up)),
       view_changed_(std::move(view_changed))
 {
-	if (!core_.self())
-		throw ilp::Error(EINVAL, "groups need this SN's address in its edomain "
-					 "('edomain-address', or an IP in its certificate)");
-	self_ = core_.self()->to_string();
-	members_ = std::make_unique<store::Mirror>(core_.core_store(), kMember);
-	senders_ = std::make_unique<store::Mirror>(core_.core_store(), kSender);
+	if (core && !core->self())
+		log::warn("groups: this SN's groups stay its own: it has no address in its "
+			  "edomain ('edomain-address', or an IP in its certificate)");
+	if (core_) {
+		self_ = core_->self()->to_string();
+		members_ = std::make_unique<store::Mirror>(core_->core_store(), kMember);
+		senders_ = std::make_unique<store::Mirror>(core_->core_store(), kSender);
+	}
 	thread_ = std::thread([this] { loop(); });
 }
 
@@ -102,9 +104,11 @@ void CoreGroups::publish_once()
 	local_.expire(static_cast<std::uint64_t>(std::time(nullptr)));
 	if (hosts_up_)
 		local_.retain(hosts_up_());
+	if (!core_)
+		return; // no core: this SN's groups stay its own
 	const auto here = local_.groups();
 	const auto value = json{{"sn", self_}}.dump();
-	auto &store = core_.core_store();
+	auto &store = core_->core_store();
 	// member/NAME/SELF and sender/NAME/SELF: put what is missing, remove
 	// what is not true any more (this run's, or a killed run's).
 	for (auto [prefix, mirror, names] : {std::tuple{kMember, members_.get(), &here.members},
@@ -138,12 +142,12 @@ void CoreGroups::publish_once()
 	// copy: only once that copy is whole, so that no SN withdraws a
 	// membership another SN's record still holds.
 	n_published_ = published_.size();
-	auto *lookup = core_.lookup_store();
-	auto *lg = core_.lookup_groups();
+	auto *lookup = core_->lookup_store();
+	auto *lg = core_->lookup_groups();
 	if (!lookup || !lg || !members_->status().synced)
 		return;
 	try {
-		const auto &edomain = core_.edomain();
+		const auto &edomain = core_->edomain();
 		auto with_members = by_group(*members_);
 		for (const auto &name : here.members)
 			with_members[name].insert(self_); // ours, if the copy lags
@@ -194,8 +198,9 @@ void CoreGroups::compare_views()
 	names.insert(here.senders.begin(), here.senders.end());
 	for (const auto &[name, view] : views_)
 		names.insert(name);
-	for (const auto &[name, sns] : by_group(*members_))
-		names.insert(name);
+	if (members_)
+		for (const auto &[name, sns] : by_group(*members_))
+			names.insert(name);
 	std::map<std::string, std::string> now;
 	for (const auto &name : names) {
 		json v{{"members", json::array()}, {"senders", json::array()}};
@@ -226,10 +231,12 @@ void CoreGroups::withdraw_all()
 {
 	// Best effort: a core out of reach keeps them until this SN's next
 	// run removes them (as a killed run's).
+	if (!core_)
+		return;
 	try {
 		for (const auto &k : published_)
-			core_.core_store().del(k);
-		auto *lookup = core_.lookup_store();
+			core_->core_store().del(k);
+		auto *lookup = core_->lookup_store();
 		if (!lookup)
 			return;
 		// The edomain's memberships that only this SN held.
@@ -256,6 +263,8 @@ void CoreGroups::withdraw_all()
 std::vector<ilp::Endpoint> CoreGroups::member_sns(const std::string &group) const
 {
 	std::vector<ilp::Endpoint> out;
+	if (!members_)
+		return out;
 	for (const auto &[key, value] : members_->find_prefix(group + "/")) {
 		auto sn = key.substr(group.size() + 1);
 		if (sn == self_)
@@ -273,13 +282,13 @@ std::vector<ilp::Endpoint> CoreGroups::member_sns(const std::string &group) cons
 std::vector<std::string> CoreGroups::member_edomains(const std::string &group) const
 {
 	std::vector<std::string> out;
-	auto *lg = core_.lookup_groups();
+	auto *lg = core_ ? core_->lookup_groups() : nullptr;
 	if (!lg)
 		return out;
 	const std::string p = group + "/member/";
 	for (const auto &[key, value] : lg->find_prefix(p)) {
 		auto e = key.substr(p.size());
-		if (e != core_.edomain() && ilp::group::is_word(e))
+		if (e != core_->edomain() && ilp::group::is_word(e))
 			out.push_back(e);
 	}
 	return out;
@@ -287,7 +296,7 @@ std::vector<std::string> CoreGroups::member_edomains(const std::string &group) c
 
 std::optional<bool> CoreGroups::is_open(const Name &group, Role role) const
 {
-	auto *lg = core_.lookup_groups();
+	auto *lg = core_ ? core_->lookup_groups() : nullptr;
 	if (!lg)
 		return false; // no lookup service: grants only
 	auto st = lg->status();
@@ -315,6 +324,8 @@ json CoreGroups::show() const
 		g["member_sns"] = std::move(sns);
 		g["member_edomains"] = member_edomains(name);
 	}
+	if (!core_)
+		return j;
 	auto ms = members_->status();
 	std::lock_guard lock(mu_);
 	j["core"] = {{"synced", ms.synced},

@@ -50,10 +50,13 @@ public:
 	// senders here, the SNs or edomains with members): decisions made
 	// for it are stale.  Called on the thread.
 	using ViewChanged = std::function<void(const std::string &group)>;
-	// @core and @local must outlive this.  Starts a thread that keeps
-	// the records true each second (and as soon as @local changes, by
-	// changed()); it removes this SN's own records when it goes.
-	CoreGroups(const EdomainCore &core, Memberships &local, HostsUp hosts_up,
+	// @core (nullptr: none, or one without this SN's address: the
+	// groups stay this SN's own) and @local must outlive this.  Starts a
+	// thread that, each second (and as soon as @local changes, by
+	// changed()), ends the memberships whose grant expired or whose host
+	// went, keeps the records true and tells @view_changed what changed;
+	// it removes this SN's own records when it goes.
+	CoreGroups(const EdomainCore *core, Memberships &local, HostsUp hosts_up,
 		   ViewChanged view_changed = {});
 	~CoreGroups();
 	CoreGroups(const CoreGroups &) = delete;
@@ -84,7 +87,7 @@ private:
 	// member/ or sender/ records: NAME -> the SNs (by ADDR:PORT).
 	std::map<std::string, std::set<std::string>> by_group(const store::Mirror &m) const;
 
-	const EdomainCore &core_;
+	const EdomainCore *core_;
 	Memberships &local_;
 	HostsUp hosts_up_;
 	ViewChanged view_changed_;

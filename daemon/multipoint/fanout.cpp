@@ -56,6 +56,10 @@ int fan_out(const FanoutView &v, const ilp::Endpoint &from, std::vector<ilp::End
 			add(sn);
 	if (kind == From::OtherSn)
 		return 0;
+	// From a gateway of this edomain: perhaps from another edomain, so
+	// never out again (docs/multipoint.md, "Fan-out").
+	if (kind == From::OwnSn && (!v.is_gateway || v.is_gateway(from)))
+		return 0;
 	for (const auto &e : v.member_edomains) {
 		auto gw = v.gateway_to ? v.gateway_to(e) : std::nullopt;
 		const bool self_is_gw = !gw || (v.self && same_node(*gw, *v.self));

@@ -12,7 +12,10 @@
 //    is the gateway);
 //  - from an SN of this edomain: to this SN's members, and to the
 //    edomains with members this SN is the gateway to (the sender's SN
-//    sent it here for them, or for this SN's members, or both);
+//    sent it here for them, or for this SN's members, or both), unless
+//    that SN is a gateway itself: what a gateway passes on may have come
+//    from another edomain, and sent out again it would reach edomains
+//    twice, or go round;
 //  - from an SN of another edomain: to this SN's members and to the
 //    other SNs of this edomain with members.
 #pragma once
@@ -38,6 +41,8 @@ struct FanoutView {
 	std::vector<std::string> member_edomains; // other edomains with members
 	// This edomain's gateway to an edomain, by the core's map.
 	std::function<std::optional<ilp::Endpoint>(const std::string &)> gateway_to;
+	// Whether an SN of this edomain is a gateway to any other.
+	std::function<bool(const ilp::Endpoint &)> is_gateway;
 	const AssociationManager::PeersUp *peers = nullptr;
 };
 

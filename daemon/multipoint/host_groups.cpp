@@ -98,6 +98,13 @@ void HostGroups::refresh_once()
 		for (const auto &[key, line] : held) {
 			if (there.contains(key))
 				continue;
+			{
+				// Left meanwhile: not asked again.
+				std::lock_guard lock(mu_);
+				auto it = held_.find(key);
+				if (it == held_.end() || it->second != line)
+					continue;
+			}
 			auto again = send_(line);
 			std::lock_guard lock(mu_);
 			if (again.status == 0) {

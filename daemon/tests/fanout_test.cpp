@@ -63,6 +63,9 @@ public:
 				return ep("10.1.0.2:1000");
 			return std::nullopt;
 		};
+		v.is_gateway = [](const ilp::Endpoint &sn) {
+			return sn.addr_string() == "10.1.0.1" || sn.addr_string() == "10.1.0.2";
+		};
 		v.peers = &peers;
 	}
 
@@ -101,12 +104,22 @@ public:
 	void from_an_sn_of_the_edomain()
 	{
 		std::vector<ilp::Endpoint> hops;
-		CPPUNIT_ASSERT_EQUAL(0, fan_out(v, ep("10.1.0.2:1000"), hops));
-		// The members here, and b, which this SN is the gateway to; not
-		// c (sn2's own), not back to sn2.
+		// sn4, no gateway: the members here, and b, which this SN is
+		// the gateway to; not c (sn2's), not back to sn4.
+		peers.sns.push_back({ep("10.1.0.4:1000"), "a", false});
+		CPPUNIT_ASSERT_EQUAL(0, fan_out(v, ep("10.1.0.4:1000"), hops));
 		CPPUNIT_ASSERT(
 		    (texts(hops) ==
 		     std::vector<std::string>{"10.1.4.1:1000", "10.1.1.1:1000", "10.1.0.3:1000"}));
+		// sn2, the gateway to c: what it passes on may have come from
+		// another edomain, so it goes to the members here only.
+		CPPUNIT_ASSERT_EQUAL(0, fan_out(v, ep("10.1.0.2:1000"), hops));
+		CPPUNIT_ASSERT(
+		    (texts(hops) == std::vector<std::string>{"10.1.4.1:1000", "10.1.1.1:1000"}));
+		// Not known whether it is one (no core map): the same.
+		v.is_gateway = nullptr;
+		CPPUNIT_ASSERT_EQUAL(0, fan_out(v, ep("10.1.0.4:1000"), hops));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), hops.size());
 	}
 
 	void from_another_edomain()
