@@ -209,15 +209,9 @@ std::string addresses_of(const PeerIdentity &p)
 	return out;
 }
 
-bool same_address(const ilp::Endpoint &a, const ilp::Endpoint &b)
-{
-	return a.family == b.family && std::ranges::equal(a.addr_bytes(), b.addr_bytes());
-}
-
 bool among(const ilp::Endpoint &a, const std::vector<ilp::Endpoint> &list)
 {
-	return std::ranges::any_of(list,
-				   [&](const ilp::Endpoint &e) { return same_address(a, e); });
+	return std::ranges::any_of(list, [&](const ilp::Endpoint &e) { return a.same_address(e); });
 }
 
 } // namespace
@@ -371,7 +365,7 @@ void check_binding(const PeerIdentity &peer, const Hello &hello, const ilp::Endp
 						"; SAN IPs: " + addresses_of(peer) + ")");
 		return;
 	}
-	if (!same_address(hello.endpoint, tcp_source))
+	if (!hello.endpoint.same_address(tcp_source))
 		throw ProtocolError(ErrorCode::Identity, "HELLO address " + address +
 							     " is not the connection's source " +
 							     tcp_source.addr_string());

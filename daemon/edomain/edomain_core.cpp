@@ -4,8 +4,6 @@
 // that keeps this SN's own gateway records in the store (put again when
 // they are missing: a core that lost them, or that was not there when
 // ilpd started), and removes them when ilpd stops.
-#include <algorithm>
-
 #include <ilp/error.hpp>
 
 #include "edomain/edomain_core.hpp"
@@ -324,8 +322,7 @@ bool EdomainCore::is_gateway(const ilp::Endpoint &sn) const
 {
 	for (const auto &[edomain, list] : gateways())
 		for (const auto &g : list)
-			if (g.sn.family == sn.family &&
-			    std::ranges::equal(g.sn.addr_bytes(), sn.addr_bytes()))
+			if (g.sn.same_address(sn))
 				return true;
 	return false;
 }

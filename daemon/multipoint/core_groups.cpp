@@ -202,25 +202,31 @@ void CoreGroups::compare_views()
 		for (const auto &[name, sns] : by_group(*members_))
 			names.insert(name);
 	std::map<std::string, std::string> now;
+	// A group's view as text, its hosts here and where else it has
+	// members; a group not seen before was the empty one.
+	auto view = [&](const std::string &name) {
+		auto texts = [](const std::vector<ilp::Endpoint> &list) {
+			auto a = json::array();
+			for (const auto &e : list)
+				a.push_back(e.to_string());
+			return a;
+		};
+		return json{{"members", texts(local_.members(name))},
+			    {"senders", texts(local_.senders(name))},
+			    {"sns", texts(member_sns(name))},
+			    {"edomains", member_edomains(name)}}
+		    .dump();
+	};
+	const auto empty = json{
+	    {"members", json::array()},
+	    {"senders", json::array()},
+	    {"sns", json::array()},
+	    {"edomains",
+	     json::array()}}.dump();
 	for (const auto &name : names) {
-		json v{{"members", json::array()}, {"senders", json::array()}};
-		for (const auto &m : local_.members(name))
-			v["members"].push_back(m.to_string());
-		for (const auto &m : local_.senders(name))
-			v["senders"].push_back(m.to_string());
-		auto sns = json::array();
-		for (const auto &sn : member_sns(name))
-			sns.push_back(sn.to_string());
-		v["sns"] = std::move(sns);
-		v["edomains"] = member_edomains(name);
-		auto text = v.dump();
+		auto text = view(name);
 		auto it = views_.find(name);
-		if (it == views_.end() ? text != json{{"members", json::array()},
-						      {"senders", json::array()},
-						      {"sns", json::array()},
-						      {"edomains", json::array()}}
-						     .dump()
-				       : it->second != text)
+		if (text != (it == views_.end() ? empty : it->second))
 			view_changed_(name);
 		now[name] = std::move(text);
 	}

@@ -12,16 +12,11 @@ namespace ilpd::multipoint
 namespace
 {
 
-// The cache and the peers know a node by its address; a packet's previous
+// The cache and the peers know a node by its address: a packet's previous
 // hop may come from another port than the one it listens on.
-bool same_node(const ilp::Endpoint &a, const ilp::Endpoint &b)
-{
-	return a.family == b.family && std::ranges::equal(a.addr_bytes(), b.addr_bytes());
-}
-
 bool any_of_node(const std::vector<ilp::Endpoint> &list, const ilp::Endpoint &e)
 {
-	return std::ranges::any_of(list, [&](const auto &x) { return same_node(x, e); });
+	return std::ranges::any_of(list, [&](const auto &x) { return x.same_address(e); });
 }
 
 } // namespace
@@ -33,7 +28,7 @@ int fan_out(const FanoutView &v, const ilp::Endpoint &from, std::vector<ilp::End
 	const AssociationManager::PeersUp::Sn *from_sn = nullptr;
 	if (v.peers)
 		for (const auto &sn : v.peers->sns)
-			if (same_node(sn.endpoint, from))
+			if (sn.endpoint.same_address(from))
 				from_sn = &sn;
 	if (v.peers && any_of_node(v.peers->hosts, from))
 		kind = From::Host;
@@ -45,7 +40,7 @@ int fan_out(const FanoutView &v, const ilp::Endpoint &from, std::vector<ilp::End
 		return -EPERM;
 
 	auto add = [&](const ilp::Endpoint &e) {
-		if (!same_node(e, from) && !(v.self && same_node(e, *v.self)) &&
+		if (!e.same_address(from) && !(v.self && e.same_address(*v.self)) &&
 		    !any_of_node(hops, e))
 			hops.push_back(e);
 	};
@@ -62,7 +57,7 @@ int fan_out(const FanoutView &v, const ilp::Endpoint &from, std::vector<ilp::End
 		return 0;
 	for (const auto &e : v.member_edomains) {
 		auto gw = v.gateway_to ? v.gateway_to(e) : std::nullopt;
-		const bool self_is_gw = !gw || (v.self && same_node(*gw, *v.self));
+		const bool self_is_gw = !gw || (v.self && gw->same_address(*v.self));
 		if (!self_is_gw) {
 			// Another SN of this edomain carries it there: from a
 			// sender here only (an SN of this edomain sent it to

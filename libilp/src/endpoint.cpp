@@ -122,6 +122,13 @@ std::string Endpoint::to_string() const
 	return addr_string() + ":" + std::to_string(port);
 }
 
+bool Endpoint::same_address(const Endpoint &other) const noexcept
+{
+	auto a = addr_bytes();
+	auto b = other.addr_bytes();
+	return family == other.family && std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
 bool Endpoint::operator==(const Endpoint &other) const noexcept
 {
 	auto a = addr_bytes();

@@ -5,11 +5,9 @@
 // and its application TLVs (those a module may send again).
 #pragma once
 
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <ilp/group.hpp>
@@ -46,17 +44,6 @@ inline std::vector<std::uint8_t> application_tlvs(const ilp_packet &pkt)
 			ilpw_tlv_put(md.data(), md.size(), &off, t.type, t.val, t.len);
 	md.resize(off);
 	return md;
-}
-
-// idle-timeout-ms: 1 to UINT32_MAX.
-inline std::optional<std::uint32_t> parse_ms(const char *text)
-{
-	std::string_view s(text);
-	std::uint32_t v = 0;
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-	if (ec != std::errc() || end != s.data() + s.size() || v == 0)
-		return std::nullopt;
-	return v;
 }
 
 } // namespace ilp::service::groups

@@ -16,6 +16,7 @@
 
 #include <ilp/service.hpp>
 
+#include "config.hpp"
 #include "group_packet.hpp"
 
 namespace ilp::service::groups
@@ -36,7 +37,7 @@ public:
 			throw std::system_error(EOPNOTSUPP, std::generic_category());
 		}
 		if (const char *v = ctx.ops->config_get(ctx.env, "idle-timeout-ms")) {
-			auto t = parse_ms(v);
+			auto t = config::parse_ms(v);
 			if (!t) {
 				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
 					     "idle-timeout-ms %s: not 1 to %u", v, UINT32_MAX);
@@ -53,15 +54,7 @@ public:
 	{
 		if (std::string_view(key) != "idle-timeout-ms")
 			return -EINVAL; // no other key: a typo should not pass silently
-		if (!value) {
-			idle_timeout_ms_ = 0;
-			return 0;
-		}
-		auto t = parse_ms(value);
-		if (!t)
-			return -EINVAL;
-		idle_timeout_ms_ = *t;
-		return 0;
+		return config::change_ms(value, idle_timeout_ms_, 0);
 	}
 
 	// "status": each count, "NAME N" separated by spaces.

@@ -65,8 +65,12 @@
 #include <linux/ilp.h>
 #include <sys/socket.h>
 
+#include "../common/config.hpp"
+
 namespace
 {
+
+namespace config = ilp::service::config;
 
 constexpr std::uint32_t p2p_id = 9;
 
@@ -164,16 +168,6 @@ bool same_node(const ilp_node &a, const ilp_node &b)
 	return a.family == b.family && std::memcmp(a.addr, b.addr, len) == 0;
 }
 
-std::optional<std::uint32_t> parse_timeout(const char *text)
-{
-	std::string_view s(text);
-	std::uint32_t v = 0;
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-	if (ec != std::errc() || end != s.data() + s.size() || v == 0)
-		return std::nullopt;
-	return v;
-}
-
 // direct-pipe: never (@out unset), always (0) or a rate in packets/s;
 // false for anything else, @out left as it was.
 bool parse_direct(std::string_view s, std::optional<std::uint32_t> &out)
@@ -212,7 +206,7 @@ public:
 			throw std::system_error(EOPNOTSUPP, std::generic_category());
 		}
 		if (const char *v = ctx.ops->config_get(ctx.env, "idle-timeout-ms")) {
-			auto t = parse_timeout(v);
+			auto t = config::parse_ms(v);
 			if (!t) {
 				ctx.ops->log(ctx.env, ILP_LOG_ERROR,
 					     "idle-timeout-ms %s: not 1 to %u", v, UINT32_MAX);
@@ -221,7 +215,7 @@ public:
 			idle_timeout_ms_ = *t;
 		}
 		if (const char *v = ctx.ops->config_get(ctx.env, "pipe-wait-ms")) {
-			auto t = parse_timeout(v);
+			auto t = config::parse_ms(v);
 			if (!t) {
 				ctx.ops->log(ctx.env, ILP_LOG_ERROR, "pipe-wait-ms %s: not 1 to %u",
 					     v, UINT32_MAX);
@@ -335,24 +329,11 @@ public:
 				followed_.clear();
 			return 0;
 		}
-		if (std::string_view(key) == "pipe-wait-ms") {
-			auto t = value ? parse_timeout(value) : default_pipe_wait_ms;
-			if (!t)
-				return -EINVAL;
-			pipe_wait_ms_ = *t;
-			return 0;
-		}
+		if (std::string_view(key) == "pipe-wait-ms")
+			return config::change_ms(value, pipe_wait_ms_, default_pipe_wait_ms);
 		if (std::string_view(key) != "idle-timeout-ms")
 			return -EINVAL; // no other key: a typo should not pass silently
-		if (!value) {
-			idle_timeout_ms_ = 0;
-			return 0;
-		}
-		auto t = parse_timeout(value);
-		if (!t)
-			return -EINVAL;
-		idle_timeout_ms_ = *t;
-		return 0;
+		return config::change_ms(value, idle_timeout_ms_, 0);
 	}
 
 	int on_control(std::uint32_t, const ilp_node *, std::span<const std::uint8_t> request,

@@ -44,6 +44,9 @@ struct Endpoint {
 	std::string to_string() const;
 
 	bool operator==(const Endpoint &other) const noexcept;
+	// The same node: family and address, whatever the ports (a peer
+	// sends from ports other than the one it listens on).
+	bool same_address(const Endpoint &other) const noexcept;
 };
 
 } // namespace ilp
